@@ -1,0 +1,178 @@
+"""The ``postil`` command line.
+
+Exit codes: 0 success, 1 content errors, 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from builder import __version__
+from builder.pipeline import BuildOptions, BuildResult, build
+from builder.problems import BuildFailed, Problem
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    return args.run(args)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="postil", description="Build annotated reading archives into static sites.")
+    parser.add_argument("--version", action="version", version=f"postil {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    cmd = commands.add_parser("build", help="build the site into its output folder",
+                              description="Build the site in SITE_DIR (default: here).")
+    _site_dir(cmd)
+    cmd.add_argument("-o", "--output", type=Path, help="output folder (default: public/ "
+                     "in SITE_DIR, or output_dir from site.yml)")
+    _build_flags(cmd)
+    cmd.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    cmd.set_defaults(run=run_build)
+
+    cmd = commands.add_parser("check", help="run every validation of a build, write nothing",
+                              description="Check the site in SITE_DIR; nothing is written.")
+    _site_dir(cmd)
+    _build_flags(cmd)
+    cmd.set_defaults(run=run_check)
+
+    cmd = commands.add_parser("init", help="make a new site in DIR",
+                              description="Make a new site: site.yml and content/ with one "
+                              "sample article, using the default theme.")
+    cmd.add_argument("dir", type=Path, metavar="DIR")
+    cmd.set_defaults(run=run_init)
+
+    cmd = commands.add_parser("new", help="add an article with a front-matter skeleton",
+                              description="Write content/<slug>.md with today's date; "
+                              "never overwrites a file.")
+    cmd.add_argument("title", metavar="TITLE")
+    _site_dir(cmd)
+    cmd.set_defaults(run=run_new)
+    return parser
+
+
+def _site_dir(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("site_dir", nargs="?", type=Path, default=Path("."), metavar="SITE_DIR",
+                     help="the folder holding site.yml (default: the current folder)")
+
+
+def _build_flags(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--base-url", metavar="URL", help="override base_url for this build")
+    cmd.add_argument("--drafts", action="store_true", help="include draft articles")
+    cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+
+def _report_failure(failure: BuildFailed) -> int:
+    for problem in failure.problems:
+        print(problem, file=sys.stderr)
+    count = sum(1 for p in failure.problems if not p.warning)
+    warnings = len(failure.problems) - count
+    summary = f"build failed: {count} error{'s' * (count != 1)}"
+    if warnings:
+        summary += f", {warnings} warning{'s' * (warnings != 1)}"
+    print(summary + "; nothing was written", file=sys.stderr)
+    return EXIT_CONTENT
+
+
+def _print_warnings(warnings: list[Problem]) -> None:
+    for problem in warnings:
+        print(problem, file=sys.stderr)
+
+
+class _Progress:
+    """Shows progress on a terminal, only once a build has run for a couple of seconds."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.enabled = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.enabled and time.monotonic() - self.started > 2:
+            print(f"\r{stage} {done}/{total}   ", end="", file=sys.stderr, flush=True)
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def _options(args: argparse.Namespace, write: bool) -> BuildOptions:
+    return BuildOptions(output=getattr(args, "output", None), base_url=args.base_url,
+                        drafts=args.drafts, strict=args.strict, write=write)
+
+
+def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
+    if not (args.site_dir / "site.yml").is_file():
+        print(f"postil: no site.yml in {args.site_dir} (run 'postil init DIR' to make a site)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    progress = _Progress()
+    try:
+        return build(args.site_dir, _options(args, write), progress)
+    except BuildFailed as failure:
+        progress.clear()
+        return _report_failure(failure)
+    finally:
+        progress.clear()
+
+
+def run_build(args: argparse.Namespace) -> int:
+    result = _run(args, write=True)
+    if isinstance(result, int):
+        return result
+    _print_warnings(result.warnings)
+    report = result.report
+    if not args.quiet and report is not None:
+        warnings = len(result.warnings)
+        print(f"built {len(result.site.articles)} articles into {result.output}: "
+              f"{len(report.written)} written, {report.unchanged} unchanged, "
+              f"{len(report.removed)} removed, {warnings} warning{'s' * (warnings != 1)} "
+              f"in {result.seconds:.2f} s")
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    result = _run(args, write=False)
+    if isinstance(result, int):
+        return result
+    _print_warnings(result.warnings)
+    print(f"ok: {len(result.site.articles)} articles, {len(result.files)} files, "
+          f"{len(result.warnings)} warnings")
+    return EXIT_OK
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from builder.scaffold import ScaffoldError, init_site
+
+    try:
+        made = init_site(args.dir)
+    except ScaffoldError as exc:
+        print(f"postil: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"made a new site in {args.dir}: {', '.join(made)}")
+    print(f"next: postil build {args.dir}")
+    return EXIT_OK
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from builder.scaffold import ScaffoldError, new_article
+
+    try:
+        path = new_article(args.site_dir, args.title)
+    except ScaffoldError as exc:
+        print(f"postil: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {path}")
+    return EXIT_OK

@@ -1,0 +1,151 @@
+"""``site.yml``: the site's configuration, validated with line numbers."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from builder.frontmatter import YamlError, load_yaml
+from builder.problems import BuildFailed, Problem
+
+CONFIG_NAME = "site.yml"
+PERMALINK_FIELDS = ("slug", "year", "month", "day")
+
+
+@dataclass
+class SiteConfig:
+    """Settings from site.yml, with defaults for every key."""
+
+    site_dir: Path
+    title: str = "A Postil archive"
+    description: str = ""
+    base_url: str = "http://localhost:8000/"
+    language: str = "en"
+    timezone: str = "UTC"
+    theme: str = "default"
+    author: str = ""
+    publisher: str = ""
+    paginate: int = 10
+    permalink: str = "/articles/{slug}/"
+    future: bool = True
+    summary_words: int = 40
+    words_per_minute: int = 230
+    markdown_html: bool = True
+    content_dir: str = "content"
+    output_dir: str = "public"
+    menu: list[dict[str, str]] = field(default_factory=list)
+    copyright: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    # Command-line choices that shape a build.
+    drafts: bool = False
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always with a leading and trailing ``/``."""
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+    @property
+    def content_path(self) -> Path:
+        return self.site_dir / self.content_dir
+
+
+_KEYS = {
+    "title": str, "description": str, "base_url": str, "language": str, "timezone": str,
+    "theme": str, "author": str, "publisher": str, "paginate": int, "future": bool,
+    "summary_words": int, "words_per_minute": int, "content_dir": str, "output_dir": str,
+    "menu": list, "copyright": str, "params": dict, "permalinks": dict, "markdown": dict,
+}
+
+
+def _type_name(kind: type) -> str:
+    return {str: "a string", int: "a whole number", bool: "true or false",
+            list: "a list", dict: "a mapping"}[kind]
+
+
+def load_config(site_dir: Path) -> tuple[SiteConfig, list[Problem]]:
+    """Read ``site_dir/site.yml``. Raises :class:`BuildFailed` on errors."""
+    path = site_dir / CONFIG_NAME
+    config = SiteConfig(site_dir=site_dir)
+    problems: list[Problem] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BuildFailed([Problem(CONFIG_NAME, 1, f"no {CONFIG_NAME} in {site_dir}: "
+                                   "run 'postil init DIR' to make a site")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BuildFailed([Problem(CONFIG_NAME, 1, f"cannot read: {exc}")]) from None
+    try:
+        data, lines = load_yaml(text)
+    except YamlError as exc:
+        raise BuildFailed([Problem(CONFIG_NAME, exc.line, exc.message)]) from None
+    data = data or {}
+    if not isinstance(data, dict):
+        raise BuildFailed([Problem(CONFIG_NAME, 1, "must be a mapping of keys to values")])
+
+    def fail(key: str, message: str) -> None:
+        problems.append(Problem(CONFIG_NAME, lines.get(key, 1), message))
+
+    for key, value in data.items():
+        kind = _KEYS.get(key)
+        if kind is None:
+            close = difflib.get_close_matches(str(key), _KEYS, n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            problems.append(Problem(CONFIG_NAME, lines.get(key, 1),
+                                    f'unknown key "{key}"{hint}', warning=True))
+            continue
+        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+            fail(key, f"{key} must be {_type_name(kind)}")
+            continue
+        if key == "permalinks":
+            _apply_permalinks(config, value, fail)
+        elif key == "markdown":
+            config.markdown_html = bool(value.get("html", True))
+        else:
+            setattr(config, key, value)
+
+    if config.paginate < 1:
+        fail("paginate", "paginate must be 1 or more")
+    parts = urlsplit(config.base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        fail("base_url", f'base_url must be an absolute http(s) URL, not "{config.base_url}"')
+    elif not config.base_url.endswith("/"):
+        config.base_url += "/"
+    try:
+        config.tz  # noqa: B018 - validates the name
+    except (ZoneInfoNotFoundError, ValueError):
+        fail("timezone", f'unknown timezone "{config.timezone}" (use a name like "Europe/Paris")')
+        config.timezone = "UTC"
+    for index, item in enumerate(config.menu):
+        if not (isinstance(item, dict) and isinstance(item.get("title"), str)
+                and isinstance(item.get("url"), str)):
+            fail("menu", f"menu item {index + 1} needs a title and a url")
+    if any(not p.warning for p in problems):
+        raise BuildFailed(problems)
+    return config, problems
+
+
+def _apply_permalinks(config: SiteConfig, value: dict, fail) -> None:
+    pattern = value.get("article", config.permalink)
+    if not isinstance(pattern, str) or "{slug}" not in pattern:
+        fail("permalinks", 'permalinks.article must be a string containing "{slug}"')
+        return
+    try:
+        pattern.format(**{name: "x" for name in PERMALINK_FIELDS})
+    except (KeyError, IndexError, ValueError) as exc:
+        fail("permalinks", f"permalinks.article: unknown field {exc} "
+             f"(use {', '.join('{' + f + '}' for f in PERMALINK_FIELDS)})")
+        return
+    if not pattern.startswith("/"):
+        pattern = "/" + pattern
+    if not (pattern.endswith("/") or pattern.endswith(".html")):
+        pattern += "/"
+    config.permalink = pattern

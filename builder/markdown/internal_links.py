@@ -1,0 +1,58 @@
+"""Internal links: ``[text](other-article.md)`` and root-relative ``/paths``.
+
+A link to a Markdown file is resolved to that article's URL once the whole
+site is known (a missing file is an error with its line); a root-relative
+link gets the site's base path, so it works when the site lives under a
+sub-path (Hugo #8078).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+
+#: href prefix of a link to another Markdown file, replaced when the site is indexed
+REF_PREFIX = "postil-ref:"
+
+
+def internal_links_plugin(md: MarkdownIt) -> None:
+    md.core.ruler.push("postil_internal_links", _rewrite_links)
+
+
+def _rewrite_links(state: StateCore) -> None:
+    env = state.env
+    source_dir = env.get("source_dir", "")
+    base_path = env.get("base_path", "/")
+    first_line = env.get("first_line", 1)
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        line = first_line + (block.map[0] if block.map else 0)
+        for child in block.children:
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+            elif child.type in ("link_open", "image"):
+                attr = "href" if child.type == "link_open" else "src"
+                href = child.attrGet(attr)
+                if isinstance(href, str):
+                    new = _resolve(href, source_dir, base_path, line, env)
+                    if new != href:
+                        child.attrSet(attr, new)
+
+
+def _resolve(href: str, source_dir: str, base_path: str, line: int, env: dict) -> str:
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc:
+        return href
+    if href.startswith("/"):
+        return base_path.rstrip("/") + href
+    path = unquote(parts.path)
+    if path.endswith(".md"):
+        target = posixpath.normpath(posixpath.join(source_dir, path))
+        env.setdefault("links", []).append((line, target))
+        fragment = f"#{parts.fragment}" if parts.fragment else ""
+        return f"{REF_PREFIX}{target}{fragment}"
+    return href

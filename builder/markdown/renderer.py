@@ -1,0 +1,75 @@
+"""Build the markdown-it parser once per process and render article bodies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from builder.markdown.internal_links import internal_links_plugin
+from builder.slugs import slugify
+
+#: Postil's own syntax plugins, applied in this order after the standard ones.
+SYNTAX_PLUGINS = [internal_links_plugin]
+
+
+@dataclass
+class Rendered:
+    html: str
+    words: int
+    first_paragraph: str
+    headings: list[dict[str, Any]] = field(default_factory=list)
+    links: list[tuple[int, str]] = field(default_factory=list)
+
+
+_TEXT_TYPES = frozenset({"text", "code_inline", "softbreak", "hardbreak"})
+
+
+def _heading_slug(text: str) -> str:
+    return slugify(text) or "section"
+
+
+@lru_cache(maxsize=4)
+def parser(html: bool = True) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": html}).enable(["table", "strikethrough"])
+    md.use(footnote_plugin)
+    md.use(deflist_plugin)
+    md.use(tasklists_plugin)
+    md.use(anchors_plugin, min_level=2, max_level=4, slug_func=_heading_slug,
+           permalink=True, permalinkSymbol="#")
+    for plugin in SYNTAX_PLUGINS:
+        md.use(plugin)
+    return md
+
+
+def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line: int = 1,
+           html: bool = True) -> Rendered:
+    """Render a Markdown body. ``first_line`` is its first line in the file."""
+    md = parser(html)
+    env: dict[str, Any] = {"source_dir": source_dir, "base_path": base_path,
+                           "first_line": first_line}
+    tokens = md.parse(text, env)
+    words = 0
+    first_paragraph = ""
+    headings: list[dict[str, Any]] = []
+    for index, token in enumerate(tokens):
+        if token.type != "inline":
+            continue
+        plain = "".join(c.content if c.type in ("text", "code_inline") else " "
+                        for c in token.children or () if c.type in _TEXT_TYPES)
+        words += len(plain.split())
+        previous = tokens[index - 1]
+        if previous.type == "heading_open" and previous.attrGet("id"):
+            headings.append({"level": int(previous.tag[1]), "id": previous.attrGet("id"),
+                             "text": plain.strip()})
+        elif not first_paragraph and previous.type == "paragraph_open" and plain.strip():
+            first_paragraph = " ".join(plain.split())
+    body = md.renderer.render(tokens, md.options, env)
+    return Rendered(html=body, words=words, first_paragraph=first_paragraph,
+                    headings=headings, links=env.get("links", []))

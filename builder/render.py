@@ -1,0 +1,108 @@
+"""Render pages through Jinja2 into bytes, in memory.
+
+Template errors are reported as ``template-file:line: message``.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from builder import __version__
+from builder.model import Page, Site
+from builder.problems import Problem
+from builder.slugs import slugify
+from builder.urls import absolute, output_file, relative
+
+NOT_FOUND = "/404.html"
+
+
+class Renderer:
+    """A Jinja2 environment bound to one site; renders :class:`Page` objects."""
+
+    def __init__(self, site: Site, template_dirs: list[Path]):
+        self.site = site
+        self.config = site.config
+        self.template_dirs = [d.resolve() for d in template_dirs]
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in self.template_dirs]),
+            autoescape=True, trim_blocks=True, lstrip_blocks=True,
+            undefined=jinja2.ChainableUndefined,
+        )
+        self.env.filters["date"] = format_date
+        self.env.filters["reading_time"] = self.reading_time
+        self.env.filters["slug"] = slugify
+        self.env.globals.update(site=site, config=self.config, postil_version=__version__)
+
+    def reading_time(self, words: int) -> int:
+        return max(1, round(words / self.config.words_per_minute))
+
+    def render(self, page: Page) -> bytes:
+        template = self.env.get_template(page.template)
+        if page.url == NOT_FOUND:
+            # Served at any depth, so its links start from the base path (MkDocs #1035).
+            base = self.config.base_path.rstrip("/")
+
+            def url(path: str) -> str:
+                return path if "://" in path else base + path
+        else:
+            def url(path: str) -> str:
+                return relative(page.url, path)
+        context: dict[str, Any] = {
+            "page": page, "url": url,
+            "abs_url": lambda path: absolute(self.config.base_url, path),
+            "root": url("/"),
+        }
+        context.update(page.context)
+        return template.render(context).encode("utf-8")
+
+    def render_all(self, pages: Iterable[Page]) -> tuple[dict[str, bytes], list[Problem]]:
+        files: dict[str, bytes] = {}
+        problems: list[Problem] = []
+        reported: set[tuple[str, int, str]] = set()
+        for page in pages:
+            try:
+                files[output_file(page.url)] = self.render(page)
+            except Exception as exc:  # noqa: BLE001 - every template error is reported
+                problem = self.describe(exc, page)
+                key = (problem.path, problem.line, problem.message)
+                if key not in reported:  # one broken template fails many pages
+                    reported.add(key)
+                    problems.append(problem)
+        return files, problems
+
+    def describe(self, exc: Exception, page: Page) -> Problem:
+        if isinstance(exc, jinja2.TemplateNotFound) and exc.name == page.template:
+            if page.source:
+                return Problem(page.source, page.source_line,
+                               f'template "{page.template}" not found')
+            return Problem(self.shown(self.template_dirs[-1] / page.template), 1,
+                           f'template "{page.template}" not found')
+        if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+            return Problem(self.shown(Path(exc.filename)), exc.lineno or 1,
+                           f"template syntax error: {exc.message}")
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            path = Path(frame.filename)
+            if any(path.is_relative_to(d) for d in self.template_dirs):
+                return Problem(self.shown(path), frame.lineno or 1,
+                               f"{type(exc).__name__}: {exc} (rendering {page.url})")
+        return Problem(page.source or page.template, page.source_line,
+                       f"{type(exc).__name__}: {exc} (rendering {page.url})")
+
+    def shown(self, path: Path) -> str:
+        """A template path as the user should see it: relative to the site if inside it."""
+        try:
+            return path.resolve().relative_to(self.config.site_dir.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def format_date(value: date | datetime | None, fmt: str = "%-d %B %Y") -> str:
+    if value is None:
+        return ""
+    return value.strftime(fmt)

@@ -1,0 +1,90 @@
+"""``postil init`` and ``postil new``: start a site, start an article."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from builder.config import CONFIG_NAME
+from builder.slugs import slugify
+
+
+class ScaffoldError(Exception):
+    pass
+
+
+SITE_YML = """\
+# Postil site configuration: every key is described in Postil's README.
+title: My reading archive
+description: Articles I have read, with my highlights and notes.
+base_url: http://localhost:8000/
+language: en
+timezone: UTC
+theme: default
+paginate: 10
+"""
+
+SAMPLE = """\
+---
+title: Welcome to your reading archive
+date: {today}
+author: {author}
+tags: [postil]
+summary: A first article to show how Postil files look.
+---
+
+Each article is a Markdown file in `content/` with YAML front matter on top.
+Keep the articles you read here, with a link to the original in `source:`,
+and your own notes below.
+
+## What to do next
+
+Run `postil new "Title of an article"` to add one, then `postil build`.
+"""
+
+ARTICLE = """\
+---
+title: {title}
+date: {today}
+author:
+tags: []
+source:
+publication:
+summary:
+draft: true
+---
+
+"""
+
+
+def _yaml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def init_site(folder: Path) -> list[str]:
+    if (folder / CONFIG_NAME).exists():
+        raise ScaffoldError(f"{folder / CONFIG_NAME} exists already; not overwriting it")
+    content = folder / "content"
+    content.mkdir(parents=True, exist_ok=True)
+    sample = content / "welcome.md"
+    if sample.exists():
+        raise ScaffoldError(f"{sample} exists already; not overwriting it")
+    (folder / CONFIG_NAME).write_text(SITE_YML, encoding="utf-8")
+    sample.write_text(SAMPLE.format(today=date.today().isoformat(), author="Postil"),
+                      encoding="utf-8")
+    return [CONFIG_NAME, "content/welcome.md"]
+
+
+def new_article(site_dir: Path, title: str) -> Path:
+    if not (site_dir / CONFIG_NAME).is_file():
+        raise ScaffoldError(f"no {CONFIG_NAME} in {site_dir}: run 'postil init DIR' first")
+    slug = slugify(title)
+    if not slug:
+        raise ScaffoldError(f'cannot make a file name from "{title}"')
+    path = site_dir / "content" / f"{slug}.md"
+    if path.exists():
+        raise ScaffoldError(f"{path} exists already; not overwriting it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(ARTICLE.format(title=_yaml_string(title), today=date.today().isoformat()),
+                    encoding="utf-8")
+    return path

@@ -1,0 +1,46 @@
+"""Site paths (``/tags/x/``), the files they become, and links between pages.
+
+A site path always starts with ``/`` and is relative to the site root, never
+including the base path; links in pages are made relative, so the site works
+under any sub-path and from the file system.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from builder.model import Article
+
+
+def article_path(pattern: str, article: Article) -> str:
+    return pattern.format(slug=article.slug, year=f"{article.date.year:04d}",
+                          month=f"{article.date.month:02d}", day=f"{article.date.day:02d}")
+
+
+def output_file(path: str) -> str:
+    """``/x/`` → ``x/index.html``; ``/404.html`` → ``404.html``."""
+    name = path.lstrip("/")
+    if not name or name.endswith("/"):
+        name += "index.html"
+    return name
+
+
+def relative(from_path: str, to_path: str) -> str:
+    """A link from the page at ``from_path`` to ``to_path``, both site paths."""
+    if "://" in to_path or to_path.startswith(("#", "mailto:", "//")):
+        return to_path
+    path, hash_mark, fragment = to_path.partition("#")
+    from_dir = from_path if from_path.endswith("/") else posixpath.dirname(from_path) + "/"
+    link = posixpath.relpath(path, from_dir)
+    if path.endswith("/") and link != ".":
+        link += "/"
+    elif link == ".":
+        link = "./"
+    return link + hash_mark + fragment
+
+
+def absolute(base_url: str, path: str) -> str:
+    """``https://example.org/archive/`` + ``/tags/`` → ``https://example.org/archive/tags/``."""
+    if "://" in path:
+        return path
+    return base_url.rstrip("/") + "/" + path.lstrip("/")
