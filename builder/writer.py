@@ -37,7 +37,7 @@ def digest(data: bytes) -> str:
 def safe_relative(name: str) -> str:
     """Refuse any output name that could land outside the output folder."""
     path = PurePosixPath(name)
-    if path.is_absolute() or not path.parts or any(p in ("..", ".", "") for p in path.parts) \
+    if name.startswith("/") or any(part in ("..", ".", "") for part in name.split("/")) \
             or "\\" in name or "\0" in name:
         raise UnsafePath(f"refusing to write {name!r}: not a plain path inside the output")
     return path.as_posix()

@@ -1,0 +1,93 @@
+"""Shared helpers: small sites made in tmp_path, and HTML parsed with html5lib."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from xml.etree.ElementTree import Element
+
+import html5lib
+import pytest
+
+from builder.pipeline import BuildOptions, BuildResult, build
+
+REPO = Path(__file__).resolve().parent.parent
+
+SITE_YML = """\
+title: Test archive
+base_url: https://example.org/
+paginate: 3
+timezone: UTC
+"""
+
+
+def article(title: str = "An article", date: str = "2024-05-01", body: str = "Some text.",
+            **meta: str) -> str:
+    """The text of a Markdown file; ``meta`` values are written as raw YAML."""
+    lines = ["---", f"title: {title}", f"date: {date}"]
+    lines += [f"{key}: {value}" for key, value in meta.items()]
+    lines += ["---", textwrap.dedent(body).strip(), ""]
+    return "\n".join(lines)
+
+
+class SiteMaker:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def __call__(self, files: dict[str, str] | None = None, config: str = SITE_YML) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "site.yml").write_text(config, encoding="utf-8")
+        (self.root / "content").mkdir(exist_ok=True)
+        for name, text in (files or {}).items():
+            self.write(name, text)
+        return self.root
+
+    def write(self, name: str, text: str | bytes) -> Path:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        return path
+
+    def build(self, **options) -> BuildResult:
+        return build(self.root, BuildOptions(**options))
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> SiteMaker:
+    return SiteMaker(tmp_path / "site")
+
+
+def parse_html(data: bytes | str | Path) -> Element:
+    """Parse a page as a browser would; raises on any HTML5 parse error."""
+    if isinstance(data, Path):
+        data = data.read_bytes()
+    if isinstance(data, bytes):
+        data = data.decode("utf-8")
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    return parser.parse(data)
+
+
+def parse_fragment(html: str) -> Element:
+    """Parse a piece of HTML (a rendered body) strictly; returns a wrapper element."""
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    wrapper = Element("fragment")
+    for child in parser.parseFragment(html):
+        wrapper.append(child)
+    return wrapper
+
+
+def text_of(element: Element | None) -> str:
+    return " ".join("".join(element.itertext()).split()) if element is not None else ""
+
+
+def hrefs(root: Element, selector: str = ".//a") -> list[str]:
+    return [a.get("href") for a in root.iterfind(selector) if a.get("href") is not None]
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under ``folder`` with its bytes and mtime, to prove nothing changed."""
+    return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
