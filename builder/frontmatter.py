@@ -12,9 +12,26 @@ from typing import Any
 import yaml
 
 try:  # the C loader is several times faster; fall back where it is missing
-    _BaseLoader = yaml.CSafeLoader
+    _SafeLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
-    _BaseLoader = yaml.SafeLoader
+    _SafeLoader = yaml.SafeLoader
+
+
+class _BaseLoader(_SafeLoader):  # type: ignore[valid-type,misc]
+    """Safe loading, but an impossible date (``2024-02-30``) stays a string.
+
+    PyYAML raises a bare ValueError with no position for those; as a string
+    the date check reports it with its key's line.
+    """
+
+    def construct_yaml_timestamp(self, node):  # noqa: ANN001, ANN201
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_BaseLoader.add_constructor("tag:yaml.org,2002:timestamp", _BaseLoader.construct_yaml_timestamp)
 
 
 class YamlError(Exception):

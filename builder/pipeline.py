@@ -20,7 +20,7 @@ from builder.index import index_site
 from builder.model import Article, Site
 from builder.problems import BuildFailed, Problem
 from builder.reader import ReadSettings, read_article
-from builder.render import Renderer
+from builder.render import Renderer, problem_key
 from builder.theme import find_theme, static_files, template_dirs
 from builder.writer import WriteReport, write_site
 
@@ -179,12 +179,14 @@ def render_all(renderer: Renderer, site: Site, jobs: int | None = None,
     slices = [(i, min(i + step, len(pages))) for i in range(0, len(pages), step)]
     files: dict[str, bytes] = {}
     problems: list[Problem] = []
+    reported: set[tuple] = set()
     _RENDERER = renderer
     try:
         for done, (part, found) in enumerate(_map(_render_slice, slices, jobs), start=1):
             files.update(part)
             for problem in found:
-                if problem not in problems:
+                if problem_key(problem) not in reported:
+                    reported.add(problem_key(problem))
                     problems.append(problem)
             if progress:
                 progress("rendering", min(done * step, len(pages)), len(pages))

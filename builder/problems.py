@@ -25,7 +25,8 @@ class BuildFailed(Exception):
     """Raised when a build has errors; carries every problem found."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems)
+        # By file and line; problems on one line keep the order they were found in.
+        self.problems = sorted(problems, key=lambda p: (p.path, p.line))
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -70,7 +70,7 @@ class Renderer:
                 files[output_file(page.url)] = self.render(page)
             except Exception as exc:  # noqa: BLE001 - every template error is reported
                 problem = self.describe(exc, page)
-                key = (problem.path, problem.line, problem.message)
+                key = problem_key(problem)
                 if key not in reported:  # one broken template fails many pages
                     reported.add(key)
                     problems.append(problem)
@@ -100,6 +100,11 @@ class Renderer:
             return path.resolve().relative_to(self.config.site_dir.resolve()).as_posix()
         except ValueError:
             return str(path)
+
+
+def problem_key(problem: Problem) -> tuple[str, int, str]:
+    """The same template error on many pages is one problem."""
+    return problem.path, problem.line, problem.message.split(" (rendering ")[0]
 
 
 def format_date(value: date | datetime | None, fmt: str = "%-d %B %Y") -> str:

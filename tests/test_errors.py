@@ -1,0 +1,127 @@
+"""Bad input: every problem as path:line: message, in one run; old output untouched."""
+
+import pytest
+
+from builder.problems import BuildFailed
+from conftest import article, snapshot
+
+
+@pytest.fixture
+def built(site):
+    """A site that built once, so each test can prove its output survives a failure."""
+    site({"content/good.md": article("Good", "2024-01-01", tags="[a]"),
+          "content/other.md": article("Other", "2024-01-02")})
+    site.build()
+    return site
+
+
+def fails_with(site, *expected: str) -> None:
+    before = snapshot(site.root / "public")
+    with pytest.raises(BuildFailed) as caught:
+        site.build()
+    assert [str(p) for p in caught.value.problems] == list(expected)
+    assert snapshot(site.root / "public") == before
+
+
+def test_broken_yaml(built):
+    built.write("content/good.md", "---\ntitle: Good\ndate: 2024-01-01\ntags: [a\n---\nx\n")
+    fails_with(built, "content/good.md:5: invalid YAML: did not find expected ',' or ']' "
+                      "(while parsing a flow sequence that starts on line 4)")
+
+
+def test_missing_title_and_date(built):
+    built.write("content/good.md", "---\ntags: [a]\n---\nx\n")
+    fails_with(built, "content/good.md:1: missing title in front matter",
+               "content/good.md:1: missing date in front matter (YYYY-MM-DD)")
+
+
+def test_invalid_date_and_non_list(built):
+    built.write("content/good.md", article("Good", "2024-02-30", authors="{name: x}"))
+    fails_with(built,
+               'content/good.md:3: invalid date: "2024-02-30" is not a date: use YYYY-MM-DD or '
+               "YYYY-MM-DD HH:MM[:SS][+HH:MM]",
+               "content/good.md:4: authors must be a list (or a comma-separated string)")
+
+
+def test_duplicate_slugs_name_both_files(built):
+    built.write("content/sub/good.md", article("Another good", "2024-03-01"))
+    fails_with(built, 'content/sub/good.md:1: duplicate slug "good": content/good.md has it too')
+    built.write("content/sub/good.md", article("Another good", "2024-03-01", slug="other"))
+    fails_with(built, 'content/sub/good.md:4: duplicate slug "other": content/other.md has it too')
+
+
+def test_non_utf8_file(built):
+    built.write("content/latin1.md", b"---\ntitle: Caf\xe9\ndate: 2024-01-01\n---\n")
+    fails_with(built, "content/latin1.md:2: not valid UTF-8 (byte 0xe9); save the file as UTF-8")
+
+
+def test_unreadable_file(built):
+    path = built.write("content/locked.md", article("Locked"))
+    path.chmod(0)
+    try:
+        if path.read_bytes():  # running as root: permissions do not stop reads
+            pytest.skip("cannot make an unreadable file as this user")
+    except PermissionError:
+        pass
+    fails_with(built, "content/locked.md:1: cannot read: Permission denied")
+
+
+def test_template_that_does_not_exist(built):
+    built.write("content/good.md", article("Good", "2024-01-01", template="fancy.html"))
+    fails_with(built, 'content/good.md:4: template "fancy.html" not found')
+
+
+def test_template_syntax_error_has_template_line(built):
+    built.write("templates/article.html", '{% extends "base.html" %}\n{% block main %}\n'
+                "{{ article.title }\n{% endblock %}\n")
+    fails_with(built, "templates/article.html:3: template syntax error: unexpected '}'")
+
+
+def test_template_runtime_error_has_template_line(built):
+    built.write("templates/article.html", '{% extends "base.html" %}\n{% block main %}\n'
+                "<p>{{ article.title }}</p>\n{{ 1 // 0 }}\n{% endblock %}\n")
+    with pytest.raises(BuildFailed) as caught:
+        built.build()
+    [problem] = caught.value.problems
+    assert problem.path == "templates/article.html" and problem.line == 4
+    assert problem.message.startswith("ZeroDivisionError: integer division or modulo by zero")
+
+
+def test_link_to_a_missing_article(built):
+    built.write("content/other.md", article("Other", "2024-01-02",
+                                            body="Intro.\n\nSee [it](gooood.md)."))
+    fails_with(built, 'content/other.md:7: link to "content/gooood.md": does not exist '
+                      '(did you mean "content/good.md"?)')
+
+
+def test_unknown_theme(built):
+    built.write("site.yml", "title: T\nbase_url: https://example.org/\ntheme: nope\n")
+    fails_with(built, 'site.yml:1: theme "nope" not found in themes/ or the built-in themes')
+
+
+def test_every_problem_of_every_file_in_one_run(built):
+    built.write("content/good.md", "---\ntitle: [\n---\n")
+    built.write("content/other.md", "---\ndate: 2024-01-01\n---\n")
+    built.write("content/third.md", article("Third", "someday"))
+    before = snapshot(built.root / "public")
+    with pytest.raises(BuildFailed) as caught:
+        built.build()
+    assert [(p.path, p.line) for p in caught.value.problems] == [
+        ("content/good.md", 3), ("content/other.md", 1), ("content/third.md", 3)]
+    assert snapshot(built.root / "public") == before
+
+
+def test_strict_turns_warnings_into_errors(built):
+    built.write("site.yml", "title: T\nbase_url: https://example.org/\ncolour: red\n")
+    assert [str(w) for w in built.build().warnings] == [
+        'site.yml:3: warning: unknown key "colour"']
+    before = snapshot(built.root / "public")
+    with pytest.raises(BuildFailed):
+        built.build(strict=True)
+    assert snapshot(built.root / "public") == before
+
+
+def test_output_folder_may_not_hold_the_sources(built):
+    with pytest.raises(BuildFailed) as caught:
+        built.build(output=built.root)
+    assert "would overwrite the site's own files" in str(caught.value)
