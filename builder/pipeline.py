@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from builder.cache import CACHE_DIR, ArticleCache
 from builder.config import SiteConfig, load_config
 from builder.index import index_site
 from builder.model import Article, Site
@@ -39,6 +40,7 @@ class BuildOptions:
     strict: bool = False
     write: bool = True
     jobs: int | None = None  # worker processes; None = one per core
+    cache: bool = True  # reuse parsed articles from .postil-cache/ in the site folder
 
 
 @dataclass
@@ -50,6 +52,7 @@ class BuildResult:
     report: WriteReport | None = None
     output: Path | None = None
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # stage → seconds
 
 
 def build(site_dir: Path, options: BuildOptions | None = None,
@@ -57,6 +60,8 @@ def build(site_dir: Path, options: BuildOptions | None = None,
     """Build the site in ``site_dir``. Raises :class:`BuildFailed` with every problem."""
     options = options or BuildOptions()
     started = time.perf_counter()
+    timings: dict[str, float] = {}
+    clock = _Clock(timings)
     config, problems = load_config(Path(site_dir).resolve())
     if options.base_url:
         config.base_url = options.base_url if options.base_url.endswith("/") \
@@ -70,16 +75,21 @@ def build(site_dir: Path, options: BuildOptions | None = None,
     problems += _check_output(config, output)
 
     sources = discover(config.content_path)
-    articles, read_problems = read_all(config, sources, options.jobs, progress)
+    cache = ArticleCache(config.site_dir / CACHE_DIR, read_settings(config)) \
+        if options.cache else None
+    articles, read_problems = read_all(config, sources, options.jobs, progress, cache)
     problems += read_problems
+    clock("read")
     site, index_problems = index_site(config, articles, datetime.now(config.tz).date())
     problems += index_problems
+    clock("index")
     if _fails(problems, options.strict):
         raise BuildFailed(problems)
 
     renderer = Renderer(site, template_dirs(config, theme))
     files, render_problems = render_all(renderer, site, options.jobs, progress)
     problems += render_problems
+    clock("render")
     for name, path in static_files(config, theme).items():
         if name in files:
             problems.append(Problem(_shown(config, path), 1,
@@ -93,11 +103,27 @@ def build(site_dir: Path, options: BuildOptions | None = None,
         raise BuildFailed(problems)
 
     result = BuildResult(config=config, site=site, files=files, warnings=problems,
-                         output=output)
+                         output=output, timings=timings)
     if options.write:
         result.report = write_site(output, files)
+        clock("write")
+    if cache:
+        cache.prune()
     result.seconds = time.perf_counter() - started
     return result
+
+
+class _Clock:
+    """Records how long each stage took since the previous one."""
+
+    def __init__(self, timings: dict[str, float]):
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = now - self.last
+        self.last = now
 
 
 def _fails(problems: list[Problem], strict: bool) -> bool:
@@ -136,29 +162,51 @@ def discover(content: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def _read_one(job: tuple[str, Path, ReadSettings]) -> tuple[Article | None, list[Problem]]:
-    rel, path, settings = job
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Problem(rel, 1, f"cannot read: {exc.strerror}")]
-    return read_article(rel, raw, settings)
+def _read_one(job: tuple[str, bytes, ReadSettings]) -> tuple[Article | None, list[Problem]]:
+    return read_article(*job)
 
 
 def read_all(config: SiteConfig, sources: list[tuple[str, Path]], jobs: int | None = None,
-             progress: Progress | None = None) -> tuple[list[Article], list[Problem]]:
-    settings = ReadSettings(timezone=config.timezone, base_path=config.base_path,
-                            html=config.markdown_html, summary_words=config.summary_words)
-    work = [(rel, path, settings) for rel, path in sources]
+             progress: Progress | None = None, cache: ArticleCache | None = None
+             ) -> tuple[list[Article], list[Problem]]:
+    """Parse every source; files whose bytes are in ``cache`` are not parsed again."""
+    settings = read_settings(config)
+    results: list[tuple[Article | None, list[Problem]] | None] = []
+    misses: list[int] = []
+    keys: list[str] = []
+    work = []
+    for rel, path in sources:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            results.append((None, [Problem(rel, 1, f"cannot read: {exc.strerror}")]))
+            keys.append("")
+            continue
+        key = cache.key(rel, raw) if cache else ""
+        keys.append(key)
+        results.append(cache.get(key) if cache else None)
+        if results[-1] is None:
+            misses.append(len(results) - 1)
+            work.append((rel, raw, settings))
+    for done, (index, result) in enumerate(zip(misses, _map(_read_one, work, jobs), strict=True),
+                                              start=1):
+        results[index] = result
+        if cache:
+            cache.put(keys[index], result)
+        if progress and done % 500 == 0:
+            progress("reading", done, len(work))
     articles: list[Article] = []
     problems: list[Problem] = []
-    for done, (article, found) in enumerate(_map(_read_one, work, jobs), start=1):
+    for article, found in results:  # type: ignore[misc]
         problems += found
         if article is not None:
             articles.append(article)
-        if progress and done % 500 == 0:
-            progress("reading", done, len(work))
     return articles, problems
+
+
+def read_settings(config: SiteConfig) -> ReadSettings:
+    return ReadSettings(timezone=config.timezone, base_path=config.base_path,
+                        html=config.markdown_html, summary_words=config.summary_words)
 
 
 # The renderer handed to forked workers: they inherit it instead of unpickling it.

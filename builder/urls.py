@@ -7,8 +7,6 @@ under any sub-path and from the file system.
 
 from __future__ import annotations
 
-import posixpath
-
 from builder.model import Article
 
 
@@ -26,17 +24,22 @@ def output_file(path: str) -> str:
 
 
 def relative(from_path: str, to_path: str) -> str:
-    """A link from the page at ``from_path`` to ``to_path``, both site paths."""
+    """A link from the page at ``from_path`` to ``to_path``, both site paths.
+
+    Called for every link of every page, so it works on path segments
+    directly rather than through ``posixpath.relpath``.
+    """
     if "://" in to_path or to_path.startswith(("#", "mailto:", "//")):
         return to_path
     path, hash_mark, fragment = to_path.partition("#")
-    from_dir = from_path if from_path.endswith("/") else posixpath.dirname(from_path) + "/"
-    link = posixpath.relpath(path, from_dir)
-    if path.endswith("/") and link != ".":
-        link += "/"
-    elif link == ".":
-        link = "./"
-    return link + hash_mark + fragment
+    from_dirs = from_path[1:from_path.rfind("/")].split("/") if from_path.count("/") > 1 else []
+    target = path[1:].split("/")  # a folder path ends with an empty segment
+    common = 0
+    limit = min(len(from_dirs), len(target) - 1)
+    while common < limit and from_dirs[common] == target[common]:
+        common += 1
+    link = "../" * (len(from_dirs) - common) + "/".join(target[common:])
+    return (link or "./") + hash_mark + fragment
 
 
 def absolute(base_url: str, path: str) -> str:

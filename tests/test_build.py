@@ -196,3 +196,26 @@ def test_nothing_is_written_outside_the_output(site, tmp_path):
     assert "articles/escape/index.html" in result.files
     assert not (tmp_path / "escape").exists()
     assert all(p.is_relative_to(site.root / "public") for p in (site.root / "public").rglob("*"))
+
+
+def test_unchanged_articles_are_not_parsed_again(site, monkeypatch):
+    import builder.pipeline
+
+    site({f"content/a{i}.md": article(f"A{i}", f"2024-01-0{i}") for i in range(1, 4)})
+    parsed = []
+    real = builder.pipeline.read_article
+
+    def counting(path, raw, settings):
+        parsed.append(path)
+        return real(path, raw, settings)
+
+    monkeypatch.setattr(builder.pipeline, "read_article", counting)
+    site.build(jobs=1)
+    assert sorted(parsed) == ["content/a1.md", "content/a2.md", "content/a3.md"]
+    parsed.clear()
+    site.write("content/a2.md", article("A2 edited", "2024-01-02"))
+    result = site.build(jobs=1)
+    assert parsed == ["content/a2.md"]
+    assert "A2 edited" in result.files["articles/a2/index.html"].decode()
+    parsed.clear()
+    assert site.build(jobs=1, base_url="https://example.org/sub/") and len(parsed) == 3

@@ -41,7 +41,7 @@ def test_write_only_changed_files_and_remove_own_stale_ones(tmp_path):
     assert report.removed == ["d/c.html"]
     assert (out / "a.html").stat().st_mtime_ns == before
     assert (out / "user-file.txt").exists()
-    assert not list(out.rglob("*.tmp"))
+    assert not list(out.rglob("*postil-tmp"))
     assert (out / MANIFEST).exists()
 
 
