@@ -43,9 +43,30 @@ def parser(html: bool = True) -> MarkdownIt:
     md.use(tasklists_plugin)
     md.use(anchors_plugin, min_level=2, max_level=4, slug_func=_heading_slug,
            permalink=True, permalinkSymbol="#")
+    md.core.ruler.push("postil_anchor_labels", _label_anchors)
+    md.add_render_rule("table_open", _table_open)
+    md.add_render_rule("table_close", _table_close)
     for plugin in SYNTAX_PLUGINS:
         md.use(plugin)
     return md
+
+
+def _label_anchors(state) -> None:  # noqa: ANN001
+    """Heading permalinks read as "#" to a screen reader: give them a name."""
+    for block in state.tokens:
+        if block.type == "inline" and block.children:
+            for child in block.children:
+                if child.type == "link_open" and child.attrGet("class") == "header-anchor":
+                    child.attrSet("aria-label", "Link to this section")
+
+
+def _table_open(self, tokens, idx, options, env) -> str:  # noqa: ANN001
+    # Wide tables scroll sideways on a phone instead of widening the page.
+    return '<div class="table-wrap" tabindex="0">\n' + self.renderToken(tokens, idx, options, env)
+
+
+def _table_close(self, tokens, idx, options, env) -> str:  # noqa: ANN001
+    return self.renderToken(tokens, idx, options, env) + "</div>\n"
 
 
 def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line: int = 1,
