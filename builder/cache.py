@@ -36,16 +36,26 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=8)
+def _salt(settings: Any) -> bytes:
+    return (code_fingerprint() + repr(astuple(settings))).encode()
+
+
 class ArticleCache:
     """Parsed-article results on disk, one small pickle per entry."""
 
     def __init__(self, folder: Path, settings: Any):
         self.folder = folder
-        self.salt = (code_fingerprint() + repr(astuple(settings))).encode()
+        self.settings = settings
         self.used: set[str] = set()
 
     def key(self, path: str, raw: bytes) -> str:
-        digest = hashlib.blake2b(self.salt, digest_size=20)
+        return self.key_for(self.settings, path, raw)
+
+    @staticmethod
+    def key_for(settings: Any, path: str, raw: bytes) -> str:
+        """What identifies a parse: code, settings, file path and bytes."""
+        digest = hashlib.blake2b(_salt(settings), digest_size=20)
         digest.update(path.encode())
         digest.update(b"\0")
         digest.update(raw)

@@ -73,10 +73,15 @@ def _check_unique(articles: list[Article], problems: list[Problem]) -> None:
 
 def _resolve_links(config: SiteConfig, every: list[Article], shown: list[Article],
                    problems: list[Problem]) -> None:
+    """Swap link placeholders for URLs; works from ``body_source``, so it can run again."""
     by_source = {a.source: a for a in shown}
     hidden = {a.source for a in every} - by_source.keys()
     prefix = config.base_path.rstrip("/")
     for article in shown:
+        if not article.links:
+            continue
+        html = article.body_source
+        article.link_targets = []
         for line, target in article.links:
             found = by_source.get(target)
             if found is None:
@@ -87,8 +92,9 @@ def _resolve_links(config: SiteConfig, every: list[Article], shown: list[Article
                     reason = "does not exist" + (f' (did you mean "{close[0]}"?)' if close else "")
                 problems.append(Problem(article.source, line, f'link to "{target}": {reason}'))
                 continue
-            article.body_html = article.body_html.replace(f'"{REF_PREFIX}{target}',
-                                                          f'"{prefix}{found.url}')
+            article.link_targets.append(found)
+            html = html.replace(f'"{REF_PREFIX}{target}', f'"{prefix}{found.url}')
+        article.body_html = html
 
 
 def _terms(kind: str, articles: list[Article], names, problems: list[Problem]) -> list[Term]:
@@ -129,17 +135,21 @@ def _pages(config: SiteConfig, site: Site) -> list[Page]:
     for index, article in enumerate(articles):
         newer = articles[index - 1] if index > 0 else None
         older = articles[index + 1] if index + 1 < len(articles) else None
+        neighbours = [a for a in (newer, older) if a is not None]
         pages.append(Page(article.url, article.template,
                           {"article": article, "newer": newer, "older": older},
-                          source=article.source, source_line=article.line("template")))
+                          source=article.source, source_line=article.line("template"),
+                          deps=[article, *neighbours, *article.link_targets]))
     for paginator in paginate(articles, config.paginate, "/"):
-        pages.append(Page(paginator.url, TEMPLATES["home"], {"paginator": paginator}))
-    pages.append(Page("/archive/", TEMPLATES["archive"], {"years": site.years}))
+        pages.append(Page(paginator.url, TEMPLATES["home"], {"paginator": paginator},
+                          deps=paginator.items))
+    pages.append(Page("/archive/", TEMPLATES["archive"],
+                      {"years": site.years, "count": len(articles)}, deps=articles))
     for kind, terms in (("tags", site.tags), ("authors", site.authors)):
-        pages.append(Page(f"/{kind}/", TEMPLATES[kind], {"terms": terms}))
+        pages.append(Page(f"/{kind}/", TEMPLATES[kind], {"terms": terms}, deps=articles))
         for term in terms:
             for paginator in paginate(term.articles, config.paginate, term.url):
                 pages.append(Page(paginator.url, TEMPLATES[kind[:-1]],
-                                  {"term": term, "paginator": paginator}))
+                                  {"term": term, "paginator": paginator}, deps=term.articles))
     pages.append(Page("/404.html", TEMPLATES["not_found"], {}))
     return pages

@@ -26,12 +26,16 @@ class Article:
     lang: str = ""
     template: str = "article.html"
     body_html: str = ""
+    body_source: str = ""  # body_html as read, links to other files still placeholders
     word_count: int = 0
     headings: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # front matter keys Postil does not own
     lines: dict[str, int] = field(default_factory=dict)  # front matter key → file line
     links: list[tuple[int, str]] = field(default_factory=list)  # (line, target .md path)
-    url: str = ""  # site path, e.g. "/articles/slug/"; set when the site is indexed
+    # Set when the site is indexed (indexing again gives the same values):
+    url: str = ""  # site path, e.g. "/articles/slug/"
+    link_targets: list[Article] = field(default_factory=list)  # articles its body links to
+    key: str = ""  # content hash of the file it came from; set by the reading stage
 
     @property
     def sort_key(self) -> tuple:
@@ -96,13 +100,18 @@ class Paginator:
 
 @dataclass
 class Page:
-    """A page to render: its site path, template and template variables."""
+    """A page to render: its site path, template and template variables.
+
+    ``deps`` lists every article whose content the page shows: a page whose
+    dependencies did not change need not be rendered again.
+    """
 
     url: str
     template: str
     context: dict[str, Any]
     source: str = ""  # the file it came from, for error messages
     source_line: int = 1
+    deps: list[Any] = field(default_factory=list)
 
 
 @dataclass

@@ -132,6 +132,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings) -> tuple[Article
         authors=authors, tags=tags, source_url=text_value("source"),
         publication=text_value("publication"), summary=summary, draft=draft,
         lang=text_value("lang"), template=template, body_html=rendered.html,
+        body_source=rendered.html if rendered.links else "",
         word_count=rendered.words, headings=rendered.headings,
         extra={k: v for k, v in meta.items() if k not in KNOWN_KEYS},
         lines=dict(doc.key_lines), links=rendered.links,

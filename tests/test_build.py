@@ -199,17 +199,17 @@ def test_nothing_is_written_outside_the_output(site, tmp_path):
 
 
 def test_unchanged_articles_are_not_parsed_again(site, monkeypatch):
-    import builder.pipeline
+    import builder.sources
 
     site({f"content/a{i}.md": article(f"A{i}", f"2024-01-0{i}") for i in range(1, 4)})
     parsed = []
-    real = builder.pipeline.read_article
+    real = builder.sources.read_article
 
     def counting(path, raw, settings):
         parsed.append(path)
         return real(path, raw, settings)
 
-    monkeypatch.setattr(builder.pipeline, "read_article", counting)
+    monkeypatch.setattr(builder.sources, "read_article", counting)
     site.build(jobs=1)
     assert sorted(parsed) == ["content/a1.md", "content/a2.md", "content/a3.md"]
     parsed.clear()

@@ -1,0 +1,122 @@
+"""Find the article files and read them, reusing every parse that still holds.
+
+Two layers of reuse: in memory across rebuilds of one :class:`Reader` (the
+preview server), where an unchanged ``stat`` skips even reading the file; and
+the on-disk :class:`ArticleCache`, keyed by content hash, across processes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.cache import ArticleCache
+from builder.config import SiteConfig
+from builder.model import Article
+from builder.parallel import pool_map
+from builder.problems import Problem
+from builder.reader import ReadSettings, read_article
+
+IGNORED_SUFFIXES = ("~", ".swp", ".swx", ".tmp", ".bak", ".part", ".crdownload")
+Result = tuple[Article | None, list[Problem]]
+
+
+def is_ignored(name: str) -> bool:
+    """Editor swap, backup and temporary files, and hidden files."""
+    return name.startswith((".", "#", "~")) or name.endswith(IGNORED_SUFFIXES)
+
+
+def discover(content: Path) -> list[tuple[str, Path]]:
+    """Every article file under ``content/``, as (site-relative path, file), sorted."""
+    found: list[tuple[str, Path]] = []
+    if not content.is_dir():
+        return found
+    site_dir = content.parent
+    for folder, dirs, names in os.walk(content):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(names):
+            if name.endswith(".md") and not is_ignored(name):
+                path = Path(folder) / name
+                found.append((path.relative_to(site_dir).as_posix(), path))
+    return found
+
+
+def read_settings(config: SiteConfig) -> ReadSettings:
+    return ReadSettings(timezone=config.timezone, base_path=config.base_path,
+                        html=config.markdown_html, summary_words=config.summary_words)
+
+
+def _read_one(job: tuple[str, bytes, ReadSettings]) -> Result:
+    return read_article(*job)
+
+
+@dataclass
+class _Known:
+    stat: tuple[int, int]  # (mtime_ns, size)
+    key: str
+    result: Result
+
+
+class Reader:
+    """Reads sources; remembers results so the next read parses only what changed."""
+
+    def __init__(self, settings: ReadSettings, cache: ArticleCache | None = None):
+        self.settings = settings
+        self.cache = cache
+        self.known: dict[str, _Known] = {}
+        self.parsed: list[str] = []  # files parsed by the last read, for tests and stats
+
+    def read(self, sources: list[tuple[str, Path]], jobs: int | None = None,
+             progress: Callable[[str, int, int], None] | None = None
+             ) -> tuple[list[Article], list[Problem]]:
+        results: list[Result | None] = []
+        todo: list[tuple[int, str, tuple[int, int], str, bytes]] = []
+        known: dict[str, _Known] = {}
+        for rel, path in sources:
+            try:
+                info = path.stat()
+                stat = (info.st_mtime_ns, info.st_size)
+                previous = self.known.get(rel)
+                if previous is not None and previous.stat == stat:
+                    known[rel] = previous
+                    results.append(previous.result)
+                    continue
+                raw = path.read_bytes()
+            except OSError as exc:
+                results.append((None, [Problem(rel, 1, f"cannot read: {exc.strerror}")]))
+                continue
+            key = ArticleCache.key_for(self.settings, rel, raw) if self.cache is None \
+                else self.cache.key(rel, raw)
+            previous = self.known.get(rel)
+            cached = previous.result if previous is not None and previous.key == key else \
+                (self.cache.get(key) if self.cache else None)
+            if cached is not None:
+                known[rel] = _Known(stat, key, cached)
+                results.append(cached)
+            else:
+                todo.append((len(results), rel, stat, key, raw))
+                results.append(None)
+        self.parsed = [rel for _, rel, _, _, _ in todo]
+        work = [(rel, raw, self.settings) for _, rel, _, _, raw in todo]
+        parsed = pool_map(_read_one, work, jobs)
+        for done, ((index, rel, stat, key, _), result) in enumerate(zip(todo, parsed,
+                                                                        strict=True), start=1):
+            article = result[0]
+            if article is not None:
+                article.key = key
+            results[index] = result
+            known[rel] = _Known(stat, key, result)
+            if self.cache:
+                self.cache.put(key, result)
+            if progress and done % 500 == 0:
+                progress("reading", done, len(work))
+        self.known = known
+        articles: list[Article] = []
+        problems: list[Problem] = []
+        for article, found in results:  # type: ignore[misc]
+            problems += found
+            if article is not None:
+                articles.append(article)
+        return articles, problems

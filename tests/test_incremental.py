@@ -1,0 +1,67 @@
+"""Rebuilding with one SiteBuilder redoes only what an edit touches."""
+
+import pytest
+
+from builder.pipeline import BuildOptions, SiteBuilder
+from builder.problems import BuildFailed
+from conftest import article
+
+
+@pytest.fixture
+def builder_for(site):
+    files = {f"content/a{i}.md": article(f"A{i}", f"2024-01-{i:02d}", tags=f"[t{i % 3}]",
+                                         author="Ann" if i % 2 else "Bo")
+             for i in range(1, 13)}
+    site(files)
+    builder = SiteBuilder(site.root, BuildOptions(write=False, jobs=1, cache=False))
+    first = builder.build()
+    assert len(first.rendered) == len(first.files) - 1  # everything but the stylesheet
+    return site, builder
+
+
+def test_nothing_changed_renders_nothing(builder_for):
+    _, builder = builder_for
+    again = builder.build()
+    assert again.rendered == [] and again.parsed == []
+
+
+def test_one_edit_re_renders_only_the_pages_that_show_it(builder_for):
+    site, builder = builder_for
+    site.write("content/a5.md", article("A5 new title", "2024-01-05", tags="[t2]", author="Ann"))
+    result = builder.build()
+    assert result.parsed == ["content/a5.md"]
+    assert sorted(result.rendered) == sorted([
+        "articles/a5/index.html", "articles/a4/index.html", "articles/a6/index.html",
+        "page/3/index.html",  # a5 is 8th newest of 12, paginate 3
+        "archive/index.html", "tags/index.html", "authors/index.html",
+        "tags/t2/index.html", "tags/t2/page/2/index.html",
+        "authors/ann/index.html", "authors/ann/page/2/index.html",
+    ])
+    assert "A5 new title" in result.files["articles/a4/index.html"].decode()  # neighbour link
+
+
+def test_template_change_re_renders_what_uses_it(builder_for):
+    site, builder = builder_for
+    site.write("templates/tags.html", '{% extends "base.html" %}{% block main %}T{% endblock %}')
+    result = builder.build()
+    assert result.parsed == []
+    assert len(result.rendered) == len(result.files) - 1  # the template set changed: all pages
+
+
+def test_a_failed_rebuild_keeps_the_last_good_state(builder_for):
+    site, builder = builder_for
+    site.write("content/a5.md", "---\ntitle: [\n---\n")
+    with pytest.raises(BuildFailed):
+        builder.build()
+    site.write("content/a5.md", article("A5", "2024-01-05", tags="[t2]", author="Ann"))
+    result = builder.build()
+    assert result.parsed == ["content/a5.md"]
+    assert "articles/a5/index.html" in result.files
+
+
+def test_deleting_an_article_removes_its_page_and_updates_lists(builder_for):
+    site, builder = builder_for
+    (site.root / "content/a12.md").unlink()
+    result = builder.build()
+    assert "articles/a12/index.html" not in result.files
+    assert "index.html" in result.rendered and "articles/a11/index.html" in result.rendered
