@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import os
 import pickle
-from dataclasses import astuple
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,8 @@ def code_fingerprint() -> str:
 
 @lru_cache(maxsize=8)
 def _salt(settings: Any) -> bytes:
-    return (code_fingerprint() + repr(astuple(settings))).encode()
+    # repr, not astuple: the lexicon inside shows (and hashes) as its fingerprint.
+    return (code_fingerprint() + repr(settings)).encode()
 
 
 class ArticleCache:

@@ -59,6 +59,14 @@ def make_parser() -> argparse.ArgumentParser:
     cmd.add_argument("title", metavar="TITLE")
     _site_dir(cmd)
     cmd.set_defaults(run=run_new)
+
+    from builder.publish import add_parser as add_publish
+
+    add_publish(commands)
+
+    from builder.serve.command import add_parser as add_serve
+
+    add_serve(commands)
     return parser
 
 
@@ -148,6 +156,18 @@ def run_check(args: argparse.Namespace) -> int:
     if isinstance(result, int):
         return result
     _print_warnings(result.warnings)
+    # Every internal link and asset reference must resolve under the base path.
+    from builder.linkcheck import find_broken, locate_sources
+
+    config = result.config
+    broken = locate_sources(find_broken(result.files, config.base_path), result.site.pages,
+                            config.site_dir, config.base_path)
+    for link in broken:
+        print(link, file=sys.stderr)
+    if broken:
+        print(f"check failed: {len(broken)} broken link{'s' * (len(broken) != 1)}",
+              file=sys.stderr)
+        return EXIT_CONTENT
     print(f"ok: {len(result.site.articles)} articles, {len(result.files)} files, "
           f"{len(result.warnings)} warnings")
     return EXIT_OK

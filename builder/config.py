@@ -40,6 +40,11 @@ class SiteConfig:
     menu: list[dict[str, str]] = field(default_factory=list)
     copyright: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    feed_content: str = "full"  # feed: {content: full|summary}
+    feed_limit: int = 20  # feed: {limit: N}; 0 = every article
+    domain: str = ""  # custom domain, written to CNAME when publishing with git
+    publish: dict[str, str] = field(default_factory=dict)  # publish: {git, branch, dir, ...}
+    autolink: bool = False  # entities: {autolink: true} links registered names in prose
     # Command-line choices that shape a build.
     drafts: bool = False
 
@@ -63,7 +68,10 @@ _KEYS = {
     "theme": str, "author": str, "publisher": str, "paginate": int, "future": bool,
     "summary_words": int, "words_per_minute": int, "content_dir": str, "output_dir": str,
     "menu": list, "copyright": str, "params": dict, "permalinks": dict, "markdown": dict,
+    "feed": dict, "domain": str, "publish": dict, "entities": dict,
 }
+#: sub-keys of ``publish:`` (all strings)
+PUBLISH_KEYS = ("git", "branch", "dir", "rsync", "ssh", "message")
 
 
 def _type_name(kind: type) -> str:
@@ -109,6 +117,17 @@ def load_config(site_dir: Path) -> tuple[SiteConfig, list[Problem]]:
             _apply_permalinks(config, value, fail)
         elif key == "markdown":
             config.markdown_html = bool(value.get("html", True))
+        elif key == "entities":
+            autolink = value.get("autolink", False)
+            if not isinstance(autolink, bool):
+                fail(key, "entities.autolink must be true or false")
+            config.autolink = autolink is True
+        elif key == "feed":
+            _apply_feed(config, value, fail)
+        elif key == "publish":
+            _apply_publish(config, value, fail, problems, lines.get(key, 1))
+        elif key == "domain":
+            _apply_domain(config, value, fail)
         else:
             setattr(config, key, value)
 
@@ -149,3 +168,43 @@ def _apply_permalinks(config: SiteConfig, value: dict, fail) -> None:
     if not (pattern.endswith("/") or pattern.endswith(".html")):
         pattern += "/"
     config.permalink = pattern
+
+
+def _apply_feed(config: SiteConfig, value: dict, fail) -> None:
+    content = value.get("content", config.feed_content)
+    if content not in ("full", "summary"):
+        fail("feed", 'feed.content must be "full" or "summary"')
+    else:
+        config.feed_content = content
+    limit = value.get("limit", config.feed_limit)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        fail("feed", "feed.limit must be a whole number, 0 for every article")
+    else:
+        config.feed_limit = limit
+    for key in value:
+        if key not in ("content", "limit"):
+            fail("feed", f'feed: unknown key "{key}" (use content, limit)')
+
+
+def _apply_domain(config: SiteConfig, value: str, fail) -> None:
+    domain = value.strip().lower().rstrip(".")
+    # A bare host name: GitHub/Codeberg Pages read CNAME as exactly that.
+    if domain and (not all(part and part.replace("-", "").isalnum()
+                           for part in domain.split(".")) or "." not in domain):
+        fail("domain", f'domain must be a host name such as "archive.example.org", not "{value}"')
+        return
+    config.domain = domain
+
+
+def _apply_publish(config: SiteConfig, value: dict, fail, problems: list[Problem],
+                   line: int) -> None:
+    for key, item in value.items():
+        if key not in PUBLISH_KEYS:
+            close = difflib.get_close_matches(str(key), PUBLISH_KEYS, n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            problems.append(Problem(CONFIG_NAME, line, f'unknown key "publish.{key}"{hint}',
+                                    warning=True))
+        elif not isinstance(item, str) or not item.strip():
+            fail("publish", f"publish.{key} must be a non-empty string")
+        else:
+            config.publish[key] = item.strip()

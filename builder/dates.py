@@ -31,3 +31,79 @@ def parse_date(value: object, tz: tzinfo) -> tuple[date, datetime | None]:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.date(), moment
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+class PartialDate:
+    """A date known to the year, the month or the day: ``2015``, ``2025-06``, ``2015-05-13``.
+
+    Sorts chronologically, a coarser date before the finer ones it contains.
+    """
+
+    __slots__ = ("year", "month", "day")
+
+    def __init__(self, year: int, month: int = 0, day: int = 0):
+        self.year, self.month, self.day = year, month, day
+
+    @classmethod
+    def parse(cls, value: object) -> PartialDate:
+        """From YAML: a date, a datetime, an int year or a string. Raises ValueError."""
+        if isinstance(value, datetime):
+            value = value.date()
+        if isinstance(value, date):
+            return cls(value.year, value.month, value.day)
+        text = str(value).strip()
+        parts = text.split("-")
+        if isinstance(value, (int, str)) and 1 <= len(parts) <= 3 and \
+                all(p.isdigit() for p in parts) and len(parts[0]) == 4 and \
+                all(len(p) == 2 for p in parts[1:]):
+            numbers = [int(p) for p in parts] + [0, 0]
+            result = cls(numbers[0], numbers[1], numbers[2])
+            if result.month and not 1 <= result.month <= 12:
+                raise ValueError(f'"{text}" has no month {result.month}')
+            if result.day:
+                try:
+                    date(result.year, result.month, result.day)
+                except ValueError:
+                    raise ValueError(f'"{text}" is not a day of the calendar') from None
+            return result
+        raise ValueError(f'"{text}" is not a date: use YYYY, YYYY-MM or YYYY-MM-DD')
+
+    @property
+    def sort_key(self) -> tuple[int, int, int]:
+        return (self.year, self.month, self.day)
+
+    @property
+    def iso(self) -> str:
+        text = f"{self.year:04d}"
+        if self.month:
+            text += f"-{self.month:02d}"
+            if self.day:
+                text += f"-{self.day:02d}"
+        return text
+
+    @property
+    def label(self) -> str:
+        if not self.month:
+            return str(self.year)
+        if not self.day:
+            return f"{_MONTHS[self.month - 1]} {self.year}"
+        return f"{self.day} {_MONTHS[self.month - 1]} {self.year}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PartialDate) and self.sort_key == other.sort_key
+
+    def __lt__(self, other: PartialDate) -> bool:
+        return self.sort_key < other.sort_key
+
+    def __hash__(self) -> int:
+        return hash(self.sort_key)
+
+    def __repr__(self) -> str:
+        return f"PartialDate({self.iso!r})"
+
+    def __str__(self) -> str:
+        return self.iso

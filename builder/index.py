@@ -11,8 +11,10 @@ from datetime import date
 from itertools import groupby
 
 from builder.config import SiteConfig
+from builder.entity_index import WikiResolver, index_entities
+from builder.lexicon import Lexicon
 from builder.markdown.internal_links import REF_PREFIX
-from builder.model import Article, Page, Paginator, Site, Term
+from builder.model import Article, Entity, Page, Paginator, Site, Term
 from builder.problems import Problem
 from builder.slugs import slugify
 from builder.urls import article_path, output_file
@@ -20,12 +22,16 @@ from builder.urls import article_path, output_file
 TEMPLATES = {
     "home": "index.html", "archive": "archive.html", "tags": "tags.html", "tag": "tag.html",
     "authors": "authors.html", "author": "author.html", "not_found": "404.html",
+    "entities": "entities.html", "entity": "entity.html", "timeline": "timeline.html",
+    "annotations": "annotations.html",
 }
 
 
-def index_site(config: SiteConfig, articles: list[Article], today: date) -> tuple[Site,
-                                                                                 list[Problem]]:
-    """Select, order and cross-link the articles; list every page to render."""
+def index_site(config: SiteConfig, articles: list[Article], today: date,
+               entities: list[Entity] | None = None, lexicon: Lexicon | None = None
+               ) -> tuple[Site, list[Problem]]:
+    """Select, order and cross-link the articles and entities; list every page to render."""
+    entities = entities or []
     problems: list[Problem] = []
     shown = [a for a in articles
              if (config.drafts or not a.draft) and (config.future or a.date <= today)]
@@ -35,11 +41,13 @@ def index_site(config: SiteConfig, articles: list[Article], today: date) -> tupl
             article.authors = [config.author]
         article.url = article_path(config.permalink, article)
     _check_unique(shown, problems)
-    _resolve_links(config, articles, shown, problems)
+    resolver = WikiResolver(lexicon, entities, shown, articles, config.base_path.rstrip("/"))
+    _resolve_links(config, articles, shown, resolver, problems)
     tags = _terms("tags", shown, lambda a: a.tags, problems)
     authors = _terms("authors", shown, lambda a: a.authors, problems)
     years = [(year, list(group)) for year, group in groupby(shown, key=lambda a: a.year)]
     site = Site(config=config, articles=shown, tags=tags, authors=authors, years=years)
+    index_entities(site, entities, resolver, problems)
     site.pages = _pages(config, site)
     _check_page_collisions(site.pages, problems)
     return site, problems
@@ -72,16 +80,16 @@ def _check_unique(articles: list[Article], problems: list[Problem]) -> None:
 
 
 def _resolve_links(config: SiteConfig, every: list[Article], shown: list[Article],
-                   problems: list[Problem]) -> None:
+                   resolver: WikiResolver, problems: list[Problem]) -> None:
     """Swap link placeholders for URLs; works from ``body_source``, so it can run again."""
     by_source = {a.source: a for a in shown}
     hidden = {a.source for a in every} - by_source.keys()
     prefix = config.base_path.rstrip("/")
     for article in shown:
-        if not article.links:
+        if not article.links and not article.wikilinks:
             continue
-        html = article.body_source
-        article.link_targets = []
+        html, article.link_targets = resolver.replace(article.body_source, article.wikilinks,
+                                                      article.source, problems)
         for line, target in article.links:
             found = by_source.get(target)
             if found is None:
@@ -136,10 +144,12 @@ def _pages(config: SiteConfig, site: Site) -> list[Page]:
         newer = articles[index - 1] if index > 0 else None
         older = articles[index + 1] if index + 1 < len(articles) else None
         neighbours = [a for a in (newer, older) if a is not None]
+        entities = [entity for _, pairs in article.entity_groups for entity, _ in pairs]
         pages.append(Page(article.url, article.template,
                           {"article": article, "newer": newer, "older": older},
                           source=article.source, source_line=article.line("template"),
-                          deps=[article, *neighbours, *article.link_targets]))
+                          deps=[article, *neighbours, *article.link_targets, *article.related,
+                                *entities]))
     for paginator in paginate(articles, config.paginate, "/"):
         pages.append(Page(paginator.url, TEMPLATES["home"], {"paginator": paginator},
                           deps=paginator.items))
@@ -151,5 +161,25 @@ def _pages(config: SiteConfig, site: Site) -> list[Page]:
             for paginator in paginate(term.articles, config.paginate, term.url):
                 pages.append(Page(paginator.url, TEMPLATES[kind[:-1]],
                                   {"term": term, "paginator": paginator}, deps=term.articles))
+    _entity_pages(config, site, pages)
     pages.append(Page("/404.html", TEMPLATES["not_found"], {}))
     return pages
+
+
+def _entity_pages(config: SiteConfig, site: Site, pages: list[Page]) -> None:
+    everything = [*site.articles, *site.entities]
+    pages.append(Page("/entities/", TEMPLATES["entities"], {"types": site.entity_types},
+                      deps=everything))
+    for entity in site.entities:
+        shown = [entity, *(e for e, _ in entity.related), *entity.articles]
+        for event in entity.timeline:
+            shown += [*event.entities, *event.articles]
+        for paginator in paginate(entity.passages, config.paginate, entity.url):
+            pages.append(Page(paginator.url, TEMPLATES["entity"],
+                              {"entity": entity, "paginator": paginator},
+                              deps=shown))
+    pages.append(Page("/timeline/", TEMPLATES["timeline"], {"events": site.timeline},
+                      deps=everything))
+    for paginator in paginate(site.annotated, config.paginate, "/annotations/"):
+        pages.append(Page(paginator.url, TEMPLATES["annotations"], {"paginator": paginator},
+                          deps=paginator.items))

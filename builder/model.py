@@ -32,9 +32,16 @@ class Article:
     extra: dict[str, Any] = field(default_factory=dict)  # front matter keys Postil does not own
     lines: dict[str, int] = field(default_factory=dict)  # front matter key → file line
     links: list[tuple[int, str]] = field(default_factory=list)  # (line, target .md path)
+    mentions: list[Mention] = field(default_factory=list)  # in document order
+    highlights: list[Highlight] = field(default_factory=list)  # highlights and notes, in order
+    about: list[str] = field(default_factory=list)  # entity slugs from front matter
+    events: list[dict[str, Any]] = field(default_factory=list)  # front matter events, checked
+    wikilinks: list[tuple[int, str]] = field(default_factory=list)  # (line, target) not entities
     # Set when the site is indexed (indexing again gives the same values):
     url: str = ""  # site path, e.g. "/articles/slug/"
     link_targets: list[Article] = field(default_factory=list)  # articles its body links to
+    related: list[Article] = field(default_factory=list)  # by shared entities, then tags
+    entity_groups: list[tuple[str, list[tuple[Entity, int]]]] = field(default_factory=list)
     key: str = ""  # content hash of the file it came from; set by the reading stage
 
     @property
@@ -53,6 +60,98 @@ class Article:
 
     def line(self, key: str) -> int:
         return self.lines.get(key, 1)
+
+
+@dataclass
+class Quote:
+    """Where a piece of text sits in an article's plain text (W3C selectors)."""
+
+    exact: str
+    prefix: str
+    suffix: str
+    start: int
+    end: int
+
+
+@dataclass
+class Mention:
+    """One place an article names an entity."""
+
+    entity: str  # slug
+    id: str  # "m-<entity>-<n>", the anchor in the article page
+    line: int
+    linked: bool  # the first automatic mention and every wikilink are links
+    explicit: bool  # written as a wikilink
+    quote: Quote
+    before: str = ""  # the passage around it, for entity pages
+    after: str = ""
+    block: int = 0  # identifies the paragraph (or margin note) it is in
+    offset: int = 0  # where it starts in that paragraph's text
+
+
+@dataclass
+class Highlight:
+    """A highlight, margin note, insertion or deletion the reader made."""
+
+    id: str  # "hl-<n>"
+    kind: str  # "highlight", "note", "insertion" or "deletion"
+    text: str  # the passage (empty for a note on its own)
+    note: str  # the margin note as plain text
+    line: int
+    quote: Quote
+
+
+@dataclass
+class Entity:
+    """A person, organisation, place, event or work from ``content/entities/``."""
+
+    source: str
+    slug: str
+    name: str
+    type: str = "other"
+    aliases: list[str] = field(default_factory=list)
+    case_sensitive: list[str] = field(default_factory=list)
+    weak_aliases: list[str] = field(default_factory=list)
+    wikidata: str = ""
+    description: str = ""
+    date: Any = None  # PartialDate for events
+    end: Any = None
+    location: str = ""
+    participants: list[str] = field(default_factory=list)
+    body_html: str = ""
+    body_markdown: str = ""  # the notes as written; rendered once the registry is known
+    body_line: int = 1
+    body_source: str = ""  # notes HTML with wikilinks to articles still placeholders
+    wikilinks: list[tuple[int, str]] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)
+    key: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+    # Set when the site is indexed:
+    mentions: list[tuple[Article, Mention]] = field(default_factory=list)
+    articles: list[Article] = field(default_factory=list)  # newest first
+    # Newest article first; per article its passages, each a list of (text, mention or None)
+    # pieces: one passage per paragraph, every mention of the entity in it emphasised.
+    passages: list[tuple[Article, list[list[tuple[str, Mention | None]]]]] = field(
+        default_factory=list)
+    related: list[tuple[Entity, int]] = field(default_factory=list)  # co-mentioned, with counts
+    timeline: list[Any] = field(default_factory=list)  # TimelineEvent objects
+
+    @property
+    def url(self) -> str:
+        return f"/entities/{self.slug}/"
+
+    def line(self, key: str) -> int:
+        return self.lines.get(key, 1)
+
+
+@dataclass
+class TimelineEvent:
+    date: Any  # PartialDate
+    text: str
+    entities: list[Entity] = field(default_factory=list)
+    articles: list[Article] = field(default_factory=list)
+    entity: Entity | None = None  # the event's own entity page, if it has one
+    end: Any = None
 
 
 @dataclass
@@ -124,3 +223,7 @@ class Site:
     authors: list[Term]
     years: list[tuple[int, list[Article]]]
     pages: list[Page] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)  # A–Z
+    entity_types: list[tuple[str, list[Entity]]] = field(default_factory=list)
+    timeline: list[TimelineEvent] = field(default_factory=list)
+    annotated: list[Article] = field(default_factory=list)  # with highlights, newest first

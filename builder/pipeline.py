@@ -20,14 +20,18 @@ from jinja2 import meta
 
 from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
 from builder.config import CONFIG_NAME, SiteConfig, load_config
+from builder.entities import discover_entities, read_entity, registry_entry, render_notes
 from builder.index import index_site
-from builder.model import Page, Site
+from builder.lexicon import Lexicon, build_lexicon
+from builder.model import Entity, Page, Site
 from builder.parallel import render_pages
 from builder.problems import BuildFailed, Problem
 from builder.render import Renderer
+from builder.sitemap import web_files
 from builder.sources import Reader, discover, read_settings
 from builder.theme import find_theme, static_files, template_dirs
-from builder.urls import output_file
+from builder.urls import annotations_path, output_file
+from builder.webannotation import annotation_file
 from builder.writer import WriteReport, write_site
 
 Progress = Callable[[str, int, int], None]
@@ -74,6 +78,9 @@ class SiteBuilder:
         self._reader_settings = None
         self._pages: dict[str, tuple[bytes, bytes]] = {}  # output file → (signature, bytes)
         self._static: dict[Path, tuple[tuple[int, int], bytes]] = {}
+        self._entities: dict[str, tuple] = {}  # file → (stat, entity, problems)
+        self._notes: dict[tuple[str, str], tuple[str, list]] = {}
+        self._annotations: dict[tuple[str, str, str], bytes] = {}
 
     def build(self, progress: Progress | None = None) -> BuildResult:
         options = self.options
@@ -91,11 +98,13 @@ class SiteBuilder:
         output = (options.output or config.site_dir / config.output_dir).resolve()
         problems += _check_output(config, output)
 
-        reader = self._reader_for(config)
+        entities, lexicon = self._read_entities(config, problems)
+        reader = self._reader_for(config, lexicon)
         articles, found = reader.read(discover(config.content_path), options.jobs, progress)
         problems += found
         clock("read")
-        site, found = index_site(config, articles, datetime.now(config.tz).date())
+        site, found = index_site(config, articles, datetime.now(config.tz).date(), entities,
+                                 lexicon)
         problems += found
         clock("index")
         if _fails(problems, options.strict):
@@ -106,6 +115,8 @@ class SiteBuilder:
         problems += found
         clock("render")
         problems += self._add_static(config, static_files(config, theme), files)
+        files.update(self._annotation_files(config, site))
+        files.update(web_files(site, files))  # feeds, sitemap.xml, robots.txt
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
 
@@ -120,8 +131,45 @@ class SiteBuilder:
         result.seconds = time.perf_counter() - started
         return result
 
-    def _reader_for(self, config: SiteConfig) -> Reader:
-        settings = read_settings(config)
+    def _read_entities(self, config: SiteConfig, problems: list[Problem]
+                       ) -> tuple[list[Entity], Lexicon]:
+        """Read the registry (reusing unchanged files) and render each entity's notes."""
+        entities: list[Entity] = []
+        known: dict[str, tuple[tuple[int, int], Entity | None, list[Problem]]] = {}
+        for rel, path in discover_entities(config.content_path):
+            try:
+                info = path.stat()
+                stat = (info.st_mtime_ns, info.st_size)
+                previous = self._entities.get(rel)
+                if previous is not None and previous[0] == stat:
+                    entity, found = previous[1], previous[2]
+                else:
+                    entity, found = read_entity(rel, path.read_bytes())
+            except OSError as exc:
+                stat, entity, found = (0, 0), None, [Problem(rel, 1,
+                                                             f"cannot read: {exc.strerror}")]
+            known[rel] = (stat, entity, found)
+            problems += found
+            if entity is None:  # a stub, so references to it are not reported as well
+                entity = Entity(source=rel, slug=rel.rsplit("/", 1)[-1][:-3], name="")
+            entities.append(entity)
+        self._entities = known
+        lexicon, collisions = build_lexicon([registry_entry(e) for e in entities if e.name],
+                                            config.autolink, config.base_path)
+        problems += [Problem(path, line, message) for path, line, message in collisions]
+        notes: dict[tuple[str, str], tuple[str, list]] = {}
+        for entity in entities:
+            memo = (entity.key, lexicon.fingerprint)
+            rendered = self._notes.get(memo) or render_notes(entity, lexicon, config.base_path,
+                                                            config.markdown_html)
+            notes[memo] = rendered
+            entity.body_source, entity.wikilinks = rendered
+            entity.body_html = rendered[0]
+        self._notes = notes
+        return entities, lexicon
+
+    def _reader_for(self, config: SiteConfig, lexicon: Lexicon) -> Reader:
+        settings = read_settings(config, lexicon)
         if self._reader is None or settings != self._reader_settings:
             cache = ArticleCache(config.site_dir / CACHE_DIR, settings) \
                 if self.options.cache else None
@@ -151,6 +199,17 @@ class SiteBuilder:
         if not problems:
             self._pages = {name: (signatures[name], files[name]) for name in signatures}
         return files, [output_file(p.url) for p in todo], problems
+
+    def _annotation_files(self, config: SiteConfig, site: Site) -> dict[str, bytes]:
+        """``annotations.json`` beside each article page; unchanged articles reuse theirs."""
+        files: dict[str, bytes] = {}
+        memo: dict[tuple[str, str, str], bytes] = {}
+        for article in site.articles:
+            key = (article.key, article.url, config.base_url)
+            data = self._annotations.get(key) or annotation_file(config, article)
+            memo[key] = files[output_file(annotations_path(article.url))] = data
+        self._annotations = memo
+        return files
 
     def _add_static(self, config: SiteConfig, static: dict[str, Path],
                     files: dict[str, bytes]) -> list[Problem]:

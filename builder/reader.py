@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from builder import frontmatter
-from builder.dates import parse_date
+from builder.dates import PartialDate, parse_date
+from builder.lexicon import Lexicon
 from builder.markdown import render
 from builder.model import Article
 from builder.problems import Problem, line_of_offset
@@ -19,7 +20,7 @@ from builder.slugs import slugify
 #: front matter keys Postil reads; any other key is kept in ``Article.extra``
 KNOWN_KEYS = frozenset({
     "title", "date", "updated", "author", "authors", "tags", "source", "publication",
-    "summary", "slug", "draft", "lang", "template",
+    "summary", "slug", "draft", "lang", "template", "entities", "events",
 })
 
 
@@ -31,6 +32,7 @@ class ReadSettings:
     base_path: str = "/"
     html: bool = True
     summary_words: int = 40
+    lexicon: Lexicon | None = None  # the entity registry; its repr is its fingerprint
 
 
 def read_article(path: str, raw: bytes, settings: ReadSettings) -> tuple[Article | None,
@@ -119,8 +121,11 @@ def read_article(path: str, raw: bytes, settings: ReadSettings) -> tuple[Article
         draft = False
 
     template = text_value("template") or "article.html"
+    about = [slugify(item) for item in list_value("entities")]
+    events = _events(meta.get("events"), doc.line("events"), path, problems)
     rendered = render(doc.body, source_dir=posixpath.dirname(path),
-                      base_path=settings.base_path, first_line=doc.body_line, html=settings.html)
+                      base_path=settings.base_path, first_line=doc.body_line, html=settings.html,
+                      lexicon=settings.lexicon)
     summary = text_value("summary")
     if not summary:
         summary = _truncate_words(rendered.first_paragraph, settings.summary_words)
@@ -132,12 +137,42 @@ def read_article(path: str, raw: bytes, settings: ReadSettings) -> tuple[Article
         authors=authors, tags=tags, source_url=text_value("source"),
         publication=text_value("publication"), summary=summary, draft=draft,
         lang=text_value("lang"), template=template, body_html=rendered.html,
-        body_source=rendered.html if rendered.links else "",
+        body_source=rendered.html if rendered.links or rendered.wikilinks else "",
         word_count=rendered.words, headings=rendered.headings,
         extra={k: v for k, v in meta.items() if k not in KNOWN_KEYS},
-        lines=dict(doc.key_lines), links=rendered.links,
+        lines=dict(doc.key_lines), links=rendered.links, mentions=rendered.mentions,
+        highlights=rendered.highlights, about=about, events=events,
+        wikilinks=rendered.wikilinks,
     )
     return article, problems
+
+
+def _events(value: object, line: int, path: str, problems: list[Problem]) -> list[dict]:
+    """``events: [{date, text, entities}]`` from front matter, checked."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(Problem(path, line, "events must be a list of {date, text, entities}"))
+        return []
+    events = []
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or not str(item.get("text") or "").strip():
+            problems.append(Problem(path, line, f"event {number} needs a date and a text"))
+            continue
+        try:
+            when = PartialDate.parse(item.get("date"))
+        except ValueError as exc:
+            problems.append(Problem(path, line, f"event {number}: invalid date: {exc}"))
+            continue
+        slugs = item.get("entities") or []
+        if isinstance(slugs, str):
+            slugs = [slugs]
+        if not isinstance(slugs, list):
+            problems.append(Problem(path, line, f"event {number}: entities must be a list"))
+            continue
+        events.append({"date": when, "text": str(item["text"]).strip(),
+                       "entities": [slugify(str(s)) for s in slugs], "line": line})
+    return events
 
 
 def _truncate_words(text: str, limit: int) -> str:

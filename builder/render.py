@@ -13,13 +13,16 @@ from typing import Any
 
 import jinja2
 
-from builder import __version__
+from builder import __version__, structured
 from builder.model import Page, Site
 from builder.problems import Problem
 from builder.slugs import slugify
-from builder.urls import absolute, output_file, relative
+from builder.urls import absolute, annotations_path, output_file, relative
 
 NOT_FOUND = "/404.html"
+ENTITY_LABELS = {"person": ("Person", "People"), "organization": ("Organisation", "Organisations"),
+                 "place": ("Place", "Places"), "event": ("Event", "Events"),
+                 "work": ("Work", "Works"), "other": ("Other", "Other")}
 
 
 class Renderer:
@@ -37,7 +40,17 @@ class Renderer:
         self.env.filters["date"] = format_date
         self.env.filters["reading_time"] = self.reading_time
         self.env.filters["slug"] = slugify
-        self.env.globals.update(site=site, config=self.config, postil_version=__version__)
+        self.env.filters["entity_type"] = lambda kind: ENTITY_LABELS.get(kind, ENTITY_LABELS[
+            "other"])[0]
+        self.env.filters["entity_type_plural"] = lambda kind: ENTITY_LABELS.get(
+            kind, ENTITY_LABELS["other"])[1]
+        self.env.globals.update(
+            site=site, config=self.config, postil_version=__version__,
+            article_jsonld=lambda article: structured.article_jsonld(self.config, article),
+            entity_jsonld=lambda entity: structured.entity_jsonld(self.config, entity),
+            text_fragment_url=structured.text_fragment_url,
+            wikidata_url=structured.wikidata_url, annotations_path=annotations_path,
+        )
 
     def reading_time(self, words: int) -> int:
         return max(1, round(words / self.config.words_per_minute))

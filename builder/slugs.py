@@ -8,9 +8,9 @@ import unicodedata
 # Letters that NFKD does not decompose into ASCII plus a combining mark.
 _SPECIAL = str.maketrans(
     {"ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "œ": "oe", "Œ": "oe",
-     "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "þ": "th", "Þ": "th", "ı": "i",
-     "’": "", "'": ""}
+     "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "þ": "th", "Þ": "th", "ı": "i"}
 )
+_APOSTROPHES = str.maketrans({"’": "", "'": ""})
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
@@ -22,5 +22,5 @@ def fold(text: str) -> str:
 
 def slugify(text: str) -> str:
     """``"Zürich: a city's guide"`` → ``"zurich-a-citys-guide"``."""
-    ascii_text = fold(text).encode("ascii", "ignore").decode("ascii")
+    ascii_text = fold(text.translate(_APOSTROPHES)).encode("ascii", "ignore").decode("ascii")
     return _NON_ALNUM.sub("-", ascii_text).strip("-")

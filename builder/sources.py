@@ -14,6 +14,8 @@ from pathlib import Path
 
 from builder.cache import ArticleCache
 from builder.config import SiteConfig
+from builder.entities import ENTITY_DIR
+from builder.lexicon import Lexicon
 from builder.model import Article
 from builder.parallel import pool_map
 from builder.problems import Problem
@@ -35,7 +37,8 @@ def discover(content: Path) -> list[tuple[str, Path]]:
         return found
     site_dir = content.parent
     for folder, dirs, names in os.walk(content):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_"))
+                         and not (folder == str(content) and d == ENTITY_DIR))
         for name in sorted(names):
             if name.endswith(".md") and not is_ignored(name):
                 path = Path(folder) / name
@@ -43,13 +46,19 @@ def discover(content: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def read_settings(config: SiteConfig) -> ReadSettings:
+def read_settings(config: SiteConfig, lexicon: Lexicon | None = None) -> ReadSettings:
     return ReadSettings(timezone=config.timezone, base_path=config.base_path,
-                        html=config.markdown_html, summary_words=config.summary_words)
+                        html=config.markdown_html, summary_words=config.summary_words,
+                        lexicon=lexicon)
 
 
-def _read_one(job: tuple[str, bytes, ReadSettings]) -> Result:
-    return read_article(*job)
+# Set before reading: forked workers inherit it, so the lexicon is not pickled per file.
+_SETTINGS: ReadSettings | None = None
+
+
+def _read_one(job: tuple[str, bytes]) -> Result:
+    assert _SETTINGS is not None
+    return read_article(job[0], job[1], _SETTINGS)
 
 
 @dataclass
@@ -99,8 +108,10 @@ class Reader:
                 todo.append((len(results), rel, stat, key, raw))
                 results.append(None)
         self.parsed = [rel for _, rel, _, _, _ in todo]
-        work = [(rel, raw, self.settings) for _, rel, _, _, raw in todo]
-        parsed = pool_map(_read_one, work, jobs)
+        work = [(rel, raw) for _, rel, _, _, raw in todo]
+        global _SETTINGS
+        _SETTINGS = self.settings
+        parsed = list(pool_map(_read_one, work, jobs))
         for done, ((index, rel, stat, key, _), result) in enumerate(zip(todo, parsed,
                                                                         strict=True), start=1):
             article = result[0]

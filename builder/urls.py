@@ -47,3 +47,10 @@ def absolute(base_url: str, path: str) -> str:
     if "://" in path:
         return path
     return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def annotations_path(page_path: str) -> str:
+    """Where an article's ``annotations.json`` goes: beside its page."""
+    if page_path.endswith("/"):
+        return page_path + "annotations.json"
+    return page_path.rsplit(".", 1)[0] + ".annotations.json"

@@ -8,15 +8,30 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from builder.markdown.annotations import annotations_plugin
+from builder.markdown.autolink import autolink_plugin
+from builder.markdown.critic import critic_plugin
 from builder.markdown.internal_links import internal_links_plugin
+from builder.markdown.mark import mark_plugin
+from builder.markdown.wikilinks import wikilinks_plugin
+from builder.model import Highlight, Mention
 from builder.slugs import slugify
 
+
+def _note_blocks(md: MarkdownIt) -> None:
+    """``::: note`` … ``:::`` → ``<div class="note">`` for longer commentary."""
+    container_plugin(md, "note")
+
+
 #: Postil's own syntax plugins, applied in this order after the standard ones.
-SYNTAX_PLUGINS = [internal_links_plugin]
+#: Core rules run in this order too: ids are given last, once mentions are found.
+SYNTAX_PLUGINS = [internal_links_plugin, wikilinks_plugin, critic_plugin, mark_plugin,
+                  _note_blocks, autolink_plugin, annotations_plugin]
 
 
 @dataclass
@@ -26,6 +41,9 @@ class Rendered:
     first_paragraph: str
     headings: list[dict[str, Any]] = field(default_factory=list)
     links: list[tuple[int, str]] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    highlights: list[Highlight] = field(default_factory=list)
+    wikilinks: list[tuple[int, str]] = field(default_factory=list)
 
 
 _TEXT_TYPES = frozenset({"text", "code_inline", "softbreak", "hardbreak"})
@@ -70,11 +88,15 @@ def _table_close(self, tokens, idx, options, env) -> str:  # noqa: ANN001
 
 
 def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line: int = 1,
-           html: bool = True) -> Rendered:
-    """Render a Markdown body. ``first_line`` is its first line in the file."""
+           html: bool = True, lexicon: Any = None) -> Rendered:
+    """Render a Markdown body. ``first_line`` is its first line in the file.
+
+    ``lexicon`` (a :class:`builder.lexicon.Lexicon`) resolves wikilinks and,
+    when autolinking is on, finds entity names in prose.
+    """
     md = parser(html)
     env: dict[str, Any] = {"source_dir": source_dir, "base_path": base_path,
-                           "first_line": first_line}
+                           "first_line": first_line, "lexicon": lexicon}
     tokens = md.parse(text, env)
     words = 0
     first_paragraph = ""
@@ -93,4 +115,6 @@ def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line:
             first_paragraph = " ".join(plain.split())
     body = md.renderer.render(tokens, md.options, env)
     return Rendered(html=body, words=words, first_paragraph=first_paragraph,
-                    headings=headings, links=env.get("links", []))
+                    headings=headings, links=env.get("links", []),
+                    mentions=env.get("mentions", []), highlights=env.get("highlights", []),
+                    wikilinks=env.get("wikilinks", []))

@@ -1,0 +1,203 @@
+"""Atom feeds: the whole archive, each tag, each author (and anything else with articles).
+
+Pure: site model in, bytes out. Feeds are regenerated on every build, so they
+must be deterministic (same site → same bytes): publishing moves only files
+whose bytes changed. Every URL in a feed is absolute, from ``base_url``.
+
+A feed is described by a :class:`FeedSource` (title, page URL, articles); the
+feed file lives next to the page it follows: ``/tags/x/`` → ``/tags/x/feed.xml``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from urllib.parse import urljoin
+from xml.etree import ElementTree as ET
+
+from builder import __version__
+from builder.config import SiteConfig
+from builder.model import Article, Site
+from builder.slugs import slugify
+from builder.urls import absolute, output_file
+
+ATOM = "http://www.w3.org/2005/Atom"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+FEED_NAME = "feed.xml"
+#: ``<updated>`` of a feed with no entries: fixed, so an empty feed never changes
+EPOCH = "1970-01-01T00:00:00Z"
+
+# XML 1.0 forbids most control characters even escaped; a stray one (pasted from a
+# PDF) would make the whole feed unreadable to a strict parser.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_URL_ATTR = re.compile(r"""(\s(?:href|src|poster)\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE)
+
+
+@dataclass
+class FeedSource:
+    """One feed: the page it follows and the articles it lists (newest first)."""
+
+    title: str
+    page_url: str  # site path of the page, e.g. "/tags/pakistan/"
+    articles: list[Article]
+    subtitle: str = ""
+
+    @property
+    def feed_url(self) -> str:
+        return feed_path(self.page_url)
+
+
+def feed_path(page_url: str) -> str:
+    """Site path of the feed that follows a page: ``/tags/x/`` → ``/tags/x/feed.xml``."""
+    return page_url[: page_url.rfind("/") + 1] + FEED_NAME
+
+
+def feed_sources(site: Site) -> list[FeedSource]:
+    """Every feed of the site: the archive, then each tag and each author."""
+    config = site.config
+    sources = [FeedSource(config.title, "/", site.articles, config.description)]
+    for term in site.tags:
+        sources.append(FeedSource(f"{term.name} · {config.title}", term.url, term.articles,
+                                  f"Articles tagged {term.name} in {config.title}."))
+    for term in site.authors:
+        sources.append(FeedSource(f"{term.name} · {config.title}", term.url, term.articles,
+                                  f"Articles by {term.name} in {config.title}."))
+    return sources
+
+
+def feed_files(site: Site, extra: Iterable[FeedSource | tuple[str, str, list[Article]]] = ()
+               ) -> dict[str, bytes]:
+    """Output file → Atom bytes for every feed of ``site``, plus ``extra`` ones.
+
+    ``extra`` takes (title, page_url, articles) triples, for pages a later
+    feature adds (such as entities): ``(e.name, e.url, e.articles)``.
+    """
+    writer = FeedWriter(site.config, {term.slug: term.name for term in site.tags})
+    files: dict[str, bytes] = {}
+    for source in [*feed_sources(site), *extra]:
+        if not isinstance(source, FeedSource):
+            source = FeedSource(*source)
+        files[output_file(source.feed_url)] = writer.feed(source)
+    return files
+
+
+def atom_feed(config: SiteConfig, title: str, page_url: str, articles: list[Article],
+              subtitle: str = "") -> bytes:
+    """One Atom feed following the page at ``page_url``, as bytes."""
+    return FeedWriter(config).feed(FeedSource(title, page_url, articles, subtitle))
+
+
+class FeedWriter:
+    """Writes feeds for one site; an article's entry is serialised once for all its feeds."""
+
+    def __init__(self, config: SiteConfig, tag_names: dict[str, str] | None = None):
+        self.config = config
+        self.tag_names = tag_names or {}  # tag slug → the spelling the site shows
+        self._entries: dict[int, tuple[str, str]] = {}  # id(article) → (updated, XML)
+
+    def feed(self, source: FeedSource) -> bytes:
+        config = self.config
+        limit = config.feed_limit or None
+        entries = [self._entry(article) for article in source.articles[:limit]]
+        feed = ET.Element("feed", {"xmlns": ATOM, XML_LANG: config.language})
+        _text(feed, "id", absolute(config.base_url, source.feed_url))
+        _text(feed, "title", source.title)
+        if source.subtitle:
+            _text(feed, "subtitle", source.subtitle)
+        ET.SubElement(feed, "link", rel="self", type="application/atom+xml",
+                      href=absolute(config.base_url, source.feed_url))
+        ET.SubElement(feed, "link", rel="alternate", type="text/html",
+                      href=absolute(config.base_url, source.page_url))
+        # Stamped with the newest change among its entries, never the build time:
+        # rebuilding an unchanged site must give the same bytes.
+        _text(feed, "updated", max((stamp for stamp, _ in entries), default=EPOCH,
+                                   key=_instant))
+        # Atom wants an author for the feed unless every entry has one.
+        author = ET.SubElement(feed, "author")
+        _text(author, "name", config.publisher or config.author or config.title)
+        _text(author, "uri", config.base_url)
+        generator = _text(feed, "generator", "Postil", version=__version__)
+        generator.set("uri", "https://pypi.org/project/postil/")
+        if config.copyright:
+            _text(feed, "rights", config.copyright)
+        # One element per line: a changed article shows as a readable diff when published.
+        ET.indent(feed, space="  ")
+        head = ET.tostring(feed, encoding="unicode")
+        body = head[: -len("</feed>")] + "".join(f"  {xml}\n" for _, xml in entries) + "</feed>"
+        return b'<?xml version="1.0" encoding="utf-8"?>\n' + body.encode("utf-8") + b"\n"
+
+    def _entry(self, article: Article) -> tuple[str, str]:
+        known = self._entries.get(id(article))
+        if known is None:
+            known = self._entries[id(article)] = self._make_entry(article)
+        return known
+
+    def _make_entry(self, article: Article) -> tuple[str, str]:
+        config = self.config
+        url = absolute(config.base_url, article.url)
+        published = _moment(article.datetime or article.date, config)
+        # A date-only "updated" on the day of a timed "date" must not go back in time.
+        updated = max(published, _moment(article.updated, config) if article.updated
+                      else published)
+        entry = ET.Element("entry", {XML_LANG: article.lang} if article.lang else {})
+        _text(entry, "id", url)
+        _text(entry, "title", article.title)
+        ET.SubElement(entry, "link", rel="alternate", type="text/html", href=url)
+        if article.source_url:
+            ET.SubElement(entry, "link", rel="via", href=article.source_url)
+        _text(entry, "published", _rfc3339(published))
+        _text(entry, "updated", _rfc3339(updated))
+        for name in article.authors:
+            author = ET.SubElement(entry, "author")
+            _text(author, "name", name)
+            _text(author, "uri", absolute(config.base_url, f"/authors/{slugify(name)}/"))
+        for tag in article.tags:
+            slug = slugify(tag)
+            ET.SubElement(entry, "category", term=slug,
+                          label=_clean(self.tag_names.get(slug, tag)),
+                          scheme=absolute(config.base_url, "/tags/"))
+        if article.summary:
+            _text(entry, "summary", article.summary)
+        if config.feed_content == "full" and article.body_html:
+            # Feed readers resolve links against the feed, not the page: make them absolute
+            # (xml:base covers the readers that honour it and anything the rewrite missed).
+            content = _text(entry, "content", absolute_links(article.body_html, url),
+                            type="html")
+            content.set("{http://www.w3.org/XML/1998/namespace}base", url)
+        ET.indent(entry, space="  ", level=1)
+        return _rfc3339(updated), ET.tostring(entry, encoding="unicode")
+
+
+def absolute_links(html: str, page_url: str) -> str:
+    """Every ``href``/``src`` in ``html`` made absolute from the page's absolute URL."""
+    def swap(match: re.Match) -> str:
+        return f"{match[1]}{match[2]}{urljoin(page_url, match[3])}{match[2]}"
+    return _URL_ATTR.sub(swap, html)
+
+
+def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attrs)
+    element.text = _clean(text)
+    return element
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub("", str(text))
+
+
+def _moment(value: date | datetime, config: SiteConfig) -> datetime:
+    """A calendar date counts as midnight in the site's time zone (as pages show it)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=config.tz)
+    return datetime.combine(value, time(0), tzinfo=config.tz)
+
+
+def _rfc3339(moment: datetime) -> str:
+    text = moment.isoformat(timespec="seconds")
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _instant(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))

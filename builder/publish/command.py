@@ -1,0 +1,206 @@
+"""The ``postil publish`` command: a fresh production build, then each target in turn."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from builder.config import CONFIG_NAME, SiteConfig, load_config
+from builder.linkcheck import find_broken, locate_sources
+from builder.pipeline import BuildOptions, BuildResult, build
+from builder.problems import BuildFailed, Problem
+from builder.publish.changes import Changes, PublishError
+from builder.publish.folder import sync_folder
+from builder.publish.git import DEFAULT_BRANCH, publish_git, resolve_remote
+from builder.publish.rsync import find_rsync, publish_rsync
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass
+class Target:
+    kind: str  # "git", "dir" or "rsync"
+    dest: str  # as the user wrote it, for messages
+    resolved: str  # remote URL, absolute folder, rsync destination
+    branch: str = DEFAULT_BRANCH
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.dest}" + (f" ({self.branch})" if self.kind == "git" else "")
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register ``postil publish`` on the command line's sub-commands."""
+    cmd = commands.add_parser(
+        "publish", help="build for production and publish the site",
+        description="Build the site in SITE_DIR for production (no drafts, base_url from "
+        "site.yml) and publish it to each target given, or to those under publish: in "
+        "site.yml. Refuses to publish a build with errors.")
+    cmd.add_argument("site_dir", nargs="?", type=Path, default=Path("."), metavar="SITE_DIR",
+                     help="the folder holding site.yml (default: the current folder)")
+    cmd.add_argument("--git", metavar="REMOTE", help="commit the site to a branch of this git "
+                     "remote (a URL, a path, or a remote of the site's repository) and push")
+    cmd.add_argument("--branch", metavar="BRANCH", help=f"the branch for --git (default: "
+                     f"{DEFAULT_BRANCH}); made as an orphan branch if missing")
+    cmd.add_argument("--dir", metavar="PATH", help="synchronise this local folder")
+    cmd.add_argument("--rsync", metavar="[USER@]HOST:PATH", help="mirror with rsync "
+                     "(-a --delete --checksum)")
+    cmd.add_argument("-e", "--rsh", metavar="COMMAND", help="remote shell for --rsync "
+                     "(default: ssh)")
+    cmd.add_argument("-m", "--message", help="commit message for --git")
+    cmd.add_argument("-n", "--dry-run", action="store_true",
+                     help="list what would be added, changed and removed; touch nothing")
+    cmd.add_argument("--strict", action="store_true",
+                     help="refuse to publish on warnings, including broken links")
+    cmd.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    cmd.set_defaults(run=run_publish)
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    site_dir: Path = args.site_dir
+    if not (site_dir / CONFIG_NAME).is_file():
+        return _usage(f"no site.yml in {site_dir} (run 'postil init DIR' to make a site)")
+    try:
+        config, _ = load_config(site_dir.resolve())
+    except BuildFailed as failure:
+        return _refuse(failure.problems)
+    try:
+        targets = choose_targets(args, config)
+        for target in targets:
+            _preflight(target, config)
+    except _Usage as exc:
+        return _usage(str(exc))
+    except PublishError as exc:
+        print(f"postil: cannot publish: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+    say = (lambda *_: None) if args.quiet else print
+    try:
+        result = build(site_dir, BuildOptions(drafts=False, write=not args.dry_run,
+                                              strict=args.strict))
+    except BuildFailed as failure:
+        return _refuse(failure.problems)
+    warnings = list(result.warnings) + _web_warnings(result)
+    for problem in warnings:
+        print(problem, file=sys.stderr)
+    if args.strict and warnings:
+        return _refuse([])
+    say(f"built {len(result.site.articles)} articles for {result.config.base_url}")
+
+    for target in targets:
+        try:
+            changes, note = _publish_one(target, result, args)
+        except PublishError as exc:
+            print(f"postil: publish to {target} failed: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        if args.dry_run:
+            say(f"dry run: {target}: " + (f"would be {changes.summary()}" if changes
+                                          else "up to date, nothing to do"))
+            for line in changes.listing():
+                say(line)
+        else:
+            say(f"published to {target}: " + (note or changes.summary()))
+    return EXIT_OK
+
+
+class _Usage(Exception):
+    pass
+
+
+def choose_targets(args: argparse.Namespace, config: SiteConfig) -> list[Target]:
+    """Targets from the command line if it names any, else from ``publish:`` in site.yml.
+
+    Paths on the command line are relative to the current folder; in site.yml,
+    to the site's folder.
+    """
+    settings = config.publish
+    from_cli = bool(args.git or args.dir or args.rsync)
+    base = Path.cwd() if from_cli else config.site_dir
+    git = args.git if from_cli else settings.get("git")
+    folder = args.dir if from_cli else settings.get("dir")
+    rsync = args.rsync if from_cli else settings.get("rsync")
+    if args.branch and not git:
+        raise _Usage("--branch needs --git REMOTE (or publish: {git: ...} in site.yml)")
+    targets = []
+    if git:
+        branch = args.branch or settings.get("branch") or DEFAULT_BRANCH
+        targets.append(Target("git", git, resolve_remote(git, config.site_dir, base), branch))
+    if folder:
+        targets.append(Target("dir", folder, str((base / folder).resolve())))
+    if rsync:
+        targets.append(Target("rsync", rsync, rsync))
+    if not targets:
+        raise _Usage("nothing to publish to: give --git REMOTE, --dir PATH or --rsync "
+                     "[USER@]HOST:PATH, or set publish: in site.yml")
+    return targets
+
+
+def _preflight(target: Target, config: SiteConfig) -> None:
+    """Fail before building on what no build can fix."""
+    if target.kind == "git" and shutil.which("git") is None:
+        raise PublishError("git is not installed (or not on PATH)")
+    if target.kind == "rsync":
+        find_rsync()
+    if target.kind == "dir":
+        folder = Path(target.resolved)
+        site = config.site_dir.resolve()
+        output = (config.site_dir / config.output_dir).resolve()
+        if folder == site or site.is_relative_to(folder) or \
+                folder.is_relative_to(config.content_path.resolve()):
+            raise PublishError(f"{folder} would overwrite the site's own files")
+        if folder == output:
+            raise PublishError(f"{folder} is the build's output folder; publish elsewhere")
+
+
+def _publish_one(target: Target, result: BuildResult,
+                 args: argparse.Namespace) -> tuple[Changes, str]:
+    config = result.config
+    if target.kind == "git":
+        message = args.message or config.publish.get("message") or f"Publish {config.title}"
+        done = publish_git(result.files, target.resolved, target.branch, config.domain,
+                           message, args.dry_run)
+        if args.dry_run:
+            return done.changes, ""
+        if done.commit is None:
+            return done.changes, "up to date, nothing to commit"
+        made = "created the branch with" if done.created else "pushed"
+        return done.changes, f"{made} {done.commit[:10]}: {done.changes.summary()}"
+    if target.kind == "dir":
+        return sync_folder(result.files, Path(target.resolved), args.dry_run), ""
+    ssh = args.rsh or config.publish.get("ssh") or "ssh"
+    assert result.output is not None
+    return publish_rsync(result.files, result.output, target.resolved, ssh,
+                         args.dry_run), ""
+
+
+def _web_warnings(result: BuildResult) -> list[Problem]:
+    """Broken internal links and a custom domain that is not base_url's, as warnings."""
+    config = result.config
+    found = []
+    broken = find_broken(result.files, config.base_path)
+    for link in locate_sources(broken, result.site.pages, config.site_dir, config.base_path):
+        path, _, line = (link.source or f"{link.link.page}:{link.link.line}").rpartition(":")
+        found.append(Problem(path, int(line), f"broken link: {link.link}", warning=True))
+    host = urlsplit(config.base_url).hostname or ""
+    if config.domain and host != config.domain:
+        found.append(Problem(CONFIG_NAME, 1, f'domain "{config.domain}" is not the host of '
+                             f'base_url ({host}): pages will link to the wrong address',
+                             warning=True))
+    return found
+
+
+def _refuse(problems: list[Problem]) -> int:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    count = sum(1 for p in problems if not p.warning)
+    reason = f"{count} error{'s' * (count != 1)}" if count else "warnings and --strict"
+    print(f"publish refused: the build has {reason}; nothing was published", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _usage(message: str) -> int:
+    print(f"postil publish: {message}", file=sys.stderr)
+    return EXIT_USAGE

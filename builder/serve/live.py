@@ -1,0 +1,261 @@
+"""The site as the preview serves it: the last good build, in memory, and who is watching.
+
+A :class:`LiveSite` keeps one :class:`~builder.pipeline.SiteBuilder` alive,
+so a rebuild re-reads only the files whose stat changed and re-renders only
+the pages whose inputs changed. A failed rebuild never replaces what is
+served: it only records the errors, which every open tab shows in an overlay
+until a build succeeds again.
+
+Each open tab subscribes with the path it shows. After every build the tab
+is sent its *state*: the server's id, a token of the exact response at its
+path, the stylesheet and asset generations and the errors. The tab compares
+that with what it was served (see :mod:`builder.serve.livereload`), so it
+reloads exactly when what it shows changed, and a state that arrives late,
+or after a reconnection, is still right.
+"""
+
+from __future__ import annotations
+
+import queue
+import secrets
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from builder.config import load_config
+from builder.pipeline import BuildOptions, BuildResult, SiteBuilder
+from builder.problems import BuildFailed
+from builder.serve.http import Resolved, Snapshot, resolve
+
+#: files a page embeds: when one changes, open tabs reload (stylesheets are swapped instead)
+EMBEDDED = (".js", ".mjs", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".ico",
+            ".woff", ".woff2", ".ttf", ".otf", ".mp4", ".webm", ".mp3", ".ogg", ".wasm")
+HISTORY = 50
+
+
+@dataclass
+class Rebuild:
+    """One build attempt, as the terminal, the tests and the benchmark see it."""
+
+    ok: bool
+    seconds: float
+    sources: tuple[str, ...] = ()  # the changed files that caused it
+    rendered: list[str] = field(default_factory=list)  # pages rendered, not reused
+    parsed: list[str] = field(default_factory=list)  # articles parsed, not reused
+    changed: list[str] = field(default_factory=list)  # output files whose bytes changed
+    removed: list[str] = field(default_factory=list)  # output files gone
+    problems: list[str] = field(default_factory=list)  # "path:line: message"
+    articles: int = 0
+    finished: float = 0.0  # time.monotonic() when the open tabs were told
+
+
+class Client:
+    """One open tab's event stream: the path it shows and the states waiting to be sent."""
+
+    def __init__(self, page: str):
+        self.page = page
+        self.last: dict | None = None
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+
+    def put(self, message: dict | None) -> None:
+        self._queue.put(message)
+
+    def next(self, timeout: float) -> dict | str | None:
+        """The next state; ``""`` if none came within ``timeout``; ``None`` when stopping."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return ""
+
+
+def _print_out(text: str) -> None:
+    print(text, flush=True)
+
+
+def _print_err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+class LiveSite:
+    """Builds the site into memory, keeps the last good build, tells open tabs."""
+
+    def __init__(self, site_dir: Path, drafts: bool = True,
+                 out: Callable[[str], None] = _print_out, err: Callable[[str], None] = _print_err):
+        self.site_dir = Path(site_dir).resolve()
+        self.builder = SiteBuilder(self.site_dir, BuildOptions(write=False, drafts=drafts,
+                                                                cache=True))
+        self.server_id = secrets.token_hex(6)  # a restarted server is a new one to the tabs
+        self.snapshot = Snapshot({}, base_path=_configured_base_path(self.site_dir), built=False)
+        self.history: list[Rebuild] = []
+        self.builds = 0
+        self.result: BuildResult | None = None  # the last good build
+        self.out, self.err = out, err
+        self._build_lock = threading.Lock()  # one build at a time
+        self._clients: set[Client] = set()
+        self._clients_lock = threading.Lock()  # also orders snapshot changes and subscriptions
+        self._done = threading.Condition()
+        self._warnings: list[str] = []
+
+    # --- building -------------------------------------------------------------------
+
+    def build(self, sources: Iterable[str] = (), jobs: int | None = 1) -> Rebuild:
+        """Build now; on success serve the new site, on failure keep the old one.
+
+        ``jobs`` goes to :class:`BuildOptions`: a forked process pool is only
+        safe before the server starts threads (see :mod:`builder.serve.server`).
+        """
+        with self._build_lock:
+            started = time.perf_counter()
+            self.builder.options.jobs = jobs
+            shown = tuple(sorted(self._shown(path) for path in sources))
+            try:
+                result = self.builder.build()
+            except BuildFailed as failure:
+                record = Rebuild(False, time.perf_counter() - started, shown,
+                                 problems=[str(p) for p in failure.problems])
+            except Exception as exc:  # noqa: BLE001 - a bug must not stop the preview
+                self.err(traceback.format_exc().rstrip())
+                record = Rebuild(False, time.perf_counter() - started, shown,
+                                 problems=[f"postil: internal error: {type(exc).__name__}: {exc}"])
+            else:
+                record = self._publish(result, shown, time.perf_counter() - started)
+            if not record.ok:
+                self._set(replace(self.snapshot, errors=tuple(record.problems)))
+            record.finished = time.monotonic()
+            self._report(record)
+        with self._done:
+            self.history = (self.history + [record])[-HISTORY:]
+            self.builds += 1
+            self._done.notify_all()
+        return record
+
+    def _publish(self, result: BuildResult, shown: tuple[str, ...], seconds: float) -> Rebuild:
+        old = self.snapshot
+        files, base = result.files, result.config.base_path
+        if old.built and old.base_path == base:
+            before = old.files
+            # Reused pages are the very same bytes objects: "is" settles most of them.
+            changed = [name for name, data in files.items()
+                       if before.get(name) is not data and before.get(name) != data]
+            removed = [name for name in before if name not in files]
+        else:
+            changed, removed = sorted(files), []
+        touched = changed + removed if old.built else []
+        css = tuple(base + name for name in touched if name.lower().endswith(".css"))
+        assets = any(name.lower().endswith(EMBEDDED) for name in touched)
+        self.result = result
+        self._set(Snapshot(files, base, True, (), css=old.css + bool(css),
+                           css_paths=css or old.css_paths, assets=old.assets + assets))
+        return Rebuild(True, seconds, shown, rendered=list(result.rendered),
+                       parsed=list(result.parsed), changed=changed, removed=removed,
+                       problems=[str(p) for p in result.warnings],
+                       articles=len(result.site.articles))
+
+    def _report(self, record: Rebuild) -> None:
+        """What the terminal shows: the same ``path:line: message`` lines as the overlay."""
+        clock = time.strftime("%H:%M:%S")
+        cause = _summary(record.sources)
+        if not record.ok:
+            for line in record.problems:
+                self.err(line)
+            count = len(record.problems)
+            still = "serving the last good build" if self.result else "nothing to serve yet"
+            self.err(f"{clock} build failed: {count} problem{'s' * (count != 1)}{cause}; "
+                     f"{still}")
+            return
+        if record.problems != self._warnings:
+            for line in record.problems:
+                self.err(line)
+        self._warnings = record.problems
+        fixed = "fixed; " if self.history and not self.history[-1].ok else ""
+        if self.builds == 0:
+            self.out(f"{clock} built {record.articles} articles, {len(self.snapshot.files)} "
+                     f"files in {record.seconds:.2f} s")
+        elif not record.changed and not record.removed:
+            self.out(f"{clock} {fixed}rebuilt in {record.seconds:.2f} s: no page changed{cause}")
+        else:
+            pages = len(record.rendered)
+            self.out(f"{clock} {fixed}rebuilt in {record.seconds:.2f} s: {pages} "
+                     f"page{'s' * (pages != 1)} rendered, {len(record.changed)} "
+                     f"changed{cause}")
+
+    def _shown(self, path: str) -> str:
+        try:
+            return Path(path).resolve().relative_to(self.site_dir).as_posix()
+        except ValueError:
+            return str(path)
+
+    def wait_for(self, predicate: Callable[[LiveSite], bool], timeout: float) -> bool:
+        """Block until ``predicate(self)`` holds after some build, or ``timeout`` passes."""
+        with self._done:
+            return self._done.wait_for(lambda: predicate(self), timeout)
+
+    # --- open tabs ------------------------------------------------------------------
+
+    def _set(self, snapshot: Snapshot) -> None:
+        with self._clients_lock:
+            self.snapshot = snapshot
+            tokens: dict[str, dict] = {}
+            for client in self._clients:
+                if client.page not in tokens:
+                    tokens[client.page] = self.state_for(snapshot, client.page)
+                self._push(client, tokens[client.page])
+
+    @staticmethod
+    def _push(client: Client, state: dict) -> None:
+        if state != client.last:
+            client.last = state
+            client.put(state)
+
+    def state_for(self, snapshot: Snapshot, page: str) -> dict:
+        """Everything a tab at ``page`` compares with what it was served."""
+        return {"server": self.server_id, "page": resolve(snapshot, page).token,
+                "css": snapshot.css, "cssPaths": list(snapshot.css_paths),
+                "assets": snapshot.assets, "errors": list(snapshot.errors)}
+
+    def served(self, snapshot: Snapshot, response: Resolved) -> dict[str, str | int]:
+        """What an HTML response tells its script it is (attributes of the script tag)."""
+        return {"server": self.server_id, "page": response.token, "css": snapshot.css,
+                "assets": snapshot.assets}
+
+    def subscribe(self, page: str) -> Client:
+        client = Client(page)
+        with self._clients_lock:
+            self._clients.add(client)
+            self._push(client, self.state_for(self.snapshot, page))
+        return client
+
+    def unsubscribe(self, client: Client) -> None:
+        with self._clients_lock:
+            self._clients.discard(client)
+
+    @property
+    def clients(self) -> int:
+        with self._clients_lock:
+            return len(self._clients)
+
+    def close(self) -> None:
+        """End every event stream (the server is stopping)."""
+        with self._clients_lock:
+            for client in self._clients:
+                client.put(None)
+            self._clients.clear()
+
+
+def _configured_base_path(site_dir: Path) -> str:
+    """The base path before any build succeeded, so the error page is where the site will be."""
+    try:
+        return load_config(site_dir)[0].base_path
+    except BuildFailed:
+        return "/"
+
+
+def _summary(sources: tuple[str, ...]) -> str:
+    if not sources:
+        return ""
+    more = f" and {len(sources) - 3} more" if len(sources) > 3 else ""
+    return f" ({', '.join(sources[:3])}{more})"

@@ -1,0 +1,105 @@
+"""``sitemap.xml`` and ``robots.txt``, and :func:`web_files`, everything besides pages
+that a site needs on the open web (these two and the Atom feeds).
+
+Pure and deterministic, like the feeds: ``lastmod`` comes from the articles
+a page shows (``Page.deps``), never from the clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, tzinfo
+from xml.etree import ElementTree as ET
+
+from builder.feeds import feed_files
+from builder.linkcheck import page_url
+from builder.model import Article, Page, Site
+from builder.urls import absolute, output_file
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
+#: the sitemap protocol's limit of URLs per file; beyond it, sitemap.xml becomes an index
+MAX_URLS = 50_000
+#: pages that must not be listed (served for missing URLs, not a page of its own)
+UNLISTED = frozenset({"404.html"})
+
+
+def web_files(site: Site, files: dict[str, bytes]) -> dict[str, bytes]:
+    """Feeds, sitemap.xml and robots.txt for the built ``files``.
+
+    A file of the same name already in ``files`` (a site's own
+    ``static/robots.txt``, say) wins over the generated one.
+    """
+    made = feed_files(site)
+    made.update(sitemap_files(site, files))
+    made[ROBOTS] = robots_txt(site.config.base_url)
+    return {name: data for name, data in made.items() if name not in files}
+
+
+def sitemap_files(site: Site, files: dict[str, bytes]) -> dict[str, bytes]:
+    """``sitemap.xml`` listing every HTML page in ``files`` (but 404.html), with lastmod."""
+    base_url = site.config.base_url
+    pages = {output_file(page.url): page for page in site.pages}
+    urls = []
+    for name in files:
+        if not name.endswith(".html") or name in UNLISTED:
+            continue
+        page = pages.get(name)
+        urls.append((absolute(base_url, page_url(name)),
+                     lastmod(page, site.config.tz) if page else None))
+    urls.sort()  # by URL: the home page first, then the rest in a stable order
+    if len(urls) <= MAX_URLS:
+        return {SITEMAP: _urlset(urls)}
+    made: dict[str, bytes] = {}
+    index = ET.Element("sitemapindex", xmlns=SITEMAP_NS)
+    for number, start in enumerate(range(0, len(urls), MAX_URLS), start=1):
+        name = f"sitemap-{number}.xml"
+        made[name] = _urlset(urls[start:start + MAX_URLS])
+        ET.SubElement(ET.SubElement(index, "sitemap"), "loc").text = absolute(base_url, name)
+    made[SITEMAP] = _xml(index)
+    return made
+
+
+def lastmod(page: Page, tz: tzinfo) -> str | None:
+    """The newest date or updated date among the articles a page shows (W3C datetime)."""
+    newest: tuple[datetime, str] | None = None
+    for article in page.deps:
+        if not isinstance(article, Article):  # entities have no publication date
+            continue
+        for value in (article.updated, article.datetime or article.date):
+            if value is None:
+                continue
+            if isinstance(value, datetime):
+                candidate = (value, value.isoformat(timespec="seconds"))
+            else:  # a calendar date stays a date: no time zone shift
+                candidate = (datetime.combine(value, time(0), tzinfo=tz), value.isoformat())
+            if newest is None or candidate[0] > newest[0]:
+                newest = candidate
+    return newest[1] if newest else None
+
+
+def robots_txt(base_url: str) -> bytes:
+    """Allow everything and point at the sitemap.
+
+    Crawlers read robots.txt only at a host's root: under a sub-path base URL
+    this file does nothing unless the host's own robots.txt lists the sitemap.
+    """
+    return (f"User-agent: *\nDisallow:\n\nSitemap: {absolute(base_url, SITEMAP)}\n"
+            .encode())
+
+
+def _urlset(urls: list[tuple[str, str | None]]) -> bytes:
+    urlset = ET.Element("urlset", xmlns=SITEMAP_NS)
+    for loc, modified in urls:
+        url = ET.SubElement(urlset, "url")
+        ET.SubElement(url, "loc").text = loc
+        if modified:
+            ET.SubElement(url, "lastmod").text = modified
+    return _xml(urlset)
+
+
+def _xml(root: ET.Element) -> bytes:
+    ET.indent(root, space="")
+    return (b'<?xml version="1.0" encoding="utf-8"?>\n'
+            + ET.tostring(root, encoding="unicode").encode("utf-8") + b"\n")
+
