@@ -51,8 +51,10 @@ _REACTS_TO = {EVENT_TYPE_CREATED, EVENT_TYPE_DELETED, EVENT_TYPE_MODIFIED, EVENT
               EVENT_TYPE_ATTRIB}
 # Beyond builder.sources.is_ignored (hidden, "#…", "~…", "…~", .swp, .tmp, .bak, …):
 # vim's write test file "4913" (any all-digit name), more vim swap suffixes,
-# JetBrains' safe-write files, Chrome's file-system-access swap files.
-_EDITOR_TEMP = re.compile(r"^\d+$|\.sw[a-p]$|___jb_(tmp|old)___$|\.crswap$|\.kate-swp$")
+# JetBrains' safe-write files, Chrome's file-system-access swap files, and
+# the temporary file of ``sed -i`` (renamed over the real one, which is seen).
+_EDITOR_TEMP = re.compile(
+    r"^\d+$|\.sw[a-p]$|___jb_(tmp|old)___$|\.crswap$|\.kate-swp$|^sed[A-Za-z0-9]{6}$")
 
 Roots = tuple[tuple[Path, bool], ...]  # (folder, recursive)
 
