@@ -10,9 +10,9 @@ emphasis, inline code, fenced code and footnotes.
 
 With ``--entities E`` (E > 0) it also writes E entity files
 ``DIR/content/entities/<slug>.md`` (front matter ``name``, ``type``,
-``aliases``) and mentions those entities in the article bodies. The current
-builder reads every ``.md`` under ``content/`` as an article, so such a corpus
-does not build yet; E defaults to 0.
+``aliases``, ``case_sensitive`` for acronyms, ``weak_aliases`` for bare
+surnames), turns on ``entities: {autolink: true}`` and mentions those entities
+in the article bodies. Names and aliases never collide between entities.
 
 The output depends only on (N, seed, entities): every random choice comes
 from one ``random.Random(seed)``, never from the global generator, and no set
@@ -36,6 +36,8 @@ from datetime import date, timedelta
 from itertools import accumulate, zip_longest
 from pathlib import Path
 from random import Random
+
+from builder.lexicon import name_key
 
 #: written into every generated folder; lets --force (and bench/build.py) know
 #: that the folder is ours to replace, and whether it matches a request
@@ -221,6 +223,7 @@ class Entity:
     name: str
     type: str
     aliases: list[str]
+    weak: list[str] = field(default_factory=list)
     slug: str = ""
 
 
@@ -281,12 +284,15 @@ def make_entities(rng: Random, count: int) -> list[Entity]:
     """``count`` entities with distinct names and slugs, of four types."""
     entities: list[Entity] = []
     slugs: dict[str, None] = {}
+    claimed: set[str] = set()  # name keys of every name and alias: no two entities share one
     while len(entities) < count:
+        weak: list[str] = []
         kind = rng.choice(ENTITY_TYPES)
         if kind == "person":
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             name = f"{first} {last}"
-            aliases = [last, f"{first[0]}. {last}"]
+            aliases = [f"{first[0]}. {last}"]
+            weak = [last]  # a bare surname is ambiguous: shown, never matched
         elif kind == "organization":
             name = f"{_place_name(rng)} {rng.choice(ORGANIZATION_KINDS)}"
             words = name.split()
@@ -297,12 +303,15 @@ def make_entities(rng: Random, count: int) -> list[Entity]:
         else:
             year = rng.randint(1950, 2024)
             name = f"{_place_name(rng)} {rng.choice(EVENT_KINDS)} of {year}"
-            aliases = [f"the {name.split()[1].lower()}"]
+            aliases = [f"{name.split()[0]} {name.split()[1].lower()}"]
         slug = slugify(name)
-        if slug in slugs:
+        if slug in slugs or name_key(name) in claimed:
             continue
+        aliases = [a for a in aliases
+                   if name_key(a) not in claimed and name_key(a) != name_key(name)]
         slugs[slug] = None
-        entities.append(Entity(name=name, type=kind, aliases=aliases, slug=slug))
+        claimed.update(name_key(n) for n in [name, *aliases])
+        entities.append(Entity(name=name, type=kind, aliases=aliases, slug=slug, weak=weak))
     return entities
 
 
@@ -504,9 +513,13 @@ def article_text(rng: Random, writer: Writer, pools: Pools, title: str,
 
 
 def entity_text(entity: Entity, writer: Writer) -> str:
-    aliases = ", ".join(quoted(a) for a in entity.aliases)
-    return (f"---\nname: {quoted(entity.name)}\ntype: {entity.type}\naliases: [{aliases}]\n"
-            f"---\n\n{writer.paragraph([], 3)}\n")
+    def listed(items: list[str]) -> str:
+        return "[" + ", ".join(quoted(a) for a in items) + "]"
+
+    acronyms = [a for a in entity.aliases if a.isupper()]  # "ALA" must not match "ala"
+    return (f"---\nname: {quoted(entity.name)}\ntype: {entity.type}\n"
+            f"aliases: {listed(entity.aliases)}\ncase_sensitive: {listed(acronyms)}\n"
+            f"weak_aliases: {listed(entity.weak)}\n---\n\n{writer.paragraph([], 3)}\n")
 
 
 def _prepare(out: Path, force: bool) -> None:
@@ -577,8 +590,10 @@ def generate_site(articles: int, out: Path, seed: int = 1, entities: int = 0,
             (folder / f"{entity.slug}.md").write_bytes(data)
             total += len(data)
 
-    (out / "site.yml").write_text(SITE_YML.format(articles=articles, seed=seed),
-                                  encoding="utf-8")
+    config = SITE_YML.format(articles=articles, seed=seed)
+    if pools.entities:
+        config += "entities:\n  autolink: true\n"
+    (out / "site.yml").write_text(config, encoding="utf-8")
     (out / STAMP).write_text(json.dumps(stamp_for(articles, seed, entities)) + "\n",
                              encoding="utf-8")
     return CorpusStats(articles=articles, entities=len(pools.entities), bytes=total,

@@ -20,8 +20,13 @@ from builder.slugs import slugify
 ENTITY_TYPE_ORDER = ("person", "organization", "place", "event", "work", "other")
 RELATED_ARTICLES = 5
 RELATED_ENTITIES = 10
-POSTING_CAP = 200  # articles looked at per shared entity or tag when ranking related ones
-CO_MENTION_CAP = 60  # entities per article counted for co-mentions
+# Caps that keep cross-linking linear in the archive's size: related articles are
+# looked for among the articles that share an article's rarest entities and tags
+# (the ones that say most about it), and co-mentions count an article's most
+# mentioned entities.
+RARE_KEYS = 8  # rarest entities (and tags) of an article used to find related ones
+POSTING_CAP = 40  # newest articles looked at per such entity or tag
+CO_MENTION_CAP = 15  # entities per article counted for co-mentions
 
 
 def index_entities(site: Site, entities: list[Entity], resolver: WikiResolver,
@@ -205,31 +210,31 @@ def _related_articles(articles: list[Article]) -> None:
     """Rank other articles by shared entities, then shared tags, then recency."""
     by_entity: dict[str, list[Article]] = defaultdict(list)
     by_tag: dict[str, list[Article]] = defaultdict(list)
-    slugs_of: dict[int, list[str]] = {}
+    entities_of: dict[int, set[str]] = {}
     tags_of: dict[int, set[str]] = {}
     for article in articles:
-        slugs_of[id(article)] = _article_entities(article)
+        entities_of[id(article)] = set(_article_entities(article))
         tags_of[id(article)] = {slugify(t) for t in article.tags}
-        for slug in slugs_of[id(article)]:
+        for slug in entities_of[id(article)]:
             by_entity[slug].append(article)
         for tag in tags_of[id(article)]:
             by_tag[tag].append(article)
     position = {id(a): i for i, a in enumerate(articles)}
     for article in articles:
-        shared: Counter[int] = Counter()
-        tags: Counter[int] = Counter()
+        own_entities, own_tags = entities_of[id(article)], tags_of[id(article)]
         candidates: dict[int, Article] = {}
-        for slug in slugs_of[id(article)]:
-            for other in by_entity[slug][:POSTING_CAP]:
-                shared[id(other)] += 1
-                candidates[id(other)] = other
-        for tag in tags_of[id(article)]:
-            for other in by_tag[tag][:POSTING_CAP]:
-                tags[id(other)] += 1
-                candidates[id(other)] = other
+        for postings, keys in ((by_entity, own_entities), (by_tag, own_tags)):
+            rarest = sorted(keys, key=lambda k: (len(postings[k]), k))[:RARE_KEYS]
+            for key in rarest:
+                for other in postings[key][:POSTING_CAP]:
+                    candidates[id(other)] = other
         candidates.pop(id(article), None)
-        ranked = sorted(candidates, key=lambda k: (-shared[k], -tags[k], position[k]))
-        article.related = [candidates[k] for k in ranked[:RELATED_ARTICLES]]
+        scored = sorted(candidates.values(), key=lambda other: (
+            -len(own_entities & entities_of[id(other)]), -len(own_tags & tags_of[id(other)]),
+            position[id(other)]))
+        article.related = [other for other in scored[:RELATED_ARTICLES]
+                           if own_entities & entities_of[id(other)]
+                           or own_tags & tags_of[id(other)]]
 
 
 def _timeline(articles: list[Article], entities: list[Entity], by_slug: dict[str, Entity]

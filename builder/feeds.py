@@ -55,7 +55,8 @@ def feed_path(page_url: str) -> str:
 
 
 def feed_sources(site: Site) -> list[FeedSource]:
-    """Every feed of the site: the archive, then each tag and each author."""
+    """Every feed of the site: the archive, each tag, each author, each entity named
+    in an article (an entity no article mentions has no feed)."""
     config = site.config
     sources = [FeedSource(config.title, "/", site.articles, config.description)]
     for term in site.tags:
@@ -64,6 +65,11 @@ def feed_sources(site: Site) -> list[FeedSource]:
     for term in site.authors:
         sources.append(FeedSource(f"{term.name} · {config.title}", term.url, term.articles,
                                   f"Articles by {term.name} in {config.title}."))
+    for entity in site.entities:
+        if entity.articles:
+            sources.append(FeedSource(f"{entity.name} · {config.title}", entity.url,
+                                      entity.articles,
+                                      f"Articles that mention {entity.name} in {config.title}."))
     return sources
 
 
@@ -71,8 +77,8 @@ def feed_files(site: Site, extra: Iterable[FeedSource | tuple[str, str, list[Art
                ) -> dict[str, bytes]:
     """Output file → Atom bytes for every feed of ``site``, plus ``extra`` ones.
 
-    ``extra`` takes (title, page_url, articles) triples, for pages a later
-    feature adds (such as entities): ``(e.name, e.url, e.articles)``.
+    ``extra`` takes more (title, page_url, articles) triples or
+    :class:`FeedSource` objects, for pages a later feature adds.
     """
     writer = FeedWriter(site.config, {term.slug: term.name for term in site.tags})
     files: dict[str, bytes] = {}
@@ -172,8 +178,20 @@ class FeedWriter:
 
 def absolute_links(html: str, page_url: str) -> str:
     """Every ``href``/``src`` in ``html`` made absolute from the page's absolute URL."""
+    origin = page_url[: page_url.find("/", page_url.find("//") + 2)]
+
     def swap(match: re.Match) -> str:
-        return f"{match[1]}{match[2]}{urljoin(page_url, match[3])}{match[2]}"
+        href = match[3]
+        # Fast paths for what bodies hold most (urljoin is slow on thousands of links).
+        if href.startswith(("http://", "https://", "mailto:")):
+            return match[0]
+        if href.startswith("#"):
+            url = page_url + href
+        elif href.startswith("/") and not href.startswith("//"):
+            url = origin + href
+        else:
+            url = urljoin(page_url, href)
+        return f"{match[1]}{match[2]}{url}{match[2]}"
     return _URL_ATTR.sub(swap, html)
 
 

@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from builder.slugs import fold, slugify
 
@@ -34,6 +35,7 @@ class Lexicon:
     by_alias: dict[str, set[str]] = field(default_factory=dict)  # alias key → slugs (weak too)
     phrases: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)
     max_words: int = 0
+    starts: dict[str, int] = field(default_factory=dict)  # first word → longest phrase length
     autolink: bool = False
     fingerprint: str = ""
     base_path: str = "/"
@@ -63,50 +65,55 @@ class Lexicon:
         if not self.phrases:
             return []
         folded, origin = _fold_with_offsets(text)
-        words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]
+        hits = self.starts.keys() & set(_WORD.findall(folded))
+        if not hits:  # the common case, decided in C
+            return []
         found: list[tuple[int, int, str]] = []
-        index = 0
-        while index < len(words):
-            match = self._match_at(text, folded, origin, words, index)
-            if match is None:
-                index += 1
+        resume = 0
+        for first in _starts_pattern(frozenset(hits)).finditer(folded):
+            if first.start() < resume:
                 continue
-            count, slug = match
-            start = origin[words[index][0]]
-            end = origin[words[index + count - 1][1] - 1] + 1
-            found.append((start, end, slug))
-            index += count
+            longest = self.starts.get(first.group())
+            if longest is None:  # most words start no name: one dict lookup each
+                continue
+            words = [first]
+            while len(words) < longest:  # the next words, if only joiners lie between
+                following = _WORD.search(folded, words[-1].end())
+                if following is None or \
+                        not set(folded[words[-1].end():following.start()]) <= _JOINERS:
+                    break
+                words.append(following)
+            for count in range(len(words), 0, -1):
+                entry = self.phrases.get(tuple(w.group() for w in words[:count]))
+                if entry is None:
+                    continue
+                start, end = first.start(), words[count - 1].end()
+                if origin is not None:
+                    start, end = origin[start], origin[end - 1] + 1
+                slug, exact = entry
+                if exact and text[start:end] != exact:
+                    continue
+                found.append((start, end, slug))
+                resume = words[count - 1].end()
+                break
         return found
 
-    def _match_at(self, text: str, folded: str, origin: list[int], words: list, index: int
-                  ) -> tuple[int, str] | None:
-        longest = min(self.max_words, len(words) - index)
-        for count in range(longest, 0, -1):
-            phrase = tuple(w[2] for w in words[index:index + count])
-            entry = self.phrases.get(phrase)
-            if entry is None:
-                continue
-            # Words must be joined only by spaces, hyphens or quotes.
-            if any(not set(folded[words[i][1]:words[i + 1][0]]) <= _JOINERS
-                   for i in range(index, index + count - 1)):
-                continue
-            slug, exact = entry
-            if exact:
-                start = origin[words[index][0]]
-                end = origin[words[index + count - 1][1] - 1] + 1
-                if text[start:end] != exact:
-                    continue
-            return count, slug
-        return None
+
+@lru_cache(maxsize=4096)
+def _starts_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    """A regex finding only these words: the scan over a paragraph stays in C."""
+    alternatives = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
 
 
-def _fold_with_offsets(text: str) -> tuple[str, list[int]]:
+def _fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
     """Fold ``text``; ``origin[i]`` is the index in ``text`` of folded character ``i``.
 
-    Folding (NFKD) can change lengths, so offsets are mapped back per character.
+    Folding (NFKD) can change lengths, so offsets are mapped back per character;
+    ASCII text keeps its offsets (``origin`` is None), the common, cheap case.
     """
     if text.isascii():
-        return text.lower(), list(range(len(text)))
+        return text.lower(), None
     pieces: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
@@ -163,11 +170,12 @@ def build_lexicon(entries: Iterable[RegistryEntry], autolink: bool, base_path: s
             words = tuple(key.split())
             lexicon.phrases[words] = (entry.slug, text if text in exact else "")
             lexicon.max_words = max(lexicon.max_words, len(words))
+            lexicon.starts[words[0]] = max(lexicon.starts.get(words[0], 0), len(words))
         for text in entry.weak_aliases:
             key = name_key(text)
             if key:
                 lexicon.by_alias.setdefault(key, set()).add(entry.slug)
     if not autolink:
-        lexicon.phrases = {}
+        lexicon.phrases, lexicon.starts = {}, {}
     lexicon.fingerprint = digest.hexdigest()
     return lexicon, problems

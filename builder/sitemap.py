@@ -41,12 +41,13 @@ def sitemap_files(site: Site, files: dict[str, bytes]) -> dict[str, bytes]:
     base_url = site.config.base_url
     pages = {output_file(page.url): page for page in site.pages}
     urls = []
+    known: dict[int, tuple[datetime, str]] = {}
     for name in files:
         if not name.endswith(".html") or name in UNLISTED:
             continue
         page = pages.get(name)
         urls.append((absolute(base_url, page_url(name)),
-                     lastmod(page, site.config.tz) if page else None))
+                     lastmod(page, site.config.tz, known) if page else None))
     urls.sort()  # by URL: the home page first, then the rest in a stable order
     if len(urls) <= MAX_URLS:
         return {SITEMAP: _urlset(urls)}
@@ -60,22 +61,38 @@ def sitemap_files(site: Site, files: dict[str, bytes]) -> dict[str, bytes]:
     return made
 
 
-def lastmod(page: Page, tz: tzinfo) -> str | None:
-    """The newest date or updated date among the articles a page shows (W3C datetime)."""
+def lastmod(page: Page, tz: tzinfo, known: dict[int, tuple[datetime, str]] | None = None
+            ) -> str | None:
+    """The newest date or updated date among the articles a page shows (W3C datetime).
+
+    ``known`` caches each article's stamp: list pages show thousands of articles.
+    """
+    known = {} if known is None else known
     newest: tuple[datetime, str] | None = None
     for article in page.deps:
         if not isinstance(article, Article):  # entities have no publication date
             continue
-        for value in (article.updated, article.datetime or article.date):
-            if value is None:
-                continue
-            if isinstance(value, datetime):
-                candidate = (value, value.isoformat(timespec="seconds"))
-            else:  # a calendar date stays a date: no time zone shift
-                candidate = (datetime.combine(value, time(0), tzinfo=tz), value.isoformat())
-            if newest is None or candidate[0] > newest[0]:
-                newest = candidate
+        stamp = known.get(id(article))
+        if stamp is None:
+            stamp = known[id(article)] = _stamp(article, tz)
+        if newest is None or stamp[0] > newest[0]:
+            newest = stamp
     return newest[1] if newest else None
+
+
+def _stamp(article: Article, tz: tzinfo) -> tuple[datetime, str]:
+    newest: tuple[datetime, str] | None = None
+    for value in (article.updated, article.datetime or article.date):
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            candidate = (value, value.isoformat(timespec="seconds"))
+        else:  # a calendar date stays a date: no time zone shift
+            candidate = (datetime.combine(value, time(0), tzinfo=tz), value.isoformat())
+        if newest is None or candidate[0] > newest[0]:
+            newest = candidate
+    assert newest is not None  # every article has a date
+    return newest
 
 
 def robots_txt(base_url: str) -> bytes:

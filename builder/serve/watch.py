@@ -33,6 +33,7 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
+from watchdog.observers.api import ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
 from builder.config import CONFIG_NAME, SiteConfig, load_config
@@ -209,6 +210,7 @@ class Watcher:
         self.roots: Roots = ()
         self.relevant = SourceFilter(self.site_dir, ())
         self._handler = _Handler(self)
+        self._watches: dict[tuple[Path, bool], ObservedWatch] = {}
         self._lock = threading.Lock()
 
     def start(self, since: float | None = None) -> None:
@@ -220,19 +222,31 @@ class Watcher:
                 self.debouncer.touch(path)
 
     def refresh(self) -> bool:
-        """Watch what the site now uses; True if that changed."""
+        """Watch what the site now uses; True if that changed.
+
+        Watches that stay are left alone: unscheduling one drops the events
+        still queued for it. A folder watched from now on is reported as
+        changed, for what happened in it before its watch began.
+        """
         roots = watch_roots(self.site_dir)
         with self._lock:
             if roots == self.roots:
                 return False
-            self.observer.unschedule_all()
-            for folder, recursive in roots:
+            for root in set(self._watches) - set(roots):
+                self.observer.unschedule(self._watches.pop(root))
+            self.relevant = SourceFilter(self.site_dir, roots)
+            for root in roots:
+                if root in self._watches:
+                    continue
+                folder, recursive = root
                 try:
-                    self.observer.schedule(self._handler, str(folder), recursive=recursive)
+                    self._watches[root] = self.observer.schedule(self._handler, str(folder),
+                                                                 recursive=recursive)
                 except OSError:  # it vanished meanwhile; the next refresh sees that
                     continue
+                if self.roots:
+                    self.debouncer.touch(str(folder))
             self.roots = roots
-            self.relevant = SourceFilter(self.site_dir, roots)
             return True
 
     def stop(self) -> None:
