@@ -13,10 +13,11 @@ from pathlib import Path
 
 from builder import frontmatter
 from builder.dates import PartialDate
+from builder.frontmatter import Fields
 from builder.lexicon import Lexicon, RegistryEntry
 from builder.markdown import render
 from builder.model import Entity
-from builder.problems import Problem, line_of_offset
+from builder.problems import Problem
 from builder.slugs import slugify
 
 ENTITY_DIR = "entities"
@@ -40,40 +41,12 @@ def discover_entities(content: Path) -> list[tuple[str, Path]]:
 
 def read_entity(path: str, raw: bytes) -> tuple[Entity | None, list[Problem]]:
     """Parse an entity file's front matter; its body is rendered later."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [Problem(path, line_of_offset(raw, exc.start),
-                              f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
-                              "save the file as UTF-8")]
-    try:
-        doc = frontmatter.split(text)
-    except frontmatter.YamlError as exc:
-        return None, [Problem(path, exc.line, exc.message)]
+    doc, problems = frontmatter.load(path, raw)
+    if doc is None:
+        return None, problems
     meta = doc.meta
-    problems: list[Problem] = []
-
-    def problem(key: str, message: str) -> None:
-        problems.append(Problem(path, doc.line(key), message))
-
-    def text_value(key: str) -> str:
-        value = meta.get(key)
-        if isinstance(value, (dict, list)):
-            problem(key, f"{key} must be text")
-            return ""
-        return "" if value is None else str(value).strip()
-
-    def list_value(key: str) -> list[str]:
-        value = meta.get(key)
-        if value is None:
-            return []
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or any(isinstance(v, (dict, list)) or v is None
-                                              for v in value):
-            problem(key, f"{key} must be a list of names")
-            return []
-        return [str(v).strip() for v in value if str(v).strip()]
+    fields = Fields(path, doc)
+    problems = fields.problems
 
     def date_value(key: str) -> PartialDate | None:
         if meta.get(key) is None:
@@ -81,30 +54,32 @@ def read_entity(path: str, raw: bytes) -> tuple[Entity | None, list[Problem]]:
         try:
             return PartialDate.parse(meta[key])
         except ValueError as exc:
-            problem(key, f"invalid {key}: {exc}")
+            fields.problem(key, f"invalid {key}: {exc}")
             return None
 
-    name = text_value("name")
+    name = fields.text("name")
     if not name:
         problems.append(Problem(path, doc.line("name"), "missing name in entity front matter"))
-    kind = text_value("type") or "other"
+    kind = fields.text("type") or "other"
     if kind not in ENTITY_TYPES:
-        problem("type", f'unknown type "{kind}" (use one of: {", ".join(ENTITY_TYPES)})')
-    aliases = list_value("aliases")
-    case_sensitive = list_value("case_sensitive")
-    wikidata = text_value("wikidata")
+        fields.problem("type", f'unknown type "{kind}" (use one of: {", ".join(ENTITY_TYPES)})')
+    # A name may hold a comma ("Institute of Business Administration, Karachi"): no splitting.
+    aliases, case_sensitive, weak, participants = (
+        fields.names(key, split_commas=False)
+        for key in ("aliases", "case_sensitive", "weak_aliases", "participants"))
+    wikidata = fields.text("wikidata")
     if wikidata and not _QID.fullmatch(wikidata):
-        problem("wikidata", f'wikidata must be a Wikidata id like Q843, not "{wikidata}"')
+        fields.problem("wikidata", f'wikidata must be a Wikidata id like Q843, not "{wikidata}"')
     stem = path.rsplit("/", 1)[-1][:-3]
     slug = slugify(stem)
     if not slug:
         problems.append(Problem(path, 1, f'cannot make a slug from the file name "{stem}"'))
     entity = Entity(
         source=path, slug=slug, name=name, type=kind, aliases=aliases,
-        case_sensitive=case_sensitive, weak_aliases=list_value("weak_aliases"),
-        wikidata=wikidata, description=text_value("description"), date=date_value("date"),
-        end=date_value("end"), location=slugify(text_value("location")),
-        participants=[slugify(p) for p in list_value("participants")],
+        case_sensitive=case_sensitive, weak_aliases=weak,
+        wikidata=wikidata, description=fields.text("description"), date=date_value("date"),
+        end=date_value("end"), location=slugify(fields.text("location")),
+        participants=[slugify(p) for p in participants],
         body_markdown=doc.body, body_line=doc.body_line, lines=dict(doc.key_lines),
         key=hashlib.blake2b(raw, digest_size=16).hexdigest(),
         extra={k: v for k, v in meta.items() if k not in KNOWN_KEYS},

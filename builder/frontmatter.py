@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from builder.problems import Problem, line_of_offset
+
 try:  # the C loader is several times faster; fall back where it is missing
     _SafeLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
@@ -104,3 +106,57 @@ def split(text: str) -> Document:
         raise YamlError(2, "front matter must be a mapping of keys to values")
     body = "".join(lines[index + 1 :])
     return Document(meta=value, body=body, body_line=index + 2, key_lines=key_lines)
+
+
+def load(path: str, raw: bytes) -> tuple[Document | None, list[Problem]]:
+    """Decode and split a Markdown file; a problem (with its line) instead of an exception."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(path, line_of_offset(raw, exc.start),
+                              f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
+                              "save the file as UTF-8")]
+    try:
+        return split(text), []
+    except YamlError as exc:
+        return None, [Problem(path, exc.line, exc.message)]
+
+
+class Fields:
+    """Typed access to front matter values; a value of the wrong shape becomes a problem."""
+
+    def __init__(self, path: str, doc: Document):
+        self.path = path
+        self.meta = doc.meta
+        self.doc = doc
+        self.problems: list[Problem] = []
+
+    def problem(self, key: str, message: str, warning: bool = False) -> None:
+        self.problems.append(Problem(self.path, self.doc.line(key), message, warning))
+
+    def text(self, key: str) -> str:
+        value = self.meta.get(key)
+        if value is None:
+            return ""
+        if isinstance(value, (dict, list)):
+            self.problem(key, f"{key} must be text, not a {type(value).__name__}")
+            return ""
+        return str(value).strip()
+
+    def names(self, key: str, split_commas: bool = True) -> list[str]:
+        """A list of names; a single string is one name, or several separated by commas."""
+        value = self.meta.get(key)
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = value.split(",") if split_commas else [value]
+        if not isinstance(value, list):
+            self.problem(key, f"{key} must be a list (or a comma-separated string)")
+            return []
+        items = []
+        for item in value:
+            if isinstance(item, (dict, list)) or item is None:
+                self.problem(key, f"each item of {key} must be text")
+                continue
+            items.append(str(item).strip())
+        return [item for item in items if item]

@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 
 from builder import frontmatter
 from builder.dates import PartialDate, parse_date
+from builder.frontmatter import Fields
 from builder.lexicon import Lexicon
 from builder.markdown import render
 from builder.model import Article
-from builder.problems import Problem, line_of_offset
+from builder.problems import Problem
 from builder.slugs import slugify
 
 #: front matter keys Postil reads; any other key is kept in ``Article.extra``
@@ -38,54 +39,19 @@ class ReadSettings:
 def read_article(path: str, raw: bytes, settings: ReadSettings) -> tuple[Article | None,
                                                                       list[Problem]]:
     """Parse ``raw`` (the bytes of ``path``). Returns the article, or None and problems."""
-    problems: list[Problem] = []
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = line_of_offset(raw, exc.start)
-        return None, [Problem(path, line, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
-                                          "save the file as UTF-8")]
-    try:
-        doc = frontmatter.split(text)
-    except frontmatter.YamlError as exc:
-        return None, [Problem(path, exc.line, exc.message)]
+    doc, problems = frontmatter.load(path, raw)
+    if doc is None:
+        return None, problems
     meta = doc.meta
-
-    def problem(key: str, message: str, warning: bool = False) -> None:
-        problems.append(Problem(path, doc.line(key), message, warning))
-
-    def text_value(key: str) -> str:
-        value = meta.get(key)
-        if value is None:
-            return ""
-        if isinstance(value, (dict, list)):
-            problem(key, f"{key} must be text, not a {type(value).__name__}")
-            return ""
-        return str(value).strip()
-
-    def list_value(key: str) -> list[str]:
-        value = meta.get(key)
-        if value is None:
-            return []
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        if not isinstance(value, list):
-            problem(key, f"{key} must be a list (or a comma-separated string)")
-            return []
-        items = []
-        for item in value:
-            if isinstance(item, (dict, list)) or item is None:
-                problem(key, f"each item of {key} must be text")
-                continue
-            items.append(str(item).strip())
-        return [item for item in items if item]
+    fields = Fields(path, doc)
+    problems = fields.problems
 
     tz = ZoneInfo(settings.timezone)
-    title = text_value("title")
+    title = fields.text("title")
     if "title" not in meta:
         problems.append(Problem(path, 1, "missing title in front matter"))
     elif not title:
-        problem("title", "title is empty")
+        fields.problem("title", "title is empty")
 
     day = moment = None
     if "date" not in meta:
@@ -94,39 +60,39 @@ def read_article(path: str, raw: bytes, settings: ReadSettings) -> tuple[Article
         try:
             day, moment = parse_date(meta["date"], tz)
         except ValueError as exc:
-            problem("date", f"invalid date: {exc}")
+            fields.problem("date", f"invalid date: {exc}")
     updated = None
     if meta.get("updated") is not None:
         try:
             updated_day, updated_moment = parse_date(meta["updated"], tz)
             updated = updated_moment or updated_day
         except ValueError as exc:
-            problem("updated", f"invalid updated date: {exc}")
+            fields.problem("updated", f"invalid updated date: {exc}")
 
     if "author" in meta and "authors" in meta:
-        problem("authors", "give either author or authors, not both")
-    authors = list_value("authors" if "authors" in meta else "author")
-    tags = list_value("tags")
+        fields.problem("authors", "give either author or authors, not both")
+    authors = fields.names("authors" if "authors" in meta else "author")
+    tags = fields.names("tags")
 
     stem = posixpath.splitext(posixpath.basename(path))[0]
-    slug_source = text_value("slug") or stem
+    slug_source = fields.text("slug") or stem
     slug = slugify(slug_source)
     if not slug:
-        problem("slug", f'cannot make a slug from "{slug_source}": give a slug with letters '
+        fields.problem("slug", f'cannot make a slug from "{slug_source}": give a slug with letters '
                 "or digits")
 
     draft = meta.get("draft", False)
     if not isinstance(draft, bool):
-        problem("draft", "draft must be true or false")
+        fields.problem("draft", "draft must be true or false")
         draft = False
 
-    template = text_value("template") or "article.html"
-    about = [slugify(item) for item in list_value("entities")]
+    template = fields.text("template") or "article.html"
+    about = [slugify(item) for item in fields.names("entities")]
     events = _events(meta.get("events"), doc.line("events"), path, problems)
     rendered = render(doc.body, source_dir=posixpath.dirname(path),
                       base_path=settings.base_path, first_line=doc.body_line, html=settings.html,
                       lexicon=settings.lexicon)
-    summary = text_value("summary")
+    summary = fields.text("summary")
     if not summary:
         summary = _truncate_words(rendered.first_paragraph, settings.summary_words)
 
@@ -134,9 +100,9 @@ def read_article(path: str, raw: bytes, settings: ReadSettings) -> tuple[Article
         return None, problems
     article = Article(
         source=path, slug=slug, title=title, date=day, datetime=moment, updated=updated,
-        authors=authors, tags=tags, source_url=text_value("source"),
-        publication=text_value("publication"), summary=summary, draft=draft,
-        lang=text_value("lang"), template=template, body_html=rendered.html,
+        authors=authors, tags=tags, source_url=fields.text("source"),
+        publication=fields.text("publication"), summary=summary, draft=draft,
+        lang=fields.text("lang"), template=template, body_html=rendered.html,
         body_source=rendered.html if rendered.links or rendered.wikilinks else "",
         word_count=rendered.words, headings=rendered.headings,
         extra={k: v for k, v in meta.items() if k not in KNOWN_KEYS},

@@ -91,3 +91,14 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Every file under ``folder`` with its bytes and mtime, to prove nothing changed."""
     return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def fails_with(site: SiteMaker, *expected: str) -> None:
+    """The build fails with exactly these problems and leaves the old output as it was."""
+    from builder.problems import BuildFailed
+
+    before = snapshot(site.root / "public")
+    with pytest.raises(BuildFailed) as caught:
+        site.build()
+    assert [str(p) for p in caught.value.problems] == list(expected)
+    assert snapshot(site.root / "public") == before

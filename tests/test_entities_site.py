@@ -6,9 +6,8 @@ import pytest
 
 from builder.linkcheck import find_broken, page_url
 from builder.model import Highlight, Quote
-from builder.problems import BuildFailed
 from builder.structured import text_fragment_url
-from conftest import article, hrefs, parse_html, snapshot, text_of
+from conftest import article, fails_with, hrefs, parse_html, text_of
 
 CONFIG = "title: T\nbase_url: https://example.org/\npaginate: 5\nentities:\n  autolink: true\n"
 
@@ -150,14 +149,6 @@ def test_text_fragment_encoding():
                      Quote("", "", "", 0, 0))
     assert text_fragment_url("https://x.org/a", long) == \
         "https://x.org/a#:~:text=w0%20w1%20w2%20w3%20w4,w25%20w26%20w27%20w28%20w29"
-
-
-def fails_with(site, *expected):
-    before = snapshot(site.root / "public")
-    with pytest.raises(BuildFailed) as caught:
-        site.build()
-    assert [str(p) for p in caught.value.problems] == list(expected)
-    assert snapshot(site.root / "public") == before
 
 
 def test_broken_wikilink_is_an_error_with_its_line(archive):

@@ -3,7 +3,7 @@
 import pytest
 
 from builder.problems import BuildFailed
-from conftest import article, snapshot
+from conftest import article, fails_with, snapshot
 
 
 @pytest.fixture
@@ -13,14 +13,6 @@ def built(site):
           "content/other.md": article("Other", "2024-01-02")})
     site.build()
     return site
-
-
-def fails_with(site, *expected: str) -> None:
-    before = snapshot(site.root / "public")
-    with pytest.raises(BuildFailed) as caught:
-        site.build()
-    assert [str(p) for p in caught.value.problems] == list(expected)
-    assert snapshot(site.root / "public") == before
 
 
 def test_broken_yaml(built):

@@ -148,8 +148,11 @@ def _preflight(target: Target, config: SiteConfig) -> None:
         folder = Path(target.resolved)
         site = config.site_dir.resolve()
         output = (config.site_dir / config.output_dir).resolve()
+        # Inside the site folder is fine (docs/ for a pages-from-folder host), but not
+        # where sources live: the next build would read the published files back in.
+        sources = [config.content_path, site / "static", site / "templates", site / "themes"]
         if folder == site or site.is_relative_to(folder) or \
-                folder.is_relative_to(config.content_path.resolve()):
+                any(folder.is_relative_to(path.resolve()) for path in sources):
             raise PublishError(f"{folder} would overwrite the site's own files")
         if folder == output:
             raise PublishError(f"{folder} is the build's output folder; publish elsewhere")
