@@ -73,19 +73,44 @@ def feed_sources(site: Site) -> list[FeedSource]:
     return sources
 
 
-def feed_files(site: Site, extra: Iterable[FeedSource | tuple[str, str, list[Article]]] = ()
-               ) -> dict[str, bytes]:
+class FeedCache:
+    """Entries and feeds from earlier builds of one site (the preview server keeps one).
+
+    An entry is reused while its article's content hash, URL and tag names are the
+    same; a feed while its title and entries are.
+    """
+
+    def __init__(self) -> None:
+        self.version = ""
+        self.entries: dict[tuple, tuple[str, str]] = {}
+        self.feeds: dict[tuple, bytes] = {}
+
+
+def feed_files(site: Site, extra: Iterable[FeedSource | tuple[str, str, list[Article]]] = (),
+               cache: FeedCache | None = None) -> dict[str, bytes]:
     """Output file → Atom bytes for every feed of ``site``, plus ``extra`` ones.
 
     ``extra`` takes more (title, page_url, articles) triples or
     :class:`FeedSource` objects, for pages a later feature adds.
     """
-    writer = FeedWriter(site.config, {term.slug: term.name for term in site.tags})
+    cache = cache or FeedCache()
+    version = repr(site.config)
+    if cache.version != version:
+        cache.version, cache.entries, cache.feeds = version, {}, {}
+    writer = FeedWriter(site.config, {term.slug: term.name for term in site.tags}, cache)
     files: dict[str, bytes] = {}
+    feeds: dict[tuple, bytes] = {}
     for source in [*feed_sources(site), *extra]:
         if not isinstance(source, FeedSource):
             source = FeedSource(*source)
-        files[output_file(source.feed_url)] = writer.feed(source)
+        key = (source.feed_url, source.title, source.subtitle,
+               tuple(writer.entry_key(a) for a in source.articles[:site.config.feed_limit or None]))
+        data = cache.feeds.get(key) or writer.feed(source)
+        feeds[key] = files[output_file(source.feed_url)] = data
+    # Keep what this build used: edited and deleted articles' entries go.
+    live = {entry for key in feeds for entry in key[3]}
+    cache.feeds = feeds
+    cache.entries = {key: entry for key, entry in cache.entries.items() if key in live}
     return files
 
 
@@ -98,10 +123,17 @@ def atom_feed(config: SiteConfig, title: str, page_url: str, articles: list[Arti
 class FeedWriter:
     """Writes feeds for one site; an article's entry is serialised once for all its feeds."""
 
-    def __init__(self, config: SiteConfig, tag_names: dict[str, str] | None = None):
+    def __init__(self, config: SiteConfig, tag_names: dict[str, str] | None = None,
+                 cache: FeedCache | None = None):
         self.config = config
         self.tag_names = tag_names or {}  # tag slug → the spelling the site shows
         self._entries: dict[int, tuple[str, str]] = {}  # id(article) → (updated, XML)
+        self._cache = cache or FeedCache()
+
+    def entry_key(self, article: Article) -> tuple:
+        """What an entry's bytes depend on besides the configuration."""
+        return (article.key, article.url,
+                tuple(self.tag_names.get(slugify(tag), tag) for tag in article.tags))
 
     def feed(self, source: FeedSource) -> bytes:
         config = self.config
@@ -124,8 +156,7 @@ class FeedWriter:
         author = ET.SubElement(feed, "author")
         _text(author, "name", config.publisher or config.author or config.title)
         _text(author, "uri", config.base_url)
-        generator = _text(feed, "generator", "Postil", version=__version__)
-        generator.set("uri", "https://pypi.org/project/postil/")
+        _text(feed, "generator", "Postil", version=__version__)
         if config.copyright:
             _text(feed, "rights", config.copyright)
         # One element per line: a changed article shows as a readable diff when published.
@@ -137,7 +168,9 @@ class FeedWriter:
     def _entry(self, article: Article) -> tuple[str, str]:
         known = self._entries.get(id(article))
         if known is None:
-            known = self._entries[id(article)] = self._make_entry(article)
+            key = self.entry_key(article)
+            known = self._cache.entries.get(key) or self._make_entry(article)
+            self._cache.entries[key] = self._entries[id(article)] = known
         return known
 
     def _make_entry(self, article: Article) -> tuple[str, str]:

@@ -21,6 +21,7 @@ from jinja2 import meta
 from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
 from builder.config import CONFIG_NAME, SiteConfig, load_config
 from builder.entities import discover_entities, read_entity, registry_entry, render_notes
+from builder.feeds import FeedCache
 from builder.index import index_site
 from builder.lexicon import Lexicon, build_lexicon
 from builder.model import Entity, Page, Site
@@ -81,6 +82,7 @@ class SiteBuilder:
         self._entities: dict[str, tuple] = {}  # file → (stat, entity, problems)
         self._notes: dict[tuple[str, str], tuple[str, list]] = {}
         self._annotations: dict[tuple[str, str, str], bytes] = {}
+        self._feeds = FeedCache()
 
     def build(self, progress: Progress | None = None) -> BuildResult:
         options = self.options
@@ -116,7 +118,7 @@ class SiteBuilder:
         clock("render")
         problems += self._add_static(config, static_files(config, theme), files)
         files.update(self._annotation_files(config, site))
-        files.update(web_files(site, files))  # feeds, sitemap.xml, robots.txt
+        files.update(web_files(site, files, self._feeds))  # feeds, sitemap.xml, robots.txt
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, time, tzinfo
 from xml.etree import ElementTree as ET
 
-from builder.feeds import feed_files
+from builder.feeds import FeedCache, feed_files
 from builder.linkcheck import page_url
 from builder.model import Article, Page, Site
 from builder.urls import absolute, output_file
@@ -24,13 +24,15 @@ MAX_URLS = 50_000
 UNLISTED = frozenset({"404.html"})
 
 
-def web_files(site: Site, files: dict[str, bytes]) -> dict[str, bytes]:
+def web_files(site: Site, files: dict[str, bytes], feeds: FeedCache | None = None
+              ) -> dict[str, bytes]:
     """Feeds, sitemap.xml and robots.txt for the built ``files``.
 
     A file of the same name already in ``files`` (a site's own
-    ``static/robots.txt``, say) wins over the generated one.
+    ``static/robots.txt``, say) wins over the generated one. ``feeds`` keeps
+    feeds from an earlier build of the same site to reuse.
     """
-    made = feed_files(site)
+    made = feed_files(site, cache=feeds)
     made.update(sitemap_files(site, files))
     made[ROBOTS] = robots_txt(site.config.base_url)
     return {name: data for name, data in made.items() if name not in files}
