@@ -79,3 +79,13 @@ def test_deleting_an_article_removes_its_page_and_updates_lists(builder_for):
     result = builder.build()
     assert "articles/a12/index.html" not in result.files
     assert "index.html" in result.rendered and "articles/a11/index.html" in result.rendered
+
+
+def test_feeds_that_do_not_list_the_edited_article_are_reused(builder_for):
+    site, builder = builder_for
+    before = builder.build().files
+    site.write("content/a5.md", article("A5 new title", "2024-01-05", tags="[t2]", author="Ann"))
+    after = builder.build().files
+    assert after["tags/t0/feed.xml"] is before["tags/t0/feed.xml"]  # not even re-serialised
+    assert after["tags/t2/feed.xml"] != before["tags/t2/feed.xml"]
+    assert b"A5 new title" in after["feed.xml"]
