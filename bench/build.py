@@ -103,12 +103,13 @@ def timed_build(name: str, site: Path, output: Path, jobs: int | None,
     )
 
 
-def corpus(root: Path, articles: int, seed: int) -> tuple[Path, str]:
+def corpus(root: Path, articles: int, seed: int, entities: int = 0) -> tuple[Path, str]:
     """The site folder for ``articles``, generated unless a kept one already matches."""
-    site = root / f"articles-{articles}"
-    if read_stamp(site) == stamp_for(articles, seed, 0):
+    site = root / f"articles-{articles}" if not entities else \
+        root / f"articles-{articles}-entities-{entities}"
+    if read_stamp(site) == stamp_for(articles, seed, entities):
         return site, "reused from an earlier run"
-    stats = generate_site(articles, site, seed=seed, force=True)
+    stats = generate_site(articles, site, seed=seed, entities=entities, force=True)
     if hasattr(os, "sync"):  # flush the fresh corpus now, not during the timed cold build
         os.sync()
     return site, (f"{stats.bytes / 2**20:.1f} MiB of Markdown, "
@@ -133,15 +134,17 @@ def table(measures: list[Measure]) -> str:
     return "\n".join(rows)
 
 
-def run(root: Path, sizes: list[int], jobs: int | None, seed: int, use_cache: bool) -> bool:
+def run(root: Path, sizes: list[int], jobs: int | None, seed: int, use_cache: bool,
+        entities: int = 0) -> bool:
     """Measure every size; print as it goes. False if a build failed."""
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     print(f"## Postil {__version__} build benchmark\n")
     print(f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
           f"{os.cpu_count()} CPUs, jobs={workers}{'' if jobs else ' (default)'}, "
-          f"seed {seed}, article cache {'on' if use_cache else 'off'}\n", flush=True)
+          f"seed {seed}, article cache {'on' if use_cache else 'off'}"
+          f"{f', {entities} entities, autolink on' if entities else ''}\n", flush=True)
     for size in sizes:
-        site, made = corpus(root, size, seed)
+        site, made = corpus(root, size, seed, entities)
         output = site / "public"
         # The cold build starts from nothing: no output and no parsed-article cache.
         shutil.rmtree(output, ignore_errors=True)
@@ -173,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     parser.add_argument("--no-cache", dest="cache", action="store_false",
                         help="build without the parsed-article cache (BuildOptions.cache)")
+    parser.add_argument("--entities", type=int, default=0, metavar="E",
+                        help="also an entity registry of E entities, autolink on (default 0)")
     parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
                         help="generate into DIR/articles-N and keep it (reused when the "
                              "size and seed match); default: a temporary folder")
@@ -185,9 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted(dict.fromkeys(args.articles))
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
-        return 0 if run(args.keep, sizes, args.jobs, args.seed, args.cache) else 1
+        return 0 if run(args.keep, sizes, args.jobs, args.seed, args.cache,
+                        args.entities) else 1
     with tempfile.TemporaryDirectory(prefix="postil-bench-") as temp:
-        return 0 if run(Path(temp), sizes, args.jobs, args.seed, args.cache) else 1
+        return 0 if run(Path(temp), sizes, args.jobs, args.seed, args.cache,
+                        args.entities) else 1
 
 
 if __name__ == "__main__":

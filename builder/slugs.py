@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Letters that NFKD does not decompose into ASCII plus a combining mark.
 _SPECIAL = str.maketrans(
@@ -20,6 +21,7 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
 
+@lru_cache(maxsize=1 << 16)  # every build slugs every tag and author name again
 def slugify(text: str) -> str:
     """``"Zürich: a city's guide"`` → ``"zurich-a-citys-guide"``."""
     ascii_text = fold(text.translate(_APOSTROPHES)).encode("ascii", "ignore").decode("ascii")

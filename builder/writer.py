@@ -42,10 +42,11 @@ def safe_relative(name: str) -> str:
     return path.as_posix()
 
 
-def read_manifest(out_dir: Path) -> dict[str, str]:
+def read_manifest(out_dir: Path, part: str = "files") -> dict[str, str]:
+    """What the last build wrote: ``files`` (name → digest) or ``signatures`` (of pages)."""
     try:
         data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-        return {str(k): str(v) for k, v in data.get("files", {}).items()}
+        return {str(k): str(v) for k, v in data.get(part, {}).items()}
     except (OSError, ValueError, AttributeError):
         return {}
 
@@ -71,7 +72,9 @@ def plan(out_dir: Path, files: dict[str, bytes]) -> tuple[dict[str, bytes], int,
     return changed, unchanged, stale, manifest
 
 
-def write_site(out_dir: Path, files: dict[str, bytes]) -> WriteReport:
+def write_site(out_dir: Path, files: dict[str, bytes],
+               signatures: dict[str, str] | None = None) -> WriteReport:
+    """Write ``files``; ``signatures`` (page → inputs' hash) are kept for the next build."""
     out_dir.mkdir(parents=True, exist_ok=True)
     root = out_dir.resolve()
     changed, unchanged, stale, manifest = plan(out_dir, files)
@@ -92,8 +95,8 @@ def write_site(out_dir: Path, files: dict[str, bytes]) -> WriteReport:
             target.unlink()
             report.removed.append(name)
             _prune_empty_parents(target.parent, root)
-    atomic_write(root / MANIFEST, json.dumps({"generator": "postil", "files": manifest},
-                                             indent=0, sort_keys=True).encode("utf-8"))
+    record = {"generator": "postil", "files": manifest, "signatures": signatures or {}}
+    atomic_write(root / MANIFEST, json.dumps(record, indent=0, sort_keys=True).encode("utf-8"))
     return report
 
 

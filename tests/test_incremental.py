@@ -89,3 +89,20 @@ def test_feeds_that_do_not_list_the_edited_article_are_reused(builder_for):
     assert after["tags/t0/feed.xml"] is before["tags/t0/feed.xml"]  # not even re-serialised
     assert after["tags/t2/feed.xml"] != before["tags/t2/feed.xml"]
     assert b"A5 new title" in after["feed.xml"]
+
+
+def test_a_new_build_reads_back_unchanged_pages_instead_of_rendering(site):
+    site({f"content/a{i}.md": article(f"A{i}", f"2024-01-{i:02d}", tags="[t]")
+          for i in range(1, 6)})
+    first = SiteBuilder(site.root).build()  # as `postil build` does: a fresh builder each time
+    assert first.rendered
+    again = SiteBuilder(site.root).build()
+    assert again.rendered == [] and again.report.written == []
+    assert again.files == first.files
+    site.write("content/a3.md", article("A3 again", "2024-01-03", tags="[t]"))
+    (site.root / "public/articles/a1/index.html").write_text("edited by hand")
+    third = SiteBuilder(site.root).build()
+    assert "articles/a3/index.html" in third.rendered
+    assert "articles/a1/index.html" in third.rendered  # not what the manifest says: rendered
+    assert "articles/a5/index.html" not in third.rendered
+    assert (site.root / "public/articles/a1/index.html").read_text() != "edited by hand"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import json
 import mimetypes
 import socket
@@ -160,12 +161,31 @@ class PreviewHTTPServer(ThreadingHTTPServer):
         self._open_lock = threading.Lock()
         super().__init__(address, PreviewHandler)
 
+    def host_allowed(self, header: str | None) -> bool:
+        """Refuse other names for a server bound to loopback (a DNS-rebinding page).
+
+        A web page cannot read a response from another origin, unless its own
+        name is made to point at 127.0.0.1: then the Host header still bears
+        that name. Bound to another address (``--host``), any name goes.
+        """
+        if not header or not self.loopback:
+            return True
+        host = header[1:header.find("]")] if header.startswith("[") else header.split(":")[0]
+        host = host.lower().rstrip(".")
+        if host == "localhost" or host.endswith(".localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
     def server_bind(self) -> None:
         # HTTPServer.server_bind calls socket.getfqdn(), a DNS lookup that can
         # take seconds on a machine with a broken resolver; the name is unused.
         socketserver.TCPServer.server_bind(self)
         host, port = self.server_address[:2]
         self.server_name, self.server_port = str(host), int(port)
+        self.loopback = ipaddress.ip_address(str(host)).is_loopback
 
     def process_request(self, request, client_address) -> None:  # type: ignore[override]
         with self._open_lock:
@@ -201,6 +221,11 @@ class PreviewHandler(BaseHTTPRequestHandler):
         pass  # a line per request would drown the rebuild messages
 
     def _handle(self, head: bool) -> None:
+        if not self.server.host_allowed(self.headers.get("Host")):
+            self._send(HTTPStatus.FORBIDDEN, b"Forbidden: this preview answers to localhost "
+                       b"and 127.0.0.1 only (postil serve --host to listen elsewhere)\n",
+                       "text/plain; charset=utf-8", head)
+            return
         target = self.path
         if "://" in target.split("?", 1)[0]:  # absolute-form request target
             parts = urlsplit(target)

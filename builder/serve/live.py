@@ -30,6 +30,7 @@ from builder.config import load_config
 from builder.pipeline import BuildOptions, BuildResult, SiteBuilder
 from builder.problems import BuildFailed
 from builder.serve.http import Resolved, Snapshot, resolve
+from builder.theme import find_theme, static_files
 
 #: files a page embeds: when one changes, open tabs reload (stylesheets are swapped instead)
 EMBEDDED = (".js", ".mjs", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".ico",
@@ -51,6 +52,7 @@ class Rebuild:
     problems: list[str] = field(default_factory=list)  # "path:line: message"
     articles: int = 0
     finished: float = 0.0  # time.monotonic() when the open tabs were told
+    static_only: bool = False  # static files swapped in without a build
 
 
 class Client:
@@ -72,11 +74,11 @@ class Client:
             return ""
 
 
-def _print_out(text: str) -> None:
+def to_stdout(text: str) -> None:
     print(text, flush=True)
 
 
-def _print_err(text: str) -> None:
+def to_stderr(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
@@ -84,7 +86,8 @@ class LiveSite:
     """Builds the site into memory, keeps the last good build, tells open tabs."""
 
     def __init__(self, site_dir: Path, drafts: bool = True,
-                 out: Callable[[str], None] = _print_out, err: Callable[[str], None] = _print_err):
+                 out: Callable[[str], None] = to_stdout,
+                 err: Callable[[str], None] = to_stderr):
         self.site_dir = Path(site_dir).resolve()
         self.builder = SiteBuilder(self.site_dir, BuildOptions(write=False, drafts=drafts,
                                                                 cache=True))
@@ -92,7 +95,7 @@ class LiveSite:
         self.snapshot = Snapshot({}, base_path=_configured_base_path(self.site_dir), built=False)
         self.history: list[Rebuild] = []
         self.builds = 0
-        self.result: BuildResult | None = None  # the last good build
+        self.result: BuildResult | None = None  # the last good full build
         self.out, self.err = out, err
         self._build_lock = threading.Lock()  # one build at a time
         self._clients: set[Client] = set()
@@ -105,26 +108,19 @@ class LiveSite:
     def build(self, sources: Iterable[str] = (), jobs: int | None = 1) -> Rebuild:
         """Build now; on success serve the new site, on failure keep the old one.
 
-        ``jobs`` goes to :class:`BuildOptions`: a forked process pool is only
-        safe before the server starts threads (see :mod:`builder.serve.server`).
+        ``sources`` are the changed files (for the terminal, and to see whether
+        only static files changed). ``jobs`` goes to :class:`BuildOptions`: a
+        forked process pool is only safe before the server starts threads
+        (see :mod:`builder.serve.server`).
         """
+        sources = list(sources)
         with self._build_lock:
             started = time.perf_counter()
             self.builder.options.jobs = jobs
             shown = tuple(sorted(self._shown(path) for path in sources))
-            try:
-                result = self.builder.build()
-            except BuildFailed as failure:
-                record = Rebuild(False, time.perf_counter() - started, shown,
-                                 problems=[str(p) for p in failure.problems])
-            except Exception as exc:  # noqa: BLE001 - a bug must not stop the preview
-                self.err(traceback.format_exc().rstrip())
-                record = Rebuild(False, time.perf_counter() - started, shown,
-                                 problems=[f"postil: internal error: {type(exc).__name__}: {exc}"])
-            else:
-                record = self._publish(result, shown, time.perf_counter() - started)
-            if not record.ok:
-                self._set(replace(self.snapshot, errors=tuple(record.problems)))
+            record = self._swap_static(sources, shown, started)
+            if record is None:
+                record = self._full_build(shown, started)
             record.finished = time.monotonic()
             self._report(record)
         with self._done:
@@ -133,9 +129,65 @@ class LiveSite:
             self._done.notify_all()
         return record
 
-    def _publish(self, result: BuildResult, shown: tuple[str, ...], seconds: float) -> Rebuild:
+    def _full_build(self, shown: tuple[str, ...], started: float) -> Rebuild:
+        try:
+            result = self.builder.build()
+        except BuildFailed as failure:
+            record = Rebuild(False, time.perf_counter() - started, shown,
+                             problems=[str(p) for p in failure.problems])
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop the preview
+            self.err(traceback.format_exc().rstrip())
+            record = Rebuild(False, time.perf_counter() - started, shown,
+                             problems=[f"postil: internal error: {type(exc).__name__}: {exc}"])
+        else:
+            self.result = result
+            changed, removed = self._publish(result.files, result.config.base_path)
+            return Rebuild(True, time.perf_counter() - started, shown,
+                           rendered=list(result.rendered), parsed=list(result.parsed),
+                           changed=changed, removed=removed,
+                           problems=[str(p) for p in result.warnings],
+                           articles=len(result.site.articles))
+        self._set(replace(self.snapshot, errors=tuple(record.problems)))
+        return record
+
+    def _swap_static(self, sources: list[str], shown: tuple[str, ...],
+                     started: float) -> Rebuild | None:
+        """Edits of existing static files only: swap in their bytes, without a build.
+
+        A static file becomes one output file and feeds no other (a test
+        compares the outcome with a full build), so this is exact; and a
+        stylesheet edit reaches the tab at once even where a build of the
+        whole site takes seconds. Anything else (a new or deleted file, a
+        theme file the site overrides, a pending error) takes a full build.
+        """
+        result, old = self.result, self.snapshot
+        if not sources or result is None or old.errors or not old.built:
+            return None
+        theme = find_theme(result.config)
+        if theme is None:
+            return None
+        outputs: dict[Path, list[str]] = {}
+        for name, path in static_files(result.config, theme).items():
+            outputs.setdefault(path.resolve(), []).append(name)
+        files = dict(old.files)
+        for source in sources:
+            names = outputs.get(Path(source).resolve())
+            if not names or any(name not in files for name in names):
+                return None
+            try:
+                data = Path(source).read_bytes()
+            except OSError:
+                return None
+            for name in names:
+                files[name] = data
+        changed, removed = self._publish(files, old.base_path)
+        return Rebuild(True, time.perf_counter() - started, shown, changed=changed,
+                       removed=removed, problems=self._warnings,
+                       articles=len(result.site.articles), static_only=True)
+
+    def _publish(self, files: dict[str, bytes], base: str) -> tuple[list[str], list[str]]:
+        """Serve ``files`` from now on and tell the open tabs; (changed, removed) names."""
         old = self.snapshot
-        files, base = result.files, result.config.base_path
         if old.built and old.base_path == base:
             before = old.files
             # Reused pages are the very same bytes objects: "is" settles most of them.
@@ -147,13 +199,9 @@ class LiveSite:
         touched = changed + removed if old.built else []
         css = tuple(base + name for name in touched if name.lower().endswith(".css"))
         assets = any(name.lower().endswith(EMBEDDED) for name in touched)
-        self.result = result
         self._set(Snapshot(files, base, True, (), css=old.css + bool(css),
                            css_paths=css or old.css_paths, assets=old.assets + assets))
-        return Rebuild(True, seconds, shown, rendered=list(result.rendered),
-                       parsed=list(result.parsed), changed=changed, removed=removed,
-                       problems=[str(p) for p in result.warnings],
-                       articles=len(result.site.articles))
+        return changed, removed
 
     def _report(self, record: Rebuild) -> None:
         """What the terminal shows: the same ``path:line: message`` lines as the overlay."""
@@ -175,6 +223,10 @@ class LiveSite:
         if self.builds == 0:
             self.out(f"{clock} built {record.articles} articles, {len(self.snapshot.files)} "
                      f"files in {record.seconds:.2f} s")
+        elif record.static_only:
+            count = len(record.changed)
+            self.out(f"{clock} {count} static file{'s' * (count != 1)} swapped in "
+                     f"{record.seconds * 1000:.0f} ms, no build needed{cause}")
         elif not record.changed and not record.removed:
             self.out(f"{clock} {fixed}rebuilt in {record.seconds:.2f} s: no page changed{cause}")
         else:

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from builder.cache import CACHE_DIR
 from builder.serve.http import PreviewHTTPServer
-from builder.serve.live import LiveSite, _print_err, _print_out
+from builder.serve.live import LiveSite, to_stderr, to_stdout
 from builder.serve.watch import MAX_WAIT_SECONDS, QUIET_SECONDS, Debouncer, Watcher
 
 
@@ -48,7 +49,8 @@ class PreviewServer:
 
     def __init__(self, site_dir: Path, host: str = "127.0.0.1", port: int = 8000,
                  drafts: bool = True, poll: bool = False, quiet: float = QUIET_SECONDS,
-                 max_wait: float = MAX_WAIT_SECONDS, out=_print_out, err=_print_err):
+                 max_wait: float = MAX_WAIT_SECONDS, out: Callable[[str], None] = to_stdout,
+                 err: Callable[[str], None] = to_stderr):
         self.site_dir = Path(site_dir).resolve()
         self.host, self.port = host, port
         self.live = LiveSite(self.site_dir, drafts=drafts, out=out, err=err)

@@ -16,10 +16,12 @@ editors are ignored, as are open/close events (which our own reads cause).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,6 +49,8 @@ QUIET_SECONDS = 0.08
 MAX_WAIT_SECONDS = 1.0
 #: how often the polling observer (``--poll``) looks at the files
 POLL_SECONDS = 0.5
+#: when to look again at a folder that was just added to the watches
+NEW_WATCH_SECONDS = 0.5
 
 _REACTS_TO = {EVENT_TYPE_CREATED, EVENT_TYPE_DELETED, EVENT_TYPE_MODIFIED, EVENT_TYPE_MOVED,
               EVENT_TYPE_ATTRIB}
@@ -58,6 +62,16 @@ _EDITOR_TEMP = re.compile(
     r"^\d+$|\.sw[a-p]$|___jb_(tmp|old)___$|\.crswap$|\.kate-swp$|^sed[A-Za-z0-9]{6}$")
 
 Roots = tuple[tuple[Path, bool], ...]  # (folder, recursive)
+
+
+class _StopRace(logging.Filter):
+    """watchdog logs an error when an inotify read races with stopping; it is harmless."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "called when the thread is inactive" not in record.getMessage()
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_StopRace())
 
 
 def is_editor_temp(name: str) -> bool:
@@ -86,7 +100,7 @@ def watch_roots(site_dir: Path) -> Roots:
 
 
 def changed_since(roots: Roots, relevant: Callable[[str], bool], since: float) -> list[str]:
-    """Sources modified at or after ``since`` (a ``time.time()``): edits made before watching."""
+    """Sources modified at or after ``since`` (file-system time): edits made before watching."""
     found: list[str] = []
     for root, recursive in roots:
         for folder, dirs, names in (os.walk(root) if recursive else [(str(root), [], [
@@ -181,7 +195,10 @@ class Debouncer:
 
     def _run(self) -> None:
         while (paths := self._next_burst()) is not None:
-            self.action(paths)  # changes made meanwhile pile up as the next single burst
+            try:
+                self.action(paths)  # changes made meanwhile pile up as the next burst
+            except Exception:  # noqa: BLE001 - this thread must outlive any one failure
+                traceback.print_exc()
 
 
 class _Handler(FileSystemEventHandler):
@@ -193,10 +210,13 @@ class _Handler(FileSystemEventHandler):
             return  # opened/closed: our own reads cause these
         if event.is_directory and event.event_type == EVENT_TYPE_MODIFIED:
             return  # a file created or deleted in it: that file's own event tells us more
-        for path in (event.src_path, getattr(event, "dest_path", "")):
-            path = path.decode() if isinstance(path, bytes) else path
-            if path and self.watcher.relevant(path):
-                self.watcher.debouncer.touch(path)
+        try:
+            for path in (event.src_path, getattr(event, "dest_path", "")):
+                path = os.fsdecode(path)
+                if path and self.watcher.relevant(path):
+                    self.watcher.debouncer.touch(path)
+        except Exception:  # noqa: BLE001 - an exception here would stop watchdog's thread
+            traceback.print_exc()
 
 
 class Watcher:
@@ -226,7 +246,8 @@ class Watcher:
 
         Watches that stay are left alone: unscheduling one drops the events
         still queued for it. A folder watched from now on is reported as
-        changed, for what happened in it before its watch began.
+        changed, for what happened in it before its watch began; and again a
+        moment later, as watchdog starts the watch in a thread of its own.
         """
         roots = watch_roots(self.site_dir)
         with self._lock:
@@ -246,6 +267,10 @@ class Watcher:
                     continue
                 if self.roots:
                     self.debouncer.touch(str(folder))
+                    later = threading.Timer(NEW_WATCH_SECONDS, self.debouncer.touch,
+                                            [str(folder)])
+                    later.daemon = True
+                    later.start()
             self.roots = roots
             return True
 
