@@ -282,6 +282,9 @@ def _signature(version: bytes, page: Page, memo: dict[int, bytes] | None = None)
     digest = hashlib.blake2b(version, digest_size=16)
     digest.update(f"{page.url}\0{page.template}\0".encode())
     digest.update(_deps_digest(page.deps, {} if memo is None else memo))
+    paginator = page.context.get("paginator")
+    if paginator is not None:  # "Page 1 of N" and the next link change with N, not the deps
+        digest.update(f"\0{paginator.number}/{paginator.total}".encode())
     return digest.digest()
 
 

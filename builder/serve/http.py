@@ -19,6 +19,7 @@ import socket
 import socketserver
 import threading
 from dataclasses import dataclass
+from html import escape
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
@@ -134,8 +135,6 @@ def not_found(snapshot: Snapshot) -> Resolved:
 
 def error_page(errors: tuple[str, ...]) -> bytes:
     """Served until the first build succeeds; it reloads itself once one does."""
-    from html import escape
-
     items = "".join(f"<li>{escape(line)}</li>\n" for line in errors)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<title>Build failed · Postil preview</title>\n</head>\n<body>\n"
