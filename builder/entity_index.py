@@ -30,7 +30,7 @@ CO_MENTION_CAP = 15  # entities per article counted for co-mentions
 
 
 def index_entities(site: Site, entities: list[Entity], resolver: WikiResolver,
-                   problems: list[Problem]) -> None:
+                   problems: list[Problem], memo: dict | None = None) -> None:
     """Fill in every entity's mentions, articles, passages, related entities and timeline."""
     by_slug = resolver.by_slug
     for entity in entities:
@@ -49,7 +49,7 @@ def index_entities(site: Site, entities: list[Entity], resolver: WikiResolver,
 
     _collect_mentions(articles, by_slug)
     _co_mentions(articles, by_slug)
-    _related_articles(articles)
+    _related_articles(articles, memo)
     site.entities = sorted(entities, key=lambda e: (name_key(e.name), e.slug))
     groups: dict[str, list[Entity]] = defaultdict(list)
     for entity in site.entities:
@@ -206,8 +206,14 @@ def _co_mentions(articles: list[Article], by_slug: dict[str, Entity]) -> None:
         by_slug[slug].related = [(by_slug[o], n) for o, n in ranked[:RELATED_ENTITIES]]
 
 
-def _related_articles(articles: list[Article]) -> None:
-    """Rank other articles by shared entities, then shared tags, then recency."""
+def _related_articles(articles: list[Article], memo: dict | None = None) -> None:
+    """Rank other articles by shared entities, then shared tags, then recency.
+
+    Candidates come from the newest articles sharing an article's rarest
+    entities and tags. ``memo`` (kept between rebuilds by the preview server)
+    holds earlier answers: an article's ranking is reused while its own content
+    and the lists it drew candidates from are unchanged.
+    """
     by_entity: dict[str, list[Article]] = defaultdict(list)
     by_tag: dict[str, list[Article]] = defaultdict(list)
     entities_of: dict[int, set[str]] = {}
@@ -220,21 +226,32 @@ def _related_articles(articles: list[Article]) -> None:
         for tag in tags_of[id(article)]:
             by_tag[tag].append(article)
     position = {id(a): i for i, a in enumerate(articles)}
+    by_source = {a.source: a for a in articles}
+    fingerprints: dict[tuple[str, str], int] = {}
+    previous, memo_out = (memo.get("related", {}) if memo is not None else {}), {}
     for article in articles:
         own_entities, own_tags = entities_of[id(article)], tags_of[id(article)]
-        candidates: dict[int, Article] = {}
-        for postings, keys in ((by_entity, own_entities), (by_tag, own_tags)):
+        sources: list[tuple[str, list[Article]]] = []
+        for kind, postings, keys in (("e", by_entity, own_entities), ("t", by_tag, own_tags)):
             rarest = sorted(keys, key=lambda k: (len(postings[k]), k))[:RARE_KEYS]
-            for key in rarest:
-                for other in postings[key][:POSTING_CAP]:
-                    candidates[id(other)] = other
-        candidates.pop(id(article), None)
-        scored = sorted(candidates.values(), key=lambda other: (
-            -len(own_entities & entities_of[id(other)]), -len(own_tags & tags_of[id(other)]),
-            position[id(other)]))
-        article.related = [other for other in scored[:RELATED_ARTICLES]
-                           if own_entities & entities_of[id(other)]
-                           or own_tags & tags_of[id(other)]]
+            sources += [(f"{kind}:{key}", postings[key][:POSTING_CAP]) for key in rarest]
+        memo_key = (article.key, *(
+            (name, fingerprints.get((name, "")) or
+             fingerprints.setdefault((name, ""), hash(tuple(a.key for a in members))))
+            for name, members in sources))
+        known = previous.get(memo_key)
+        if known is None:
+            candidates = {id(o): o for _, members in sources for o in members}
+            candidates.pop(id(article), None)
+            scored = sorted(candidates.values(), key=lambda other: (
+                -len(own_entities & entities_of[id(other)]),
+                -len(own_tags & tags_of[id(other)]), position[id(other)]))
+            known = [other.source for other in scored[:RELATED_ARTICLES]
+                     if own_entities & entities_of[id(other)] or own_tags & tags_of[id(other)]]
+        memo_out[memo_key] = known
+        article.related = [by_source[source] for source in known]
+    if memo is not None:
+        memo["related"] = memo_out
 
 
 def _timeline(articles: list[Article], entities: list[Entity], by_slug: dict[str, Entity]

@@ -28,9 +28,13 @@ TEMPLATES = {
 
 
 def index_site(config: SiteConfig, articles: list[Article], today: date,
-               entities: list[Entity] | None = None, lexicon: Lexicon | None = None
-               ) -> tuple[Site, list[Problem]]:
-    """Select, order and cross-link the articles and entities; list every page to render."""
+               entities: list[Entity] | None = None, lexicon: Lexicon | None = None,
+               memo: dict | None = None) -> tuple[Site, list[Problem]]:
+    """Select, order and cross-link the articles and entities; list every page to render.
+
+    ``memo`` keeps costly answers between rebuilds of one site (see
+    :func:`builder.entity_index.index_entities`); the result does not depend on it.
+    """
     entities = entities or []
     problems: list[Problem] = []
     shown = [a for a in articles
@@ -47,7 +51,7 @@ def index_site(config: SiteConfig, articles: list[Article], today: date,
     authors = _terms("authors", shown, lambda a: a.authors, problems)
     years = [(year, list(group)) for year, group in groupby(shown, key=lambda a: a.year)]
     site = Site(config=config, articles=shown, tags=tags, authors=authors, years=years)
-    index_entities(site, entities, resolver, problems)
+    index_entities(site, entities, resolver, problems, memo)
     site.pages = _pages(config, site)
     _check_page_collisions(site.pages, problems)
     return site, problems
@@ -159,8 +163,10 @@ def _pages(config: SiteConfig, site: Site) -> list[Page]:
         pages.append(Page(f"/{kind}/", TEMPLATES[kind], {"terms": terms}, deps=articles))
         for term in terms:
             for paginator in paginate(term.articles, config.paginate, term.url):
+                # A page shows its own articles, and the term's name and count.
                 pages.append(Page(paginator.url, TEMPLATES[kind[:-1]],
-                                  {"term": term, "paginator": paginator}, deps=term.articles))
+                                  {"term": term, "paginator": paginator}, deps=paginator.items,
+                                  stamp=f"{term.name}\0{term.count}"))
     _entity_pages(config, site, pages)
     pages.append(Page("/404.html", TEMPLATES["not_found"], {}))
     return pages
@@ -175,9 +181,13 @@ def _entity_pages(config: SiteConfig, site: Site, pages: list[Page]) -> None:
         for event in entity.timeline:
             shown += [*event.entities, *event.articles]
         for paginator in paginate(entity.passages, config.paginate, entity.url):
+            # Page 1 also shows co-mentions and the timeline, which any of the
+            # entity's articles can change; later pages only their own passages.
+            deps = shown if paginator.number == 1 else \
+                [entity, *(article for article, _ in paginator.items)]
             pages.append(Page(paginator.url, TEMPLATES["entity"],
-                              {"entity": entity, "paginator": paginator},
-                              deps=shown))
+                              {"entity": entity, "paginator": paginator}, deps=deps,
+                              stamp=f"{len(entity.mentions)}\0{len(entity.articles)}"))
     pages.append(Page("/timeline/", TEMPLATES["timeline"], {"events": site.timeline},
                       deps=everything))
     for paginator in paginate(site.annotated, config.paginate, "/annotations/"):

@@ -21,6 +21,7 @@ _JOINERS = frozenset(" \t\n-‐‑‒–—'’‘\"“”")
 _WORD = re.compile(r"\w+")
 
 
+@lru_cache(maxsize=1 << 16)  # every build keys every title and name again
 def name_key(text: str) -> str:
     """``Lashkar‐e‐Taiba`` and ``lashkar e taiba`` give the same key."""
     return " ".join(_WORD.findall(fold(text)))

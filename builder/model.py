@@ -211,6 +211,7 @@ class Page:
     source: str = ""  # the file it came from, for error messages
     source_line: int = 1
     deps: list[Any] = field(default_factory=list)
+    stamp: str = ""  # anything else it shows that no dependency's content decides (counts)
 
 
 @dataclass

@@ -9,6 +9,7 @@ template set, configuration and the content hashes of the articles it shows.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import time
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from builder.model import Entity, Page, Site
 from builder.parallel import render_pages
 from builder.problems import BuildFailed, Problem
 from builder.render import Renderer
-from builder.sitemap import web_files
+from builder.sitemap import SitemapCache, web_files
 from builder.sources import Reader, discover, read_settings
 from builder.theme import find_theme, static_files, template_dirs
 from builder.urls import annotations_path, output_file
@@ -83,9 +84,22 @@ class SiteBuilder:
         self._notes: dict[tuple[str, str], tuple[str, list]] = {}
         self._annotations: dict[tuple[str, str, str], bytes] = {}
         self._feeds = FeedCache()
+        self._sitemap = SitemapCache()
         self._on_disk: _OutputOnDisk | None = None
+        self._index_memo: dict = {}
 
     def build(self, progress: Progress | None = None) -> BuildResult:
+        # A large site is millions of live objects: the cyclic collector would scan
+        # them over and over while a build allocates. Collect once, afterwards.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._build(progress)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _build(self, progress: Progress | None) -> BuildResult:
         options = self.options
         started = time.perf_counter()
         timings: dict[str, float] = {}
@@ -107,7 +121,7 @@ class SiteBuilder:
         problems += found
         clock("read")
         site, found = index_site(config, articles, datetime.now(config.tz).date(), entities,
-                                 lexicon)
+                                 lexicon, self._index_memo)
         problems += found
         clock("index")
         if _fails(problems, options.strict):
@@ -121,7 +135,9 @@ class SiteBuilder:
         clock("render")
         problems += self._add_static(config, static_files(config, theme), files)
         files.update(self._annotation_files(config, site))
-        files.update(web_files(site, files, self._feeds))  # feeds, sitemap.xml, robots.txt
+        signatures = {name: signature for name, (signature, _) in self._pages.items()}
+        # Feeds, sitemap.xml, robots.txt.
+        files.update(web_files(site, files, self._feeds, self._sitemap, signatures))
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
 
@@ -129,8 +145,8 @@ class SiteBuilder:
                              output=output, timings=timings, rendered=rendered,
                              parsed=reader.parsed)
         if options.write:
-            signatures = {name: signature.hex() for name, (signature, _) in self._pages.items()}
-            result.report = write_site(output, files, signatures)
+            result.report = write_site(output, files, {name: signature.hex() for name, signature
+                                                       in signatures.items()})
             clock("write")
         if reader.cache:
             reader.cache.prune()
@@ -285,6 +301,7 @@ def _signature(version: bytes, page: Page, memo: dict[int, bytes] | None = None)
     paginator = page.context.get("paginator")
     if paginator is not None:  # "Page 1 of N" and the next link change with N, not the deps
         digest.update(f"\0{paginator.number}/{paginator.total}".encode())
+    digest.update(f"\0{page.stamp}".encode())
     return digest.digest()
 
 

@@ -24,33 +24,64 @@ MAX_URLS = 50_000
 UNLISTED = frozenset({"404.html"})
 
 
-def web_files(site: Site, files: dict[str, bytes], feeds: FeedCache | None = None
+class SitemapCache:
+    """The last sitemap of one site (the preview server keeps one): reused when the
+    pages and their dates are the same, and each page's lastmod while its
+    signature (its inputs, see ``builder.pipeline``) is."""
+
+    def __init__(self) -> None:
+        self.lastmods: dict[str, tuple[bytes, str | None]] = {}
+        self.urls: list[tuple[str, str | None]] = []
+        self.made: dict[str, bytes] = {}
+
+
+def web_files(site: Site, files: dict[str, bytes], feeds: FeedCache | None = None,
+              sitemap: SitemapCache | None = None, signatures: dict[str, bytes] | None = None
               ) -> dict[str, bytes]:
     """Feeds, sitemap.xml and robots.txt for the built ``files``.
 
     A file of the same name already in ``files`` (a site's own
-    ``static/robots.txt``, say) wins over the generated one. ``feeds`` keeps
-    feeds from an earlier build of the same site to reuse.
+    ``static/robots.txt``, say) wins over the generated one. ``feeds`` and
+    ``sitemap`` keep what an earlier build of the same site made, to reuse;
+    ``signatures`` are the pages' input signatures.
     """
     made = feed_files(site, cache=feeds)
-    made.update(sitemap_files(site, files))
+    made.update(sitemap_files(site, files, sitemap, signatures))
     made[ROBOTS] = robots_txt(site.config.base_url)
     return {name: data for name, data in made.items() if name not in files}
 
 
-def sitemap_files(site: Site, files: dict[str, bytes]) -> dict[str, bytes]:
+def sitemap_files(site: Site, files: dict[str, bytes], cache: SitemapCache | None = None,
+                  signatures: dict[str, bytes] | None = None) -> dict[str, bytes]:
     """``sitemap.xml`` listing every HTML page in ``files`` (but 404.html), with lastmod."""
     base_url = site.config.base_url
+    cache = cache or SitemapCache()
+    signatures = signatures or {}
     pages = {output_file(page.url): page for page in site.pages}
     urls = []
     known: dict[int, tuple[datetime, str]] = {}
+    lastmods: dict[str, tuple[bytes, str | None]] = {}
     for name in files:
         if not name.endswith(".html") or name in UNLISTED:
             continue
         page = pages.get(name)
-        urls.append((absolute(base_url, page_url(name)),
-                     lastmod(page, site.config.tz, known) if page else None))
+        signature = signatures.get(name, b"")
+        previous = cache.lastmods.get(name)
+        if signature and previous is not None and previous[0] == signature:
+            stamp = previous[1]
+        else:
+            stamp = lastmod(page, site.config.tz, known) if page else None
+        lastmods[name] = (signature, stamp)
+        urls.append((absolute(base_url, page_url(name)), stamp))
     urls.sort()  # by URL: the home page first, then the rest in a stable order
+    cache.lastmods = lastmods
+    if urls == cache.urls:
+        return cache.made
+    cache.urls, cache.made = urls, _sitemaps(base_url, urls)
+    return cache.made
+
+
+def _sitemaps(base_url: str, urls: list[tuple[str, str | None]]) -> dict[str, bytes]:
     if len(urls) <= MAX_URLS:
         return {SITEMAP: _urlset(urls)}
     made: dict[str, bytes] = {}

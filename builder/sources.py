@@ -31,18 +31,22 @@ def is_ignored(name: str) -> bool:
 
 
 def discover(content: Path) -> list[tuple[str, Path]]:
-    """Every article file under ``content/``, as (site-relative path, file), sorted."""
+    """Every article file under ``content/``, as (site-relative path, file), sorted.
+
+    Runs on every rebuild: plain strings while walking, one Path per file.
+    """
     found: list[tuple[str, Path]] = []
     if not content.is_dir():
         return found
-    site_dir = content.parent
-    for folder, dirs, names in os.walk(content):
+    top = str(content)
+    prefix = len(str(content.parent)) + 1
+    for folder, dirs, names in os.walk(top):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_"))
-                         and not (folder == str(content) and d == ENTITY_DIR))
+                         and not (folder == top and d == ENTITY_DIR))
         for name in sorted(names):
             if name.endswith(".md") and not is_ignored(name):
-                path = Path(folder) / name
-                found.append((path.relative_to(site_dir).as_posix(), path))
+                path = os.path.join(folder, name)
+                found.append((path[prefix:].replace(os.sep, "/"), Path(path)))
     return found
 
 
