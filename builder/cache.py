@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import os
 import pickle
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import markdown_it
 import mdit_py_plugins
 
-from builder.writer import atomic_write
+from builder.writer import WRITERS, atomic_write
 
 CACHE_DIR = ".postil-cache"
 
@@ -48,6 +49,7 @@ class ArticleCache:
         self.folder = folder
         self.settings = settings
         self.used: set[str] = set()
+        self.pending: dict[str, bytes] = {}
 
     def key(self, path: str, raw: bytes) -> str:
         return self.key_for(self.settings, path, raw)
@@ -74,9 +76,19 @@ class ArticleCache:
             return None
 
     def put(self, key: str, value: Any) -> None:
+        """Remember a parse; it reaches the disk with :meth:`flush`."""
         self.used.add(key)
-        with contextlib.suppress(OSError):
-            atomic_write(self._file(key), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        self.pending[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def flush(self) -> None:
+        """Write the new entries, a few at a time: the build is not kept waiting per file."""
+        def write(item: tuple[str, bytes]) -> None:
+            with contextlib.suppress(OSError):
+                atomic_write(self._file(item[0]), item[1])
+
+        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+            list(pool.map(write, self.pending.items()))
+        self.pending = {}
 
     def prune(self) -> None:
         """Forget entries this build did not use (edited or deleted files)."""

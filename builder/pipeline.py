@@ -149,6 +149,7 @@ class SiteBuilder:
                                                        in signatures.items()})
             clock("write")
         if reader.cache:
+            reader.cache.flush()
             reader.cache.prune()
         result.seconds = time.perf_counter() - started
         return result

@@ -12,10 +12,12 @@ import contextlib
 import hashlib
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 MANIFEST = ".postil-manifest.json"
+WRITERS = 8
 
 
 class UnsafePath(ValueError):
@@ -80,15 +82,19 @@ def write_site(out_dir: Path, files: dict[str, bytes],
     changed, unchanged, stale, manifest = plan(out_dir, files)
     report = WriteReport(unchanged=unchanged)
     safe_dirs: set[Path] = {root}
-    for name, data in sorted(changed.items()):
-        target = root / name
-        # A symlinked folder inside the output could lead elsewhere: check each folder once.
-        if target.parent not in safe_dirs:
-            if target.parent.exists() and not target.parent.resolve().is_relative_to(root):
+    for name in sorted(changed):
+        parent = (root / name).parent
+        # A symlinked folder inside the output could lead elsewhere: check each folder once
+        # (resolve() follows the links of the part of the path that exists already).
+        if parent not in safe_dirs:
+            if not parent.resolve().is_relative_to(root):
                 raise UnsafePath(f"refusing to write {name!r}: it leads outside {out_dir}")
-            safe_dirs.add(target.parent)
-        atomic_write(target, data)
-        report.written.append(name)
+            safe_dirs.add(parent)
+    # Writing is waiting on the file system: a few threads keep it busy.
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        list(pool.map(lambda item: atomic_write(root / item[0], item[1]),
+                      sorted(changed.items())))
+    report.written = sorted(changed)
     for name in stale:
         target = root / safe_relative(name)
         if target.resolve().is_relative_to(root) and target.is_file():

@@ -62,3 +62,13 @@ def test_symlinked_folder_out_of_the_output_is_refused(tmp_path):
     with pytest.raises(UnsafePath):
         write_site(out, {"evil/x.html": b"X"})
     assert not list(elsewhere.iterdir())
+
+
+def test_symlinked_folder_higher_up_is_refused_too(tmp_path):
+    out, elsewhere = tmp_path / "public", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / "evil").symlink_to(elsewhere)
+    with pytest.raises(UnsafePath):
+        write_site(out, {"evil/new/deeper/x.html": b"X"})
+    assert not list(elsewhere.iterdir())
