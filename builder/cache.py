@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import os
 import pickle
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import markdown_it
 import mdit_py_plugins
 
-from builder.writer import WRITERS, atomic_write
+from builder.writer import atomic_write
 
 CACHE_DIR = ".postil-cache"
 
@@ -81,13 +80,10 @@ class ArticleCache:
         self.pending[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
     def flush(self) -> None:
-        """Write the new entries, a few at a time: the build is not kept waiting per file."""
-        def write(item: tuple[str, bytes]) -> None:
-            with contextlib.suppress(OSError):
-                atomic_write(self._file(item[0]), item[1])
-
-        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-            list(pool.map(write, self.pending.items()))
+        """Write the new entries, once the build's own work is done."""
+        for key, data in self.pending.items():
+            with contextlib.suppress(OSError):  # a cache that cannot be written is no cache
+                atomic_write(self._file(key), data)
         self.pending = {}
 
     def prune(self) -> None:
