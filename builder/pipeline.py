@@ -316,7 +316,7 @@ def _deps_digest(deps: list, memo: dict[int, bytes]) -> bytes:
     """
     found = memo.get(id(deps))
     if found is None:
-        digest = hashlib.blake2b(b"".join(dep.key.encode() for dep in deps), digest_size=16)
+        digest = hashlib.blake2b("".join([dep.key for dep in deps]).encode(), digest_size=16)
         digest.update(str(len(deps)).encode())
         found = memo[id(deps)] = digest.digest()
     return found
