@@ -97,7 +97,7 @@ def write_site(out_dir: Path, files: dict[str, bytes],
         if target.resolve().is_relative_to(root) and target.is_file():
             target.unlink()
             report.removed.append(name)
-            _prune_empty_parents(target.parent, root)
+            prune_empty_parents(target.parent, root)
     record = {"generator": "postil", "files": manifest, "signatures": signatures or {}}
     atomic_write(root / MANIFEST, json.dumps(record, indent=0, sort_keys=True).encode("utf-8"))
     return report
@@ -132,7 +132,8 @@ def _size(path: Path) -> int:
         return -1
 
 
-def _prune_empty_parents(folder: Path, root: Path) -> None:
+def prune_empty_parents(folder: Path, root: Path) -> None:
+    """Remove ``folder`` and its parents up to ``root`` while they are empty."""
     while folder != root and folder.is_relative_to(root):
         try:
             folder.rmdir()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
+import time
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
@@ -102,3 +104,37 @@ def fails_with(site: SiteMaker, *expected: str) -> None:
         site.build()
     assert [str(p) for p in caught.value.problems] == list(expected)
     assert snapshot(site.root / "public") == before
+
+
+def own_theme(root: Path) -> None:
+    """A copy of the default theme in the site's themes/: a preview server watches the theme
+    in use, and this keeps edits to the repository's theme out of a test."""
+    shutil.copytree(REPO / "themes" / "default", root / "themes" / "default")
+
+
+@pytest.fixture
+def serve(site: SiteMaker):
+    """``serve(files, config)``: a running preview of a new site, stopped after the test.
+
+    ``serve()`` with no files starts another server on the site as it is (a restart).
+    """
+    from builder.serve.server import PreviewServer
+
+    servers = []
+
+    def start(files: dict[str, str | bytes] | None = None, config: str = SITE_YML,
+              **options):
+        if files is not None:
+            site(files, config)
+            own_theme(site.root)
+            time.sleep(0.05)  # the files' mtimes fall before the server's start
+        lines: list[str] = []
+        server = PreviewServer(site.root, port=options.pop("port", 0), out=lines.append,
+                               err=lines.append, **options)
+        server.lines = lines  # type: ignore[attr-defined]
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import time
 from pathlib import Path
 
 import pytest
 
 from builder.problems import BuildFailed
-from builder.serve.server import PreviewServer
-from conftest import REPO, SITE_YML, article
+from conftest import SITE_YML, article
 
 CHROMIUM = os.environ.get("POSTIL_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -51,30 +48,8 @@ def page(browser):
     context.close()
 
 
-def own_theme(root: Path) -> None:
-    """A copy of the default theme in the site's themes/: the server watches the theme in
-    use, and this keeps edits to the repository's theme (a shared work tree) out of a test."""
-    shutil.copytree(REPO / "themes" / "default", root / "themes" / "default")
 
 
-@pytest.fixture
-def serve(site):
-    servers: list[PreviewServer] = []
-
-    def start(files: dict[str, str] | None = None, config: str = SITE_YML,
-              port: int = 0) -> PreviewServer:
-        if files is not None:
-            site(files, config)
-            own_theme(site.root)
-            time.sleep(0.05)  # the files' mtimes fall before the server's start
-        lines: list[str] = []
-        server = PreviewServer(site.root, port=port, out=lines.append, err=lines.append)
-        servers.append(server)
-        return server.start()
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 FILES = {

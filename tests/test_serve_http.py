@@ -38,23 +38,6 @@ def request(server: PreviewServer, path: str, method: str = "GET",
         connection.close()
 
 
-@pytest.fixture
-def serve(site):
-    """``serve(files, config)``: a running preview of a new site; stopped after the test."""
-    servers: list[PreviewServer] = []
-
-    def start(files: dict[str, str | bytes] | None = None, config: str = SITE_YML,
-              **options) -> PreviewServer:
-        site(files, config)
-        lines: list[str] = []
-        server = PreviewServer(site.root, port=0, out=lines.append, err=lines.append, **options)
-        server.lines = lines  # type: ignore[attr-defined]
-        servers.append(server)
-        return server.start()
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 FILES: dict[str, str | bytes] = {

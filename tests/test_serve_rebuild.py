@@ -5,11 +5,9 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import shutil
 import socket
 import threading
 import time
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -18,34 +16,13 @@ from builder.pipeline import BuildOptions, SiteBuilder
 from builder.problems import BuildFailed
 from builder.serve.server import PreviewServer
 from builder.serve.watch import Debouncer, is_editor_temp
-from conftest import REPO, SITE_YML, article, parse_html, text_of
+from conftest import SITE_YML, article, parse_html, text_of
 
 TIMEOUT = 20.0  # generous: a rebuild of these small sites takes well under a second
 
 
-def own_theme(root: Path) -> None:
-    """A copy of the default theme in the site's themes/: the server watches the theme in
-    use, and this keeps edits to the repository's theme (a shared work tree) out of a test."""
-    shutil.copytree(REPO / "themes" / "default", root / "themes" / "default")
 
 
-@pytest.fixture
-def serve(site):
-    servers: list[PreviewServer] = []
-
-    def start(files: dict[str, str], config: str = SITE_YML, **options) -> PreviewServer:
-        site(files, config)
-        own_theme(site.root)
-        time.sleep(0.05)  # the files' mtimes fall before the server's start (see server.py)
-        lines: list[str] = []
-        server = PreviewServer(site.root, port=0, out=lines.append, err=lines.append, **options)
-        server.lines = lines  # type: ignore[attr-defined]
-        servers.append(server)
-        return server.start()
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def twelve() -> dict[str, str]:

@@ -21,6 +21,7 @@ from builder.writer import (
     UnsafePath,
     atomic_write,
     digest,
+    prune_empty_parents,
     read_manifest,
     safe_relative,
 )
@@ -94,7 +95,7 @@ def _apply(files: dict[str, bytes], target: Path, changes: Changes) -> None:
         path = root / name
         if path.resolve().is_relative_to(root):
             path.unlink(missing_ok=True)
-            _prune_empty_parents(path.parent, root)
+            prune_empty_parents(path.parent, root)
     _write_manifest(root, {name: digest(data) for name, data in files.items()})
 
 
@@ -116,11 +117,3 @@ def _remove_leftovers(root: Path, files: dict[str, bytes]) -> None:
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
 
-
-def _prune_empty_parents(folder: Path, root: Path) -> None:
-    while folder != root and folder.is_relative_to(root):
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent
