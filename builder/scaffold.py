@@ -70,9 +70,13 @@ def init_site(folder: Path) -> list[str]:
     if sample.exists():
         raise ScaffoldError(f"{sample} exists already; not overwriting it")
     (folder / CONFIG_NAME).write_text(SITE_YML, encoding="utf-8")
+    made = [CONFIG_NAME, "content/welcome.md"]
+    if not (folder / ".gitignore").exists():  # the built site and the parse cache are not sources
+        (folder / ".gitignore").write_text("public/\n.postil-cache/\n", encoding="utf-8")
+        made.append(".gitignore")
     sample.write_text(SAMPLE.format(today=date.today().isoformat(), author="Postil"),
                       encoding="utf-8")
-    return [CONFIG_NAME, "content/welcome.md"]
+    return made
 
 
 def new_article(site_dir: Path, title: str) -> Path:
