@@ -54,21 +54,12 @@ def test_existing_identical_file_without_manifest_is_left_alone(tmp_path):
     assert (out / "a.html").stat().st_mtime_ns == before
 
 
-def test_symlinked_folder_out_of_the_output_is_refused(tmp_path):
+@pytest.mark.parametrize("name", ["evil/x.html", "evil/new/deeper/x.html"])
+def test_symlinked_folder_out_of_the_output_is_refused(tmp_path, name):
     out, elsewhere = tmp_path / "public", tmp_path / "elsewhere"
     out.mkdir()
     elsewhere.mkdir()
     (out / "evil").symlink_to(elsewhere)
     with pytest.raises(UnsafePath):
-        write_site(out, {"evil/x.html": b"X"})
-    assert not list(elsewhere.iterdir())
-
-
-def test_symlinked_folder_higher_up_is_refused_too(tmp_path):
-    out, elsewhere = tmp_path / "public", tmp_path / "elsewhere"
-    out.mkdir()
-    elsewhere.mkdir()
-    (out / "evil").symlink_to(elsewhere)
-    with pytest.raises(UnsafePath):
-        write_site(out, {"evil/new/deeper/x.html": b"X"})
+        write_site(out, {name: b"X"})
     assert not list(elsewhere.iterdir())
