@@ -114,12 +114,6 @@ def feed_files(site: Site, extra: Iterable[FeedSource | tuple[str, str, list[Art
     return files
 
 
-def atom_feed(config: SiteConfig, title: str, page_url: str, articles: list[Article],
-              subtitle: str = "") -> bytes:
-    """One Atom feed following the page at ``page_url``, as bytes."""
-    return FeedWriter(config).feed(FeedSource(title, page_url, articles, subtitle))
-
-
 class FeedWriter:
     """Writes feeds for one site; an article's entry is serialised once for all its feeds."""
 

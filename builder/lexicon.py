@@ -35,7 +35,6 @@ class Lexicon:
     by_name: dict[str, str] = field(default_factory=dict)  # name key → slug
     by_alias: dict[str, set[str]] = field(default_factory=dict)  # alias key → slugs (weak too)
     phrases: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)
-    max_words: int = 0
     starts: dict[str, int] = field(default_factory=dict)  # first word → longest phrase length
     autolink: bool = False
     fingerprint: str = ""
@@ -170,7 +169,6 @@ def build_lexicon(entries: Iterable[RegistryEntry], autolink: bool, base_path: s
                 lexicon.by_alias.setdefault(key, set()).add(entry.slug)
             words = tuple(key.split())
             lexicon.phrases[words] = (entry.slug, text if text in exact else "")
-            lexicon.max_words = max(lexicon.max_words, len(words))
             lexicon.starts[words[0]] = max(lexicon.starts.get(words[0], 0), len(words))
         for text in entry.weak_aliases:
             key = name_key(text)
