@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from builder.publish.changes import Changes, PublishError
-from builder.writer import MANIFEST, write_site
+from builder.writer import LOCK, MANIFEST, STAGING, OutputFolder
 
 _ITEM = re.compile(r"^([<>ch.*])([fdLDS])(\S{9,10}) (.+)$")
 _DELETING = re.compile(r"^\*deleting +(.+)$")
@@ -47,13 +47,13 @@ def publish_rsync(files: dict[str, bytes], output: Path, target: str, ssh: str =
     with tempfile.TemporaryDirectory(prefix="postil-rsync-") as tmp:
         source = Path(tmp) / "site" if dry_run else Path(output)
         if dry_run:
-            write_site(source, files)
+            OutputFolder(source).sync(files)
         excludes = Path(tmp) / "exclude"
         excludes.write_text("".join(f"/{_escape(name)}\n"
                                     for name in _extras(source, files)), encoding="utf-8")
         command = [rsync, "-a", "--delete", "--checksum", "-e", ssh, "--itemize-changes",
-                   f"--exclude-from={excludes}", f"--exclude=/{MANIFEST}",
-                   "--exclude=.*.postil-tmp"]
+                   f"--exclude-from={excludes}", f"--exclude=/{MANIFEST}", f"--exclude=/{LOCK}",
+                   f"--exclude=/{STAGING}*", "--exclude=.*.postil-tmp"]
         if dry_run:
             command.append("--dry-run")
         elif _is_terminal(out):
