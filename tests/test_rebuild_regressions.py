@@ -11,9 +11,10 @@ must leave the folder untouched, the manifest's bytes are compared too.
 
 Builds that the issue describes as separate ``postil`` runs are run as
 separate processes (``python -m builder``, with this checkout first on the
-path); a long-lived builder is a :class:`SiteBuilder` with the options of
-``postil build`` (no drafts), as the preview server keeps one, or the
-preview's own :class:`LiveSite`.
+path); builds that only make the previous output run in this process. A
+long-lived builder is a :class:`SiteBuilder` with the options of ``postil
+build`` (no drafts), as the preview server keeps one, or the preview's own
+:class:`LiveSite`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element
 
+from builder.cli import main
 from builder.pipeline import BuildOptions, SiteBuilder, build
 from builder.problems import BuildFailed
 from builder.serve.live import LiveSite
@@ -144,7 +146,7 @@ def test_1_entity_notes_follow_a_slug_change_across_build_processes(site: SiteMa
         "content/other.md": article("Other", "2024-05-01", entities="[ada]",
                                     body="Ada Lovelace wrote notes."),
     })
-    built(site.root)
+    site.build()
     site.write("content/some.md", article("Some article", "2024-05-02", slug="new-name",
                                           body="Text about engines."))
     check = postil("check", site.root)
@@ -208,7 +210,7 @@ def test_3_a_base_template_reading_site_articles_shows_a_new_article_everywhere(
     site.write("templates/base.html", base.replace("</main>", "</main>\n" + RECENT, 1))
     builder = long_lived(site.root)
     builder.build()
-    built(site.root)
+    site.build()
     site.write("content/newest.md", article("Newest of all", "2024-02-01", tags="[fresh]"))
     in_memory = builder.build().files
     built(site.root)
@@ -248,7 +250,7 @@ def test_5_a_build_failing_on_a_too_long_name_leaves_the_site_and_the_next_build
     title again, not the one of the failed build)."""
     site({f"content/a{i}.md": article(f"A{i}", f"2024-01-0{i}", body="Text {==marked==}.")
           for i in range(1, 4)}, config=SITE_YML)
-    built(site.root)
+    site.build()
     before = untouched(site.root / "public")
     assert len("Best archive") == len("Test archive")
     site.write("site.yml", SITE_YML.replace("Test archive", "Best archive"))
@@ -333,7 +335,7 @@ def test_8_a_build_into_a_folder_another_build_holds_is_refused_and_writes_nothi
     """While another build holds the output folder's lock, ``postil build`` exits 1 with one
     line and no traceback and leaves the folder byte-identical; once free, a build succeeds."""
     site({"content/a.md": article("First", "2024-05-01")})
-    built(site.root)
+    site.build()
     public = site.root / "public"
     site.write("content/b.md", article("Second", "2024-05-02"))
     fd = os.open(public / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
@@ -354,7 +356,7 @@ def test_8_a_build_into_a_folder_another_build_holds_is_refused_and_writes_nothi
     assert message[0].endswith(" is in use by another postil build; try again when it has "
                                "finished"), message
     assert after == before
-    built(site.root)
+    site.build()
     assert differences(published(public), cold(site.root)) == []
 
 
@@ -384,9 +386,8 @@ def test_symlinks_at_temporary_names_never_lead_a_build_or_a_publish_outside(
         path.parent.mkdir(parents=True)
         path.write_bytes(secret)
     public, target = site.root / "public", tmp_path / "www"
-    built(site.root)
-    published_once = postil("publish", site.root, "--dir", target, "-q")
-    assert published_once.returncode == 0, published_once.stderr
+    site.build()
+    assert main(["publish", str(site.root), "--dir", str(target), "-q"]) == 0
     plant(public, outside["build"])
     plant(target, outside["dir"])
     site.write("site.yml", SITE_YML.replace("Test archive", "Renamed archive"))
