@@ -13,6 +13,7 @@ from pathlib import Path
 from builder import __version__
 from builder.pipeline import BuildOptions, BuildResult, build
 from builder.problems import BuildFailed, Problem
+from builder.writer import OutputBusy, WriteFailed
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -38,6 +39,9 @@ def make_parser() -> argparse.ArgumentParser:
     cmd.add_argument("-o", "--output", type=Path, help="output folder (default: public/ "
                      "in SITE_DIR, or output_dir from site.yml)")
     _build_flags(cmd)
+    cmd.add_argument("--no-cache", action="store_true", help="ignore the parsed-article cache "
+                     "and the pages already in the output folder; build everything again "
+                     "(and fill the cache anew)")
     cmd.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     cmd.set_defaults(run=run_build)
 
@@ -118,7 +122,8 @@ class _Progress:
 
 def _options(args: argparse.Namespace, write: bool) -> BuildOptions:
     return BuildOptions(output=getattr(args, "output", None), base_url=args.base_url,
-                        drafts=args.drafts, strict=args.strict, write=write)
+                        drafts=args.drafts, strict=args.strict, write=write,
+                        fresh=getattr(args, "no_cache", False))
 
 
 def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
@@ -132,6 +137,10 @@ def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
     except BuildFailed as failure:
         progress.clear()
         return _report_failure(failure)
+    except (OutputBusy, WriteFailed) as failure:  # the old output is as it was
+        progress.clear()
+        print(f"postil: {failure}", file=sys.stderr)
+        return EXIT_CONTENT
     finally:
         progress.clear()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,9 +16,10 @@ CONFIG_NAME = "site.yml"
 PERMALINK_FIELDS = ("slug", "year", "month", "day")
 
 
-@dataclass
+@dataclass(frozen=True)
 class SiteConfig:
-    """Settings from site.yml, with defaults for every key."""
+    """Settings from site.yml, with defaults for every key. Never changed once loaded:
+    a command-line override (``--base-url``) makes a new one (``dataclasses.replace``)."""
 
     site_dir: Path
     title: str = "A Postil archive"
@@ -45,8 +46,6 @@ class SiteConfig:
     domain: str = ""  # custom domain, written to CNAME when publishing with git
     publish: dict[str, str] = field(default_factory=dict)  # publish: {git, branch, dir, ...}
     autolink: bool = False  # entities: {autolink: true} links registered names in prose
-    # Command-line choices that shape a build.
-    drafts: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -82,7 +81,7 @@ def _type_name(kind: type) -> str:
 def load_config(site_dir: Path) -> tuple[SiteConfig, list[Problem]]:
     """Read ``site_dir/site.yml``. Raises :class:`BuildFailed` on errors."""
     path = site_dir / CONFIG_NAME
-    config = SiteConfig(site_dir=site_dir)
+    config = _Draft(site_dir)
     problems: list[Problem] = []
     try:
         text = path.read_text(encoding="utf-8")
@@ -139,7 +138,7 @@ def load_config(site_dir: Path) -> tuple[SiteConfig, list[Problem]]:
     elif not config.base_url.endswith("/"):
         config.base_url += "/"
     try:
-        config.tz  # noqa: B018 - validates the name
+        ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         fail("timezone", f'unknown timezone "{config.timezone}" (use a name like "Europe/Paris")')
         config.timezone = "UTC"
@@ -149,10 +148,24 @@ def load_config(site_dir: Path) -> tuple[SiteConfig, list[Problem]]:
             fail("menu", f"menu item {index + 1} needs a title and a url")
     if any(not p.warning for p in problems):
         raise BuildFailed(problems)
-    return config, problems
+    return config.freeze(), problems
 
 
-def _apply_permalinks(config: SiteConfig, value: dict, fail) -> None:
+class _Draft:
+    """The configuration while ``site.yml`` is read: mutable, then frozen once."""
+
+    def __init__(self, site_dir: Path):
+        defaults = SiteConfig(site_dir=site_dir)
+        for item in fields(SiteConfig):
+            value = getattr(defaults, item.name)
+            setattr(self, item.name, type(value)(value) if isinstance(value, (list, dict))
+                    else value)
+
+    def freeze(self) -> SiteConfig:
+        return SiteConfig(**{item.name: getattr(self, item.name) for item in fields(SiteConfig)})
+
+
+def _apply_permalinks(config: _Draft, value: dict, fail) -> None:
     pattern = value.get("article", config.permalink)
     if not isinstance(pattern, str) or "{slug}" not in pattern:
         fail("permalinks", 'permalinks.article must be a string containing "{slug}"')
@@ -170,7 +183,7 @@ def _apply_permalinks(config: SiteConfig, value: dict, fail) -> None:
     config.permalink = pattern
 
 
-def _apply_feed(config: SiteConfig, value: dict, fail) -> None:
+def _apply_feed(config: _Draft, value: dict, fail) -> None:
     content = value.get("content", config.feed_content)
     if content not in ("full", "summary"):
         fail("feed", 'feed.content must be "full" or "summary"')
@@ -186,7 +199,7 @@ def _apply_feed(config: SiteConfig, value: dict, fail) -> None:
             fail("feed", f'feed: unknown key "{key}" (use content, limit)')
 
 
-def _apply_domain(config: SiteConfig, value: str, fail) -> None:
+def _apply_domain(config: _Draft, value: str, fail) -> None:
     domain = value.strip().lower().rstrip(".")
     # A bare host name: GitHub/Codeberg Pages read CNAME as exactly that.
     if domain and (not all(part and part.replace("-", "").isalnum()
@@ -196,7 +209,7 @@ def _apply_domain(config: SiteConfig, value: str, fail) -> None:
     config.domain = domain
 
 
-def _apply_publish(config: SiteConfig, value: dict, fail, problems: list[Problem],
+def _apply_publish(config: _Draft, value: dict, fail, problems: list[Problem],
                    line: int) -> None:
     for key, item in value.items():
         if key not in PUBLISH_KEYS:

@@ -14,9 +14,9 @@ from pathlib import Path
 from builder import frontmatter
 from builder.dates import PartialDate
 from builder.frontmatter import Fields
-from builder.lexicon import Lexicon, RegistryEntry
+from builder.lexicon import Lexicon, RegistryEntry, build_lexicon
 from builder.markdown import render
-from builder.model import Entity
+from builder.model import EntityRecord
 from builder.problems import Problem
 from builder.slugs import slugify
 
@@ -39,7 +39,7 @@ def discover_entities(content: Path) -> list[tuple[str, Path]]:
             if path.suffix == ".md" and path.is_file() and not is_ignored(path.name)]
 
 
-def read_entity(path: str, raw: bytes) -> tuple[Entity | None, list[Problem]]:
+def read_entity(path: str, raw: bytes) -> tuple[EntityRecord | None, list[Problem]]:
     """Parse an entity file's front matter; its body is rendered later."""
     doc, problems = frontmatter.load(path, raw)
     if doc is None:
@@ -74,14 +74,14 @@ def read_entity(path: str, raw: bytes) -> tuple[Entity | None, list[Problem]]:
     slug = slugify(stem)
     if not slug:
         problems.append(Problem(path, 1, f'cannot make a slug from the file name "{stem}"'))
-    entity = Entity(
+    entity = EntityRecord(
         source=path, slug=slug, name=name, type=kind, aliases=aliases,
         case_sensitive=case_sensitive, weak_aliases=weak,
         wikidata=wikidata, description=fields.text("description"), date=date_value("date"),
         end=date_value("end"), location=slugify(fields.text("location")),
         participants=[slugify(p) for p in participants],
         body_markdown=doc.body, body_line=doc.body_line, lines=dict(doc.key_lines),
-        key=hashlib.blake2b(raw, digest_size=16).hexdigest(),
+        key=hashlib.blake2b(path.encode() + b"\0" + raw, digest_size=16).hexdigest(),
         extra={k: v for k, v in meta.items() if k not in KNOWN_KEYS},
     )
     if problems:
@@ -89,19 +89,74 @@ def read_entity(path: str, raw: bytes) -> tuple[Entity | None, list[Problem]]:
     return entity, []
 
 
-def registry_entry(entity: Entity) -> RegistryEntry:
+def registry_entry(entity: EntityRecord) -> RegistryEntry:
     lines = {key: entity.line(key) for key in ("name", "aliases", "case_sensitive")}
     return RegistryEntry(slug=entity.slug, name=entity.name, source=entity.source,
                          aliases=entity.aliases, case_sensitive=entity.case_sensitive,
                          weak_aliases=entity.weak_aliases, line_of=lines)
 
 
-def render_notes(entity: Entity, lexicon: Lexicon, base_path: str, html: bool
-                 ) -> tuple[str, list[tuple[int, str]]]:
-    """The entity's notes as HTML, and its wikilinks to articles (line, target)."""
+def render_notes(entity: EntityRecord, lexicon: Lexicon, base_path: str, html: bool
+                 ) -> tuple[str, list[tuple[int, str]], list[Problem]]:
+    """The entity's notes as HTML (link placeholders in), its wikilinks to articles
+    (line, target) and the problems found in them."""
     if not entity.body_markdown.strip():
-        return "", []
+        return "", [], []
     rendered = render(entity.body_markdown, source_dir=os.path.dirname(entity.source),
                       base_path=base_path, first_line=entity.body_line, html=html,
                       lexicon=lexicon)
-    return rendered.html, rendered.wikilinks
+    return rendered.html, rendered.wikilinks, [Problem(entity.source, line, message)
+                                               for line, message in rendered.problems]
+
+
+class EntityReader:
+    """Reads the registry, reusing what is unchanged since the last read of one site.
+
+    A file whose stat (mtime in nanoseconds, size in bytes) is the same is not
+    read again, and notes are rendered again only when the file or the registry
+    (the lexicon, which decides what the notes link) changed.
+    """
+
+    def __init__(self) -> None:
+        self._files: dict[str, tuple[tuple[int, int], EntityRecord | None, list[Problem]]] = {}
+        self._notes: dict[tuple, tuple[str, list[tuple[int, str]], list[Problem]]] = {}
+
+    def read(self, content: Path, base_path: str, autolink: bool, html: bool
+             ) -> tuple[list[tuple[EntityRecord, str, list[tuple[int, str]]]], Lexicon,
+                        list[Problem]]:
+        """(record, notes HTML with link placeholders, the notes' wikilinks) per entity
+        file, sorted by file; the lexicon of their names; every problem found."""
+        problems: list[Problem] = []
+        records: list[EntityRecord] = []
+        known: dict[str, tuple[tuple[int, int], EntityRecord | None, list[Problem]]] = {}
+        for rel, path in discover_entities(content):
+            try:
+                info = path.stat()
+                stat = (info.st_mtime_ns, info.st_size)
+                previous = self._files.get(rel)
+                if previous is not None and previous[0] == stat:
+                    record, found = previous[1], previous[2]
+                else:
+                    record, found = read_entity(rel, path.read_bytes())
+            except OSError as exc:
+                stat, record, found = (0, 0), None, [Problem(rel, 1,
+                                                             f"cannot read: {exc.strerror}")]
+            known[rel] = (stat, record, found)
+            problems += found
+            if record is None:  # a stub, so references to it are not reported as well
+                record = EntityRecord(source=rel, slug=rel.rsplit("/", 1)[-1][:-3], name="")
+            records.append(record)
+        self._files = known
+        lexicon, collisions = build_lexicon([registry_entry(r) for r in records if r.name],
+                                            autolink, base_path)
+        problems += [Problem(path, line, message) for path, line, message in collisions]
+        notes: dict[tuple, tuple[str, list[tuple[int, str]], list[Problem]]] = {}
+        result = []
+        for record in records:
+            memo = (record.key, lexicon.fingerprint, base_path, html)
+            rendered = self._notes.get(memo) or render_notes(record, lexicon, base_path, html)
+            notes[memo] = rendered
+            problems += rendered[2]
+            result.append((record, rendered[0], rendered[1]))
+        self._notes = notes
+        return result, lexicon, problems

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter, defaultdict
-from urllib.parse import quote
+from dataclasses import dataclass, replace
 
 from builder.lexicon import Lexicon, name_key
-from builder.markdown.wikilinks import WIKI_PREFIX
-from builder.model import Article, Entity, Mention, Site, TimelineEvent
+from builder.model import Article, ArticleRecord, Entity, EntityRecord, Mention, TimelineEvent
 from builder.problems import Problem
 from builder.slugs import slugify
 
@@ -29,69 +28,118 @@ POSTING_CAP = 40  # newest articles looked at per such entity or tag
 CO_MENTION_CAP = 15  # entities per article counted for co-mentions
 
 
-def index_entities(site: Site, entities: list[Entity], resolver: WikiResolver,
-                   problems: list[Problem], memo: dict | None = None) -> None:
-    """Fill in every entity's mentions, articles, passages, related entities and timeline."""
-    by_slug = resolver.by_slug
-    for entity in entities:
-        entity.mentions, entity.articles, entity.passages = [], [], []
-        entity.related, entity.timeline = [], []
-    _check_entity_refs(entities, by_slug, problems)
-    articles = site.articles
-    for article in articles:
-        _check_slugs(article, article.about, "entities", by_slug, problems)
-        for event in article.events:
-            _check_slugs(article, event["entities"], "events", by_slug, problems)
-    for entity in entities:
-        if entity.wikilinks:
-            entity.body_html, _ = resolver.replace(entity.body_source, entity.wikilinks,
-                                                   entity.source, problems)
+@dataclass(frozen=True)
+class EntityIndex:
+    """What cross-linking entities and articles decided, for building the indexed objects.
 
-    _collect_mentions(articles, by_slug)
-    _co_mentions(articles, by_slug)
-    _related_articles(articles, memo)
-    site.entities = sorted(entities, key=lambda e: (name_key(e.name), e.slug))
+    Articles are named by their source path; entity cards by slug.
+    """
+
+    entity_groups: dict[str, tuple]  # article source → ((type, ((entity card, count), …)), …)
+    related: dict[str, list[str]]  # article source → sources of its related articles
+    entities: list[Entity]  # full entities, A–Z
+    headers: dict[str, Entity]  # slug → the entity with its counts, without relations
+    timeline: tuple[TimelineEvent, ...]
+
+
+def index_entities(articles: list[Article], cards: dict[str, Entity],
+                   problems: list[Problem], memo: dict | None = None) -> EntityIndex:
+    """Every entity's mentions, articles, passages, related entities and timeline.
+
+    ``articles`` are the shown article cards, newest first; ``cards`` the entity
+    cards by slug. Pure: returns new objects, changes none.
+    """
+    for article in articles:
+        _check_slugs(article, article.about, "entities", cards, problems)
+        for event in article.events:
+            _check_slugs(article, event["entities"], "events", cards, problems)
+    _check_entity_refs(list(cards.values()), cards, problems)
+
+    mentions: dict[str, list[tuple[Article, Mention]]] = defaultdict(list)
+    mentioned_in: dict[str, list[Article]] = defaultdict(list)
+    passages_of: dict[str, list[tuple[Article, list]]] = defaultdict(list)
+    groups_of: dict[str, tuple] = {}
+    slugs_of: dict[str, list[str]] = {}
+    for article in articles:  # newest first, so every list below is too
+        counts: Counter[str] = Counter()
+        per_entity: dict[str, list[Mention]] = defaultdict(list)
+        for mention in article.mentions:
+            if mention.entity in cards:
+                mentions[mention.entity].append((article, mention))
+                per_entity[mention.entity].append(mention)
+                counts[mention.entity] += 1
+        for slug in article.about:
+            if slug in cards:
+                counts[slug] += 0
+        for slug in counts:
+            mentioned_in[slug].append(article)
+            passages_of[slug].append((article, passages(per_entity.get(slug, []))))
+        by_type: dict[str, list[tuple[Entity, int]]] = defaultdict(list)
+        for slug, count in counts.items():
+            by_type[cards[slug].type].append((cards[slug], count))
+        groups = tuple(
+            (kind, tuple(sorted(by_type[kind], key=lambda pair: (-pair[1],
+                                                                name_key(pair[0].name)))))
+            for kind in ENTITY_TYPE_ORDER if kind in by_type)
+        groups_of[article.source] = groups
+        slugs_of[article.source] = [entity.slug for _, pairs in groups for entity, _ in pairs]
+
+    co_mentioned = _co_mentions(articles, slugs_of)
+    related = _related_articles(articles, slugs_of, memo)
+    timeline = _timeline(articles, list(cards.values()), cards, mentioned_in)
+    on_timeline: dict[str, list[TimelineEvent]] = defaultdict(list)
+    for event in timeline:
+        for slug in {e.slug: e for e in [*event.entities, event.entity] if e}:
+            on_timeline[slug].append(event)
+
+    entities: list[Entity] = []
+    headers: dict[str, Entity] = {}
+    for slug, card in cards.items():
+        headers[slug] = replace(card, mention_count=len(mentions[slug]),
+                                article_count=len(mentioned_in[slug]))
+        entities.append(replace(
+            headers[slug], mentions=tuple(mentions[slug]), articles=tuple(mentioned_in[slug]),
+            passages=tuple(passages_of[slug]),
+            related=tuple((cards[other], n) for other, n in co_mentioned.get(slug, [])),
+            timeline=tuple(on_timeline[slug])))
+    entities.sort(key=lambda e: (name_key(e.name), e.slug))
+    return EntityIndex(entity_groups=groups_of, related=related, entities=entities,
+                       headers=headers, timeline=timeline)
+
+
+def entity_types(entities: list[Entity]) -> tuple[tuple[str, tuple[Entity, ...]], ...]:
+    """``entities`` grouped by type, in the order of :data:`ENTITY_TYPE_ORDER`."""
     groups: dict[str, list[Entity]] = defaultdict(list)
-    for entity in site.entities:
+    for entity in entities:
         groups[entity.type].append(entity)
-    site.entity_types = [(kind, groups[kind]) for kind in ENTITY_TYPE_ORDER if groups.get(kind)]
-    site.timeline = _timeline(articles, entities, by_slug)
-    site.annotated = [a for a in articles if a.highlights]
+    return tuple((kind, tuple(groups[kind])) for kind in ENTITY_TYPE_ORDER if groups.get(kind))
 
 
 class WikiResolver:
     """Finds the article a wikilink names (by slug or title); explains when none does."""
 
-    def __init__(self, lexicon: Lexicon | None, entities: list[Entity], articles: list[Article],
-                 every: list[Article], prefix: str):
+    def __init__(self, lexicon: Lexicon | None, entities: list[EntityRecord],
+                 articles: list[ArticleRecord], every: list[ArticleRecord]):
         self.lexicon = lexicon
-        self.by_slug = {e.slug: e for e in entities}
+        self.entity_names = {e.slug: e.name for e in entities}
         self.by_article_slug = {a.slug: a for a in articles}
         self.by_title = {name_key(a.title): a for a in articles}
         self.hidden = {a.slug for a in every} | {name_key(a.title) for a in every}
         self.names = [e.name for e in entities] + [a.title for a in articles]
-        self.prefix = prefix  # the base path without its trailing "/"
 
-    def replace(self, html: str, wikilinks: list[tuple[int, str]], source: str,
-                problems: list[Problem]) -> tuple[str, list[Article]]:
-        """Swap each wikilink placeholder for its article's URL; report the unknown ones."""
-        found_articles: list[Article] = []
-        for line, target in wikilinks:
-            found = self.article_for(target, source, line, problems)
-            if found is not None:
-                found_articles.append(found)
-                html = html.replace(f'"{WIKI_PREFIX}{quote(target, safe="")}"',
-                                    f'"{self.prefix}{found.url}"')
-        return html, found_articles
+    def targets(self, wikilinks: list[tuple[int, str]], source: str,
+                problems: list[Problem]) -> list[ArticleRecord | None]:
+        """The article each wikilink names, in order (None, and a problem, when none)."""
+        return [self.article_for(target, source, line, problems) for line, target in wikilinks]
 
     def article_for(self, target: str, source: str, line: int, problems: list[Problem]
-                    ) -> Article | None:
+                    ) -> ArticleRecord | None:
         found = self.by_article_slug.get(slugify(target)) or self.by_title.get(name_key(target))
         if found is not None:
             return found
         candidates = self.lexicon.resolve(target)[1] if self.lexicon else []
         if len(candidates) > 1:
-            names = " or ".join(f'"{self.by_slug[c].name}"' for c in candidates)
+            names = " or ".join(f'"{self.entity_names.get(c, c)}"' for c in candidates)
             problems.append(Problem(source, line, f'ambiguous wikilink "{target}": it may mean '
                                     f"{names}; write [[slug|{target}]]"))
         elif slugify(target) in self.hidden or name_key(target) in self.hidden:
@@ -128,34 +176,6 @@ def _check_entity_refs(entities: list[Entity], by_slug: dict[str, Entity],
                                         f'unknown entity "{slug}"{hint}'))
 
 
-def _collect_mentions(articles: list[Article], by_slug: dict[str, Entity]) -> None:
-    for article in articles:  # newest first, so every list below is too
-        counts: Counter[str] = Counter()
-        per_entity: dict[str, list[Mention]] = defaultdict(list)
-        for mention in article.mentions:
-            entity = by_slug.get(mention.entity)
-            if entity is None:
-                continue
-            entity.mentions.append((article, mention))
-            per_entity[mention.entity].append(mention)
-            counts[mention.entity] += 1
-        for slug in article.about:
-            if slug in by_slug:
-                counts[slug] += 0
-        for slug in counts:
-            entity = by_slug.get(slug)
-            if entity is not None:
-                entity.articles.append(article)
-                entity.passages.append((article, passages(per_entity.get(slug, []))))
-        groups: dict[str, list[tuple[Entity, int]]] = defaultdict(list)
-        for slug, count in counts.items():
-            if slug in by_slug:
-                groups[by_slug[slug].type].append((by_slug[slug], count))
-        article.entity_groups = [
-            (kind, sorted(groups[kind], key=lambda pair: (-pair[1], name_key(pair[0].name))))
-            for kind in ENTITY_TYPE_ORDER if kind in groups]
-
-
 def passages(mentions: list[Mention]) -> list[list[tuple[str, Mention | None]]]:
     """Group mentions by paragraph: one passage each, cut into plain and mention pieces."""
     result: list[list[tuple[str, Mention | None]]] = []
@@ -188,89 +208,89 @@ def passages(mentions: list[Mention]) -> list[list[tuple[str, Mention | None]]]:
     return result
 
 
-def _article_entities(article: Article) -> list[str]:
-    return [entity.slug for _, pairs in article.entity_groups for entity, _ in pairs]
-
-
-def _co_mentions(articles: list[Article], by_slug: dict[str, Entity]) -> None:
+def _co_mentions(articles: list[Article], slugs_of: dict[str, list[str]]
+                 ) -> dict[str, list[tuple[str, int]]]:
+    """Per entity slug, the entities most often in the same articles, with counts."""
     pairs: dict[str, Counter[str]] = defaultdict(Counter)
     for article in articles:
-        slugs = _article_entities(article)[:CO_MENTION_CAP]
+        slugs = slugs_of[article.source][:CO_MENTION_CAP]
         for slug in slugs:
             counter = pairs[slug]
             for other in slugs:
                 if other != slug:
                     counter[other] += 1
-    for slug, counter in pairs.items():
-        ranked = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
-        by_slug[slug].related = [(by_slug[o], n) for o, n in ranked[:RELATED_ENTITIES]]
+    return {slug: sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:RELATED_ENTITIES]
+            for slug, counter in pairs.items()}
 
 
-def _related_articles(articles: list[Article], memo: dict | None = None) -> None:
+def _related_articles(articles: list[Article], slugs_of: dict[str, list[str]],
+                      memo: dict | None = None) -> dict[str, list[str]]:
     """Rank other articles by shared entities, then shared tags, then recency.
 
     Candidates come from the newest articles sharing an article's rarest
     entities and tags. ``memo`` (kept between rebuilds by the preview server)
-    holds earlier answers: an article's ranking is reused while its own content
-    and the lists it drew candidates from are unchanged.
+    holds earlier answers: an article's ranking is reused while its own
+    inputs and the lists it drew candidates from are unchanged. Returns
+    article source → the sources of its related articles.
     """
     by_entity: dict[str, list[Article]] = defaultdict(list)
     by_tag: dict[str, list[Article]] = defaultdict(list)
-    entities_of: dict[int, set[str]] = {}
-    tags_of: dict[int, set[str]] = {}
+    entities_of: dict[str, set[str]] = {}
+    tags_of: dict[str, set[str]] = {}
     for article in articles:
-        entities_of[id(article)] = set(_article_entities(article))
-        tags_of[id(article)] = {slugify(t) for t in article.tags}
-        for slug in entities_of[id(article)]:
+        entities_of[article.source] = set(slugs_of[article.source])
+        tags_of[article.source] = {slugify(t) for t in article.tags}
+        for slug in entities_of[article.source]:
             by_entity[slug].append(article)
-        for tag in tags_of[id(article)]:
+        for tag in tags_of[article.source]:
             by_tag[tag].append(article)
-    position = {id(a): i for i, a in enumerate(articles)}
-    by_source = {a.source: a for a in articles}
-    fingerprints: dict[tuple[str, str], int] = {}
+    position = {a.source: i for i, a in enumerate(articles)}
+    profile = {a.source: (a.source, tuple(sorted(entities_of[a.source])),
+                          tuple(sorted(tags_of[a.source]))) for a in articles}
     previous, memo_out = (memo.get("related", {}) if memo is not None else {}), {}
+    related: dict[str, list[str]] = {}
     for article in articles:
-        own_entities, own_tags = entities_of[id(article)], tags_of[id(article)]
-        sources: list[tuple[str, list[Article]]] = []
-        for kind, postings, keys in (("e", by_entity, own_entities), ("t", by_tag, own_tags)):
+        own_entities, own_tags = entities_of[article.source], tags_of[article.source]
+        sources: list[list[Article]] = []
+        for postings, keys in ((by_entity, own_entities), (by_tag, own_tags)):
             rarest = sorted(keys, key=lambda k: (len(postings[k]), k))[:RARE_KEYS]
-            sources += [(f"{kind}:{key}", postings[key][:POSTING_CAP]) for key in rarest]
-        memo_key = (article.key, *(
-            (name, fingerprints.get((name, "")) or
-             fingerprints.setdefault((name, ""), hash(tuple(a.key for a in members))))
-            for name, members in sources))
+            sources += [postings[key][:POSTING_CAP] for key in rarest]
+        candidates = {o.source: o for members in sources for o in members}
+        candidates.pop(article.source, None)
+        ordered = sorted(candidates.values(), key=lambda other: position[other.source])
+        # Everything the ranking reads: the article's own entities and tags, and its
+        # candidates' with theirs, in order of recency.
+        memo_key = (profile[article.source], tuple(profile[o.source] for o in ordered))
         known = previous.get(memo_key)
         if known is None:
-            candidates = {id(o): o for _, members in sources for o in members}
-            candidates.pop(id(article), None)
-            scored = sorted(candidates.values(), key=lambda other: (
-                -len(own_entities & entities_of[id(other)]),
-                -len(own_tags & tags_of[id(other)]), position[id(other)]))
+            scored = sorted(ordered, key=lambda other: (
+                -len(own_entities & entities_of[other.source]),
+                -len(own_tags & tags_of[other.source])))  # stable: recency breaks ties
             known = [other.source for other in scored[:RELATED_ARTICLES]
-                     if own_entities & entities_of[id(other)] or own_tags & tags_of[id(other)]]
-        memo_out[memo_key] = known
-        article.related = [by_source[source] for source in known]
+                     if own_entities & entities_of[other.source]
+                     or own_tags & tags_of[other.source]]
+        memo_out[memo_key] = related[article.source] = known
     if memo is not None:
         memo["related"] = memo_out
+    return related
 
 
-def _timeline(articles: list[Article], entities: list[Entity], by_slug: dict[str, Entity]
-              ) -> list[TimelineEvent]:
+def _timeline(articles: list[Article], entities: list[Entity], by_slug: dict[str, Entity],
+              mentioned_in: dict[str, list[Article]]) -> tuple[TimelineEvent, ...]:
+    """Every dated event, oldest first: event entities, then articles' ``events:``."""
     events: list[TimelineEvent] = []
     for entity in entities:
         if entity.type == "event" and entity.date is not None:
-            involved = [by_slug[s] for s in [entity.location, *entity.participants]
-                        if s in by_slug]
+            involved = tuple(by_slug[s] for s in [entity.location, *entity.participants]
+                             if s in by_slug)
             events.append(TimelineEvent(date=entity.date, end=entity.end, text=entity.name,
-                                        entities=involved, articles=list(entity.articles),
+                                        entities=involved,
+                                        articles=tuple(mentioned_in.get(entity.slug, ())),
                                         entity=entity))
     for article in articles:
         for item in article.events:
-            involved = [by_slug[s] for s in item["entities"] if s in by_slug]
+            involved = tuple(by_slug[s] for s in item["entities"] if s in by_slug)
             events.append(TimelineEvent(date=item["date"], text=item["text"], entities=involved,
-                                        articles=[article]))
+                                        articles=(article,)))
     events.sort(key=lambda e: (e.date.sort_key, e.text))
-    for event in events:
-        for entity in {id(e): e for e in [*event.entities, event.entity] if e}.values():
-            entity.timeline.append(event)
-    return events
+    return tuple(events)

@@ -11,7 +11,7 @@ feed file lives next to the page it follows: ``/tags/x/`` → ``/tags/x/feed.xml
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from urllib.parse import urljoin
@@ -56,34 +56,32 @@ def feed_path(page_url: str) -> str:
 
 def feed_sources(site: Site) -> list[FeedSource]:
     """Every feed of the site: the archive, each tag, each author, each entity named
-    in an article (an entity no article mentions has no feed)."""
+    in an article (an entity no article mentions has no feed). Entries are cards."""
     config = site.config
-    sources = [FeedSource(config.title, "/", site.articles, config.description)]
+    cards = tuple(card for _, group in site.years for card in group)  # newest first
+    sources = [FeedSource(config.title, "/", list(cards), config.description)]
     for term in site.tags:
-        sources.append(FeedSource(f"{term.name} · {config.title}", term.url, term.articles,
+        sources.append(FeedSource(f"{term.name} · {config.title}", term.url,
+                                  list(term.articles),
                                   f"Articles tagged {term.name} in {config.title}."))
     for term in site.authors:
-        sources.append(FeedSource(f"{term.name} · {config.title}", term.url, term.articles,
+        sources.append(FeedSource(f"{term.name} · {config.title}", term.url,
+                                  list(term.articles),
                                   f"Articles by {term.name} in {config.title}."))
     for entity in site.entities:
         if entity.articles:
             sources.append(FeedSource(f"{entity.name} · {config.title}", entity.url,
-                                      entity.articles,
+                                      list(entity.articles),
                                       f"Articles that mention {entity.name} in {config.title}."))
     return sources
 
 
 class FeedCache:
-    """Entries and feeds from earlier builds of one site (the preview server keeps one).
-
-    An entry is reused while its article's content hash, URL and tag names are the
-    same; a feed while its title and entries are.
-    """
+    """Serialised entries from earlier builds of one site (the preview server keeps one),
+    by the signature of what each is made from (:meth:`FeedWriter.entry_inputs`)."""
 
     def __init__(self) -> None:
-        self.version = ""
-        self.entries: dict[tuple, tuple[str, str]] = {}
-        self.feeds: dict[tuple, bytes] = {}
+        self.entries: dict[str, tuple[str, str]] = {}
 
 
 def feed_files(site: Site, extra: Iterable[FeedSource | tuple[str, str, list[Article]]] = (),
@@ -93,41 +91,41 @@ def feed_files(site: Site, extra: Iterable[FeedSource | tuple[str, str, list[Art
     ``extra`` takes more (title, page_url, articles) triples or
     :class:`FeedSource` objects, for pages a later feature adds.
     """
-    cache = cache or FeedCache()
-    version = repr(site.config)
-    if cache.version != version:
-        cache.version, cache.entries, cache.feeds = version, {}, {}
-    writer = FeedWriter(site.config, {term.slug: term.name for term in site.tags}, cache)
+    writer = FeedWriter(site.config, tag_names(site), cache)
     files: dict[str, bytes] = {}
-    feeds: dict[tuple, bytes] = {}
     for source in [*feed_sources(site), *extra]:
         if not isinstance(source, FeedSource):
             source = FeedSource(*source)
-        key = (source.feed_url, source.title, source.subtitle,
-               tuple(writer.entry_key(a) for a in source.articles[:site.config.feed_limit or None]))
-        data = cache.feeds.get(key) or writer.feed(source)
-        feeds[key] = files[output_file(source.feed_url)] = data
-    # Keep what this build used: edited and deleted articles' entries go.
-    live = {entry for key in feeds for entry in key[3]}
-    cache.feeds = feeds
-    cache.entries = {key: entry for key, entry in cache.entries.items() if key in live}
+        files[output_file(source.feed_url)] = writer.feed(source)
     return files
+
+
+def tag_names(site: Site) -> dict[str, str]:
+    """Tag slug → the spelling the site shows (the most used one)."""
+    return {term.slug: term.name for term in site.tags}
 
 
 class FeedWriter:
     """Writes feeds for one site; an article's entry is serialised once for all its feeds."""
 
     def __init__(self, config: SiteConfig, tag_names: dict[str, str] | None = None,
-                 cache: FeedCache | None = None):
+                 cache: FeedCache | None = None,
+                 sign: Callable[..., str] | None = None):
         self.config = config
         self.tag_names = tag_names or {}  # tag slug → the spelling the site shows
         self._entries: dict[int, tuple[str, str]] = {}  # id(article) → (updated, XML)
         self._cache = cache or FeedCache()
+        self._sign = sign  # Signer.of, when entries are to be reused across builds
+        self._used: dict[str, tuple[str, str]] = {}
 
-    def entry_key(self, article: Article) -> tuple:
-        """What an entry's bytes depend on besides the configuration."""
-        return (article.key, article.url,
-                tuple(self.tag_names.get(slugify(tag), tag) for tag in article.tags))
+    def entry_inputs(self, article: Article) -> tuple:
+        """Everything an entry is made from besides the configuration: the article card
+        and the shown spelling of each of its tags."""
+        return (article, tuple(self.tag_names.get(slugify(tag), tag) for tag in article.tags))
+
+    def keep_used(self) -> None:
+        """Forget cached entries this build did not use (edited and deleted articles)."""
+        self._cache.entries = self._used
 
     def feed(self, source: FeedSource) -> bytes:
         config = self.config
@@ -162,9 +160,13 @@ class FeedWriter:
     def _entry(self, article: Article) -> tuple[str, str]:
         known = self._entries.get(id(article))
         if known is None:
-            key = self.entry_key(article)
-            known = self._cache.entries.get(key) or self._make_entry(article)
-            self._cache.entries[key] = self._entries[id(article)] = known
+            if self._sign is None:
+                known = self._make_entry(article)
+            else:
+                key = self._sign("feed entry", *self.entry_inputs(article))
+                known = self._cache.entries.get(key) or self._make_entry(article)
+                self._used[key] = known
+            self._entries[id(article)] = known
         return known
 
     def _make_entry(self, article: Article) -> tuple[str, str]:

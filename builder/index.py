@@ -1,20 +1,25 @@
-"""Index the parsed articles into a :class:`Site`: URLs, taxonomies, pages.
+"""Index the parsed records into a :class:`Site`: URLs, links, taxonomies, pages.
 
-Pure: no I/O, no HTML beyond swapping resolved link targets into bodies.
+Pure: records in, new objects out; no record is changed. Links between
+articles are resolved from a table of URLs (see :func:`resolve_links`).
 """
 
 from __future__ import annotations
 
 import difflib
+import html
+import re
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import date
 from itertools import groupby
 
 from builder.config import SiteConfig
-from builder.entity_index import WikiResolver, index_entities
+from builder.entity_index import WikiResolver, entity_types, index_entities
 from builder.lexicon import Lexicon
 from builder.markdown.internal_links import REF_PREFIX
-from builder.model import Article, Entity, Page, Paginator, Site, Term
+from builder.markdown.wikilinks import WIKI_PREFIX
+from builder.model import Article, ArticleRecord, Entity, EntityRecord, Page, Paginator, Site, Term
 from builder.problems import Problem
 from builder.slugs import slugify
 from builder.urls import article_path, output_file
@@ -25,36 +30,132 @@ TEMPLATES = {
     "entities": "entities.html", "entity": "entity.html", "timeline": "timeline.html",
     "annotations": "annotations.html",
 }
+# An attribute value that is a placeholder: the parser writes only these forms.
+_PLACEHOLDER = re.compile(r'(?<=")(postil-ref|postil-wiki):(\d*)')
+# Any attribute value still starting with one (in escaped text quotes are &quot;).
+_ANY_PLACEHOLDER = re.compile(r"""["']\s*postil-(?:ref|wiki):""", re.IGNORECASE)
 
 
-def index_site(config: SiteConfig, articles: list[Article], today: date,
-               entities: list[Entity] | None = None, lexicon: Lexicon | None = None,
-               memo: dict | None = None) -> tuple[Site, list[Problem]]:
+def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
+               entities: list[tuple[EntityRecord, str, list[tuple[int, str]]]] | None = None,
+               lexicon: Lexicon | None = None, memo: dict | None = None,
+               drafts: bool = False) -> tuple[Site, list[Problem]]:
     """Select, order and cross-link the articles and entities; list every page to render.
 
+    ``entities`` are (record, notes HTML with placeholders, notes' wikilinks);
     ``memo`` keeps costly answers between rebuilds of one site (see
     :func:`builder.entity_index.index_entities`); the result does not depend on it.
     """
-    entities = entities or []
     problems: list[Problem] = []
-    shown = [a for a in articles
-             if (config.drafts or not a.draft) and (config.future or a.date <= today)]
-    shown.sort(key=lambda a: a.sort_key, reverse=True)
-    for article in shown:
-        if not article.authors and config.author:
-            article.authors = [config.author]
-        article.url = article_path(config.permalink, article)
-    _check_unique(shown, problems)
-    resolver = WikiResolver(lexicon, entities, shown, articles, config.base_path.rstrip("/"))
-    _resolve_links(config, articles, shown, resolver, problems)
-    tags = _terms("tags", shown, lambda a: a.tags, problems)
-    authors = _terms("authors", shown, lambda a: a.authors, problems)
-    years = [(year, list(group)) for year, group in groupby(shown, key=lambda a: a.year)]
-    site = Site(config=config, articles=shown, tags=tags, authors=authors, years=years)
-    index_entities(site, entities, resolver, problems, memo)
-    site.pages = _pages(config, site)
-    _check_page_collisions(site.pages, problems)
-    return site, problems
+    shown = [r for r in records
+             if (drafts or not r.draft) and (config.future or r.date <= today)]
+    shown.sort(key=lambda r: r.sort_key, reverse=True)
+    urls = {r.source: article_path(config.permalink, r) for r in shown}
+    _check_unique(shown, urls, problems)
+    entity_records = [record for record, _, _ in entities or ()]
+    resolver = WikiResolver(lexicon, entity_records, shown, records)
+    hidden = {r.source for r in records} - urls.keys()
+    prefix = config.base_path.rstrip("/")
+
+    targets: dict[str, list[str]] = {}
+    cards: dict[str, Article] = {}
+    for record in shown:
+        body, found = resolve_links(record, urls, hidden, resolver, prefix, problems)
+        targets[record.source] = found
+        cards[record.source] = Article(record=record, url=urls[record.source],
+                                       authors=record.authors or _default(config),
+                                       body_html=body)
+    entity_cards: dict[str, Entity] = {}
+    for record, notes, wikilinks in entities or ():
+        body = _resolve_notes(record, notes, wikilinks, urls, resolver, prefix, problems)
+        entity_cards.setdefault(record.slug, Entity(record=record, body_html=body))
+
+    ordered = [cards[r.source] for r in shown]
+    found = index_entities(ordered, entity_cards, problems, memo)
+    articles = tuple(replace(
+        card, link_targets=tuple(cards[s] for s in targets[card.source]),
+        related=tuple(cards[s] for s in found.related[card.source]),
+        entity_groups=found.entity_groups[card.source]) for card in ordered)
+    tags = _terms("tags", ordered, lambda a: a.tags, problems)
+    authors = _terms("authors", ordered, lambda a: a.authors, problems)
+    years = tuple((year, tuple(group)) for year, group in groupby(ordered, key=lambda a: a.year))
+    site = Site(config=config, articles=articles, tags=tags, authors=authors, years=years,
+                entities=tuple(found.entities), entity_types=entity_types(found.entities),
+                timeline=found.timeline,
+                annotated=tuple(a for a in articles if a.highlights))
+    pages = _pages(config, site, ordered, found.headers)
+    _check_page_collisions(pages, problems)
+    return replace(site, pages=tuple(pages)), problems
+
+
+def _default(config: SiteConfig) -> list[str]:
+    return [config.author] if config.author else []
+
+
+def resolve_links(record: ArticleRecord, urls: dict[str, str], hidden: set[str],
+                  resolver: WikiResolver, prefix: str, problems: list[Problem]
+                  ) -> tuple[str, list[str]]:
+    """The record's body with every link placeholder replaced by its URL, and the
+    sources of the articles it links to (each once, in order).
+
+    Placeholders are ``postil-ref:N`` (the N-th of ``record.links``) and
+    ``postil-wiki:N`` (of ``record.wikilinks``), always at the start of an
+    attribute value; URLs come from ``urls`` (source → site path) and are
+    HTML-escaped as they go in. A link that names no built article is a
+    problem, and so is any placeholder left over (written in raw HTML, say):
+    an unresolved placeholder never reaches the output.
+    """
+    found: list[str] = []
+    start = len(problems)
+    by_index: dict[tuple[str, int], str] = {}
+    for number, (line, target) in enumerate(record.links):
+        if target in urls:
+            by_index["postil-ref", number] = urls[target]
+            found.append(target)
+            continue
+        if target in hidden:
+            reason = "is a draft or dated in the future, so it is not built"
+        else:
+            close = difflib.get_close_matches(target, urls, n=1)
+            reason = "does not exist" + (f' (did you mean "{close[0]}"?)' if close else "")
+        problems.append(Problem(record.source, line, f'link to "{target}": {reason}'))
+    wiki = resolver.targets(record.wikilinks, record.source, problems)
+    for number, target in enumerate(wiki):
+        if target is not None:
+            by_index["postil-wiki", number] = urls[target.source]
+            found.append(target.source)
+    body = _substitute(record.body_html, by_index, prefix, record.source, problems, start)
+    return body, list(dict.fromkeys(found))
+
+
+def _resolve_notes(record: EntityRecord, notes: str, wikilinks: list[tuple[int, str]],
+                   urls: dict[str, str], resolver: WikiResolver, prefix: str,
+                   problems: list[Problem]) -> str:
+    start = len(problems)
+    by_index = {("postil-wiki", number): urls[target.source] for number, target
+                in enumerate(resolver.targets(wikilinks, record.source, problems))
+                if target is not None}
+    return _substitute(notes, by_index, prefix, record.source, problems, start)
+
+
+def _substitute(body: str, by_index: dict[tuple[str, int], str], prefix: str, source: str,
+                problems: list[Problem], start: int) -> str:
+    """Placeholders → URLs; a leftover is a problem unless its link was reported since
+    ``start`` (an index into ``problems``)."""
+    if "postil-" not in body:
+        return body
+
+    def url(match: re.Match) -> str:
+        number = match[2]
+        path = by_index.get((match[1], int(number))) if number else None
+        return match[0] if path is None else html.escape(prefix + path, quote=True)
+
+    body = _PLACEHOLDER.sub(url, body)
+    if _ANY_PLACEHOLDER.search(body) and len(problems) == start:
+        problems.append(Problem(source, 1, "a link Postil could not resolve (a placeholder "
+                                f"such as {REF_PREFIX}N or {WIKI_PREFIX}N written in the "
+                                "text or raw HTML?)"))
+    return body
 
 
 def _check_page_collisions(pages: list[Page], problems: list[Problem]) -> None:
@@ -64,52 +165,28 @@ def _check_page_collisions(pages: list[Page], problems: list[Problem]) -> None:
         other = owners.setdefault(output_file(page.url), page)
         if other is not page and bool(page.source) != bool(other.source):
             article = page if page.source else other
-            problems.append(Problem(article.source, 1, f"{article.url} is also the URL of "
+            problems.append(Problem(article.source, 1, f"{page.url} is also the URL of "
                                     "a page Postil makes; change the slug or permalink"))
 
 
-def _check_unique(articles: list[Article], problems: list[Problem]) -> None:
-    by_slug: dict[str, Article] = {}
-    by_file: dict[str, Article] = {}
-    for article in sorted(articles, key=lambda a: a.source):
-        other = by_slug.setdefault(article.slug, article)
-        if other is not article:
-            problems.append(Problem(article.source, article.line("slug"),
-                                    f'duplicate slug "{article.slug}": {other.source} has it too'))
+def _check_unique(records: list[ArticleRecord], urls: dict[str, str],
+                  problems: list[Problem]) -> None:
+    by_slug: dict[str, ArticleRecord] = {}
+    by_file: dict[str, ArticleRecord] = {}
+    for record in sorted(records, key=lambda r: r.source):
+        other = by_slug.setdefault(record.slug, record)
+        if other is not record:
+            problems.append(Problem(record.source, record.line("slug"),
+                                    f'duplicate slug "{record.slug}": {other.source} has it too'))
             continue
-        other = by_file.setdefault(output_file(article.url), article)
-        if other is not article:
-            problems.append(Problem(article.source, article.line("date"),
-                                    f'{article.url} is also the URL of {other.source}'))
+        other = by_file.setdefault(output_file(urls[record.source]), record)
+        if other is not record:
+            problems.append(Problem(record.source, record.line("date"),
+                                    f'{urls[record.source]} is also the URL of {other.source}'))
 
 
-def _resolve_links(config: SiteConfig, every: list[Article], shown: list[Article],
-                   resolver: WikiResolver, problems: list[Problem]) -> None:
-    """Swap link placeholders for URLs; works from ``body_source``, so it can run again."""
-    by_source = {a.source: a for a in shown}
-    hidden = {a.source for a in every} - by_source.keys()
-    prefix = config.base_path.rstrip("/")
-    for article in shown:
-        if not article.links and not article.wikilinks:
-            continue
-        html, article.link_targets = resolver.replace(article.body_source, article.wikilinks,
-                                                      article.source, problems)
-        for line, target in article.links:
-            found = by_source.get(target)
-            if found is None:
-                if target in hidden:
-                    reason = "is a draft or dated in the future, so it is not built"
-                else:
-                    close = difflib.get_close_matches(target, by_source, n=1)
-                    reason = "does not exist" + (f' (did you mean "{close[0]}"?)' if close else "")
-                problems.append(Problem(article.source, line, f'link to "{target}": {reason}'))
-                continue
-            article.link_targets.append(found)
-            html = html.replace(f'"{REF_PREFIX}{target}', f'"{prefix}{found.url}')
-        article.body_html = html
-
-
-def _terms(kind: str, articles: list[Article], names, problems: list[Problem]) -> list[Term]:
+def _terms(kind: str, articles: list[Article], names, problems: list[Problem]
+           ) -> tuple[Term, ...]:
     """Group articles by the slug of each name; show the most used spelling."""
     grouped: dict[str, list[Article]] = defaultdict(list)
     spellings: dict[str, Counter] = defaultdict(Counter)
@@ -130,66 +207,72 @@ def _terms(kind: str, articles: list[Article], names, problems: list[Problem]) -
     terms = []
     for slug, members in grouped.items():
         name = min(spellings[slug].items(), key=lambda item: (-item[1], item[0]))[0]
-        terms.append(Term(kind=kind, slug=slug, name=name, articles=members))
+        terms.append(Term(kind=kind, slug=slug, name=name, count=len(members),
+                          articles=tuple(members)))
     terms.sort(key=lambda t: (t.name.casefold(), t.slug))
-    return terms
+    return tuple(terms)
 
 
-def paginate(items: list, size: int, base: str) -> list[Paginator]:
-    chunks = [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+def paginate(items: tuple | list, size: int, base: str) -> list[Paginator]:
+    chunks = [tuple(items[i:i + size]) for i in range(0, len(items), size)] or [()]
     return [Paginator(number=n, total=len(chunks), items=chunk, base=base)
             for n, chunk in enumerate(chunks, start=1)]
 
 
-def _pages(config: SiteConfig, site: Site) -> list[Page]:
+def _pages(config: SiteConfig, site: Site, cards: list[Article],
+           headers: dict[str, Entity]) -> list[Page]:
+    """Every page, with exactly what its template is handed.
+
+    A page's signature is a hash of its :class:`Page`, so each context holds
+    only what the page shows: lists hold cards; a term's own pages get the term
+    without its articles (its name and count); an entity's later pages get its
+    header (counts, no relations).
+    """
     pages: list[Page] = []
-    articles = site.articles
-    for index, article in enumerate(articles):
-        newer = articles[index - 1] if index > 0 else None
-        older = articles[index + 1] if index + 1 < len(articles) else None
-        neighbours = [a for a in (newer, older) if a is not None]
-        entities = [entity for _, pairs in article.entity_groups for entity, _ in pairs]
+    for index, article in enumerate(site.articles):
+        newer = cards[index - 1] if index > 0 else None
+        older = cards[index + 1] if index + 1 < len(cards) else None
+        neighbours = tuple(a for a in (newer, older) if a is not None)
         pages.append(Page(article.url, article.template,
                           {"article": article, "newer": newer, "older": older},
                           source=article.source, source_line=article.line("template"),
-                          deps=[article, *neighbours, *article.link_targets, *article.related,
-                                *entities]))
-    for paginator in paginate(articles, config.paginate, "/"):
+                          shows=(cards[index], *neighbours, *article.link_targets,
+                                 *article.related)))
+    every = tuple(cards)
+    for paginator in paginate(every, config.paginate, "/"):
         pages.append(Page(paginator.url, TEMPLATES["home"], {"paginator": paginator},
-                          deps=paginator.items))
+                          shows=paginator.items))
     pages.append(Page("/archive/", TEMPLATES["archive"],
-                      {"years": site.years, "count": len(articles)}, deps=articles))
+                      {"years": site.years, "count": len(every)}, shows=every))
     for kind, terms in (("tags", site.tags), ("authors", site.authors)):
-        pages.append(Page(f"/{kind}/", TEMPLATES[kind], {"terms": terms}, deps=articles))
-        for term in terms:
+        bare = tuple(replace(term, articles=()) for term in terms)
+        pages.append(Page(f"/{kind}/", TEMPLATES[kind], {"terms": bare}, shows=every))
+        for term, header in zip(terms, bare, strict=True):
             for paginator in paginate(term.articles, config.paginate, term.url):
-                # A page shows its own articles, and the term's name and count.
                 pages.append(Page(paginator.url, TEMPLATES[kind[:-1]],
-                                  {"term": term, "paginator": paginator}, deps=paginator.items,
-                                  stamp=f"{term.name}\0{term.count}"))
-    _entity_pages(config, site, pages)
+                                  {"term": header, "paginator": paginator},
+                                  shows=paginator.items))
+    _entity_pages(config, site, headers, every, pages)
     pages.append(Page("/404.html", TEMPLATES["not_found"], {}))
     return pages
 
 
-def _entity_pages(config: SiteConfig, site: Site, pages: list[Page]) -> None:
-    everything = [*site.articles, *site.entities]
-    pages.append(Page("/entities/", TEMPLATES["entities"], {"types": site.entity_types},
-                      deps=everything))
+def _entity_pages(config: SiteConfig, site: Site, headers: dict[str, Entity],
+                  every: tuple[Article, ...], pages: list[Page]) -> None:
+    types = tuple((kind, tuple(headers[e.slug] for e in group))
+                  for kind, group in site.entity_types)
+    pages.append(Page("/entities/", TEMPLATES["entities"], {"types": types}, shows=every))
     for entity in site.entities:
-        shown = [entity, *(e for e, _ in entity.related), *entity.articles]
-        for event in entity.timeline:
-            shown += [*event.entities, *event.articles]
         for paginator in paginate(entity.passages, config.paginate, entity.url):
-            # Page 1 also shows co-mentions and the timeline, which any of the
-            # entity's articles can change; later pages only their own passages.
-            deps = shown if paginator.number == 1 else \
-                [entity, *(article for article, _ in paginator.items)]
+            # Page 1 shows the notes, co-mentions and timeline: the whole entity.
+            # Later pages show its header and their own passages.
+            shown = entity if paginator.number == 1 else headers[entity.slug]
             pages.append(Page(paginator.url, TEMPLATES["entity"],
-                              {"entity": entity, "paginator": paginator}, deps=deps,
-                              stamp=f"{len(entity.mentions)}\0{len(entity.articles)}"))
+                              {"entity": shown, "paginator": paginator},
+                              shows=tuple(article for article, _ in paginator.items)))
     pages.append(Page("/timeline/", TEMPLATES["timeline"], {"events": site.timeline},
-                      deps=everything))
-    for paginator in paginate(site.annotated, config.paginate, "/annotations/"):
+                      shows=every))
+    annotated = tuple(a for a in every if a.highlights)
+    for paginator in paginate(annotated, config.paginate, "/annotations/"):
         pages.append(Page(paginator.url, TEMPLATES["annotations"], {"paginator": paginator},
-                          deps=paginator.items))
+                          shows=paginator.items))

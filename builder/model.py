@@ -1,15 +1,36 @@
-"""Plain data passed between the stages: no HTML building, no I/O."""
+"""Plain data passed between the stages: no HTML building, no I/O.
+
+Two kinds of object, and nothing changes either once made:
+
+* **Records** come out of reading one file (:class:`ArticleRecord`,
+  :class:`EntityRecord`). A record is a pure function of the file's bytes and
+  the read settings, and carries ``key``, a hash of exactly those, so the key
+  stands for the whole record (see :mod:`builder.fingerprint`).
+* **Indexed objects** (:class:`Article`, :class:`Entity`, :class:`Term`,
+  :class:`Site`, …) are made anew by every build from the records and the
+  configuration. An indexed object refers to other articles and entities only
+  through *cards*: the same class with its cross-references left empty. So
+  what a template can reach from a page's context is bounded, and hashing that
+  context (:func:`builder.fingerprint.fingerprint`) covers everything the page
+  can show.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 
-@dataclass
-class Article:
-    """One Markdown file after parsing: front matter values plus rendered body."""
+@dataclass(frozen=True)
+class ArticleRecord:
+    """One Markdown file after parsing: front matter values plus rendered body.
+
+    ``body_html`` still holds link placeholders (``postil-ref:N``,
+    ``postil-wiki:N``, indexes into ``links`` and ``wikilinks``); indexing
+    resolves them from the table of URLs into :attr:`Article.body_html`.
+    """
 
     source: str  # path relative to the site folder, with forward slashes
     slug: str
@@ -17,7 +38,7 @@ class Article:
     date: date  # the calendar date, never shifted by time zones
     datetime: datetime | None  # set when the front matter gave a time; always aware
     updated: date | datetime | None = None
-    authors: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)  # as written; may be empty
     tags: list[str] = field(default_factory=list)
     source_url: str = ""
     publication: str = ""
@@ -26,7 +47,6 @@ class Article:
     lang: str = ""
     template: str = "article.html"
     body_html: str = ""
-    body_source: str = ""  # body_html as read, links to other files still placeholders
     word_count: int = 0
     headings: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # front matter keys Postil does not own
@@ -37,12 +57,7 @@ class Article:
     about: list[str] = field(default_factory=list)  # entity slugs from front matter
     events: list[dict[str, Any]] = field(default_factory=list)  # front matter events, checked
     wikilinks: list[tuple[int, str]] = field(default_factory=list)  # (line, target) not entities
-    # Set when the site is indexed (indexing again gives the same values):
-    url: str = ""  # site path, e.g. "/articles/slug/"
-    link_targets: list[Article] = field(default_factory=list)  # articles its body links to
-    related: list[Article] = field(default_factory=list)  # by shared entities, then tags
-    entity_groups: list[tuple[str, list[tuple[Entity, int]]]] = field(default_factory=list)
-    key: str = ""  # content hash of the file it came from; set by the reading stage
+    key: str = ""  # hash of the code, read settings, path and bytes this record comes from
 
     @property
     def sort_key(self) -> tuple:
@@ -62,6 +77,27 @@ class Article:
         return self.lines.get(key, 1)
 
 
+@dataclass(frozen=True, eq=False)
+class Article:
+    """An article as the site shows it: its record, plus what indexing decided.
+
+    Every field of the record is readable here too (``article.title``). A
+    *card* (in lists, ``related``, ``newer``/``older``, entity passages) has
+    ``related``, ``entity_groups`` and ``link_targets`` empty.
+    """
+
+    record: ArticleRecord
+    url: str  # site path, e.g. "/articles/slug/"
+    authors: list[str]  # the record's, or the site's author
+    body_html: str  # links to other articles resolved
+    link_targets: tuple[Article, ...] = ()  # cards of the articles its body links to
+    related: tuple[Article, ...] = ()  # cards, by shared entities, then tags
+    entity_groups: tuple[tuple[str, tuple[tuple[Entity, int], ...]], ...] = ()  # entity cards
+
+    def line(self, key: str) -> int:
+        return self.record.line(key)
+
+
 @dataclass
 class Quote:
     """Where a piece of text sits in an article's plain text (W3C selectors)."""
@@ -75,7 +111,7 @@ class Quote:
 
 @dataclass
 class Mention:
-    """One place an article names an entity."""
+    """One place an article names an entity (made while parsing, then never changed)."""
 
     entity: str  # slug
     id: str  # "m-<entity>-<n>", the anchor in the article page
@@ -101,9 +137,9 @@ class Highlight:
     quote: Quote
 
 
-@dataclass
-class Entity:
-    """A person, organisation, place, event or work from ``content/entities/``."""
+@dataclass(frozen=True)
+class EntityRecord:
+    """A person, organisation, place, event or work: one file of ``content/entities/``."""
 
     source: str
     slug: str
@@ -118,67 +154,91 @@ class Entity:
     end: Any = None
     location: str = ""
     participants: list[str] = field(default_factory=list)
-    body_html: str = ""
     body_markdown: str = ""  # the notes as written; rendered once the registry is known
     body_line: int = 1
-    body_source: str = ""  # notes HTML with wikilinks to articles still placeholders
-    wikilinks: list[tuple[int, str]] = field(default_factory=list)
     lines: dict[str, int] = field(default_factory=dict)
-    key: str = ""
+    key: str = ""  # hash of the file's bytes
     extra: dict[str, Any] = field(default_factory=dict)
-    # Set when the site is indexed:
-    mentions: list[tuple[Article, Mention]] = field(default_factory=list)
-    articles: list[Article] = field(default_factory=list)  # newest first
+
+    def line(self, key: str) -> int:
+        return self.lines.get(key, 1)
+
+
+@dataclass(frozen=True, eq=False)
+class Entity:
+    """An entity as the site shows it.
+
+    A *card* (in an article's ``entity_groups``, ``related``, timeline events)
+    has the counts and relations empty; a *header* (the entity list, later
+    pages of an entity) has the counts but not the relations.
+    """
+
+    record: EntityRecord
+    body_html: str = ""  # the notes, rendered, links to articles resolved
+    mention_count: int = 0  # 0 on a card
+    article_count: int = 0
+    # (article card, mention), newest article first
+    mentions: tuple[tuple[Article, Mention], ...] = ()
+    articles: tuple[Article, ...] = ()  # cards, newest first
     # Newest article first; per article its passages, each a list of (text, mention or None)
     # pieces: one passage per paragraph, every mention of the entity in it emphasised.
-    passages: list[tuple[Article, list[list[tuple[str, Mention | None]]]]] = field(
-        default_factory=list)
-    related: list[tuple[Entity, int]] = field(default_factory=list)  # co-mentioned, with counts
-    timeline: list[Any] = field(default_factory=list)  # TimelineEvent objects
+    passages: tuple[tuple[Article, list[list[tuple[str, Mention | None]]]], ...] = ()
+    related: tuple[tuple[Entity, int], ...] = ()  # co-mentioned entity cards, with counts
+    timeline: tuple[TimelineEvent, ...] = ()
 
     @property
     def url(self) -> str:
         return f"/entities/{self.slug}/"
 
     def line(self, key: str) -> int:
-        return self.lines.get(key, 1)
+        return self.record.line(key)
 
 
-@dataclass
+def _delegate(cls: type, record: type, own: set[str], extra: tuple[str, ...] = ()) -> None:
+    """Make every field of ``record`` (and ``extra`` properties) readable on ``cls``."""
+    for name in (*record.__dataclass_fields__, *extra):
+        if name not in own and not hasattr(cls, name):
+            setattr(cls, name, property(attrgetter(f"record.{name}"),
+                                        doc=f"The record's ``{name}``."))
+
+
+_delegate(Article, ArticleRecord, set(Article.__dataclass_fields__),
+          ("sort_key", "iso_date", "year"))
+_delegate(Entity, EntityRecord, set(Entity.__dataclass_fields__))
+
+
+@dataclass(frozen=True, eq=False)
 class TimelineEvent:
     date: Any  # PartialDate
     text: str
-    entities: list[Entity] = field(default_factory=list)
-    articles: list[Article] = field(default_factory=list)
-    entity: Entity | None = None  # the event's own entity page, if it has one
+    entities: tuple[Entity, ...] = ()  # cards
+    articles: tuple[Article, ...] = ()  # cards
+    entity: Entity | None = None  # the card of the event's own entity page, if it has one
     end: Any = None
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Term:
     """A tag or an author: every article filed under one slug."""
 
     kind: str  # "tags" or "authors"
     slug: str
     name: str  # the most used spelling
-    articles: list[Article] = field(default_factory=list)
+    count: int  # articles filed under it
+    articles: tuple[Article, ...] = ()  # cards, newest first; empty on a term's own pages
 
     @property
     def url(self) -> str:
         return f"/{self.kind}/{self.slug}/"
 
-    @property
-    def count(self) -> int:
-        return len(self.articles)
 
-
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Paginator:
     """One page of a paginated list."""
 
     number: int
     total: int
-    items: list[Any]
+    items: tuple[Any, ...]
     base: str  # site path of the first page, e.g. "/tags/x/"
 
     def url_for(self, number: int) -> str:
@@ -197,12 +257,14 @@ class Paginator:
         return self.url_for(self.number + 1) if self.number < self.total else None
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Page:
     """A page to render: its site path, template and template variables.
 
-    ``deps`` lists every article whose content the page shows: a page whose
-    dependencies did not change need not be rendered again.
+    What the page shows is exactly ``context`` (plus ``site`` if its templates
+    read it): the page's signature is a hash of this object, so nothing here
+    may be left out of it. ``shows`` lists the articles whose dates give the
+    page its sitemap ``lastmod``.
     """
 
     url: str
@@ -210,21 +272,20 @@ class Page:
     context: dict[str, Any]
     source: str = ""  # the file it came from, for error messages
     source_line: int = 1
-    deps: list[Any] = field(default_factory=list)
-    stamp: str = ""  # anything else it shows that no dependency's content decides (counts)
+    shows: tuple[Article, ...] = ()
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Site:
     """The whole site, indexed: what the templates see as ``site``."""
 
     config: Any
-    articles: list[Article]  # newest first
-    tags: list[Term]
-    authors: list[Term]
-    years: list[tuple[int, list[Article]]]
-    pages: list[Page] = field(default_factory=list)
-    entities: list[Entity] = field(default_factory=list)  # A–Z
-    entity_types: list[tuple[str, list[Entity]]] = field(default_factory=list)
-    timeline: list[TimelineEvent] = field(default_factory=list)
-    annotated: list[Article] = field(default_factory=list)  # with highlights, newest first
+    articles: tuple[Article, ...]  # newest first
+    tags: tuple[Term, ...]
+    authors: tuple[Term, ...]
+    years: tuple[tuple[int, tuple[Article, ...]], ...]
+    pages: tuple[Page, ...] = ()
+    entities: tuple[Entity, ...] = ()  # A–Z
+    entity_types: tuple[tuple[str, tuple[Entity, ...]], ...] = ()
+    timeline: tuple[TimelineEvent, ...] = ()
+    annotated: tuple[Article, ...] = ()  # with highlights, newest first

@@ -39,7 +39,7 @@ _RENDERER: Renderer | None = None
 _PAGES: list[Page] = []
 
 
-def _render_slice(bounds: tuple[int, int]) -> tuple[dict[str, bytes], list[Problem]]:
+def _render_slice(bounds: tuple[int, int]) -> tuple[dict[str, bytes], list[Problem], set[str]]:
     assert _RENDERER is not None
     start, end = bounds
     return _RENDERER.render_all(_PAGES[start:end])
@@ -47,18 +47,21 @@ def _render_slice(bounds: tuple[int, int]) -> tuple[dict[str, bytes], list[Probl
 
 def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
                  progress: Callable[[str, int, int], None] | None = None
-                 ) -> tuple[dict[str, bytes], list[Problem]]:
-    """Render ``pages``; the same template error on many pages is reported once."""
+                 ) -> tuple[dict[str, bytes], list[Problem], set[str]]:
+    """Render ``pages``: output file → bytes, every problem once (the same template
+    error on many pages is one), and the output files whose templates read ``site``."""
     global _RENDERER, _PAGES
     slices = [(i, min(i + RENDER_SLICE, len(pages))) for i in range(0, len(pages), RENDER_SLICE)]
     files: dict[str, bytes] = {}
     problems: list[Problem] = []
+    reads_site: set[str] = set()
     reported: set[tuple] = set()
     _RENDERER, _PAGES = renderer, pages
     try:
         results: Iterable = pool_map(_render_slice, slices, jobs, weight=RENDER_SLICE)
-        for done, (part, found) in enumerate(results, start=1):
+        for done, (part, found, read) in enumerate(results, start=1):
             files.update(part)
+            reads_site |= read
             for problem in found:
                 if problem_key(problem) not in reported:
                     reported.add(problem_key(problem))
@@ -67,4 +70,4 @@ def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
                 progress("rendering", min(done * RENDER_SLICE, len(pages)), len(pages))
     finally:
         _RENDERER, _PAGES = None, []
-    return files, problems
+    return files, problems, reads_site

@@ -14,7 +14,7 @@ from builder.dates import PartialDate, parse_date
 from builder.frontmatter import Fields
 from builder.lexicon import Lexicon
 from builder.markdown import render
-from builder.model import Article
+from builder.model import ArticleRecord
 from builder.problems import Problem
 from builder.slugs import slugify
 
@@ -36,9 +36,13 @@ class ReadSettings:
     lexicon: Lexicon | None = None  # the entity registry; its repr is its fingerprint
 
 
-def read_article(path: str, raw: bytes, settings: ReadSettings) -> tuple[Article | None,
-                                                                      list[Problem]]:
-    """Parse ``raw`` (the bytes of ``path``). Returns the article, or None and problems."""
+def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
+                 ) -> tuple[ArticleRecord | None, list[Problem]]:
+    """Parse ``raw`` (the bytes of ``path``) into a record, or None, and its problems.
+
+    ``key`` identifies the inputs (see :meth:`builder.cache.ArticleCache.key_for`)
+    and is stored in the record, which is a pure function of them.
+    """
     doc, problems = frontmatter.load(path, raw)
     if doc is None:
         return None, problems
@@ -92,23 +96,23 @@ def read_article(path: str, raw: bytes, settings: ReadSettings) -> tuple[Article
     rendered = render(doc.body, source_dir=posixpath.dirname(path),
                       base_path=settings.base_path, first_line=doc.body_line, html=settings.html,
                       lexicon=settings.lexicon)
+    problems += [Problem(path, line, message) for line, message in rendered.problems]
     summary = fields.text("summary")
     if not summary:
         summary = _truncate_words(rendered.first_paragraph, settings.summary_words)
 
     if any(not p.warning for p in problems):
         return None, problems
-    article = Article(
+    article = ArticleRecord(
         source=path, slug=slug, title=title, date=day, datetime=moment, updated=updated,
         authors=authors, tags=tags, source_url=fields.text("source"),
         publication=fields.text("publication"), summary=summary, draft=draft,
         lang=fields.text("lang"), template=template, body_html=rendered.html,
-        body_source=rendered.html if rendered.links or rendered.wikilinks else "",
         word_count=rendered.words, headings=rendered.headings,
         extra={k: v for k, v in meta.items() if k not in KNOWN_KEYS},
         lines=dict(doc.key_lines), links=rendered.links, mentions=rendered.mentions,
         highlights=rendered.highlights, about=about, events=events,
-        wikilinks=rendered.wikilinks,
+        wikilinks=rendered.wikilinks, key=key,
     )
     return article, problems
 

@@ -1,6 +1,9 @@
 """Render pages through Jinja2 into bytes, in memory.
 
-Template errors are reported as ``template-file:line: message``.
+Template errors are reported as ``template-file:line: message``. While a page
+renders, the names its templates look up are recorded: a page whose
+templates read the global ``site`` depends on the whole site (see
+:mod:`builder.outputs`), however the template reached it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,21 @@ ENTITY_LABELS = {"person": ("Person", "People"), "organization": ("Organisation"
                  "work": ("Work", "Works"), "other": ("Other", "Other")}
 
 
+class _RecordingContext(jinja2.runtime.Context):
+    """A template context that notes every name a template looks up.
+
+    Jinja resolves each name a template uses (``site``, ``config``, context
+    variables) through ``resolve_or_missing``, in included, imported and
+    extended templates alike, since each makes its context from this class.
+    """
+
+    looked_up: set[str] = set()  # replaced per render by Renderer.render
+
+    def resolve_or_missing(self, key: str):  # noqa: ANN201 - Jinja's own signature
+        _RecordingContext.looked_up.add(key)
+        return super().resolve_or_missing(key)
+
+
 class Renderer:
     """A Jinja2 environment bound to one site; renders :class:`Page` objects."""
 
@@ -37,6 +55,7 @@ class Renderer:
             autoescape=True, trim_blocks=True, lstrip_blocks=True,
             undefined=jinja2.ChainableUndefined,
         )
+        self.env.context_class = _RecordingContext
         self.env.filters["date"] = format_date
         self.env.filters["reading_time"] = self.reading_time
         self.env.filters["slug"] = slugify
@@ -56,6 +75,12 @@ class Renderer:
         return max(1, round(words / self.config.words_per_minute))
 
     def render(self, page: Page) -> bytes:
+        """The page's bytes (UTF-8). Raises whatever the template raises."""
+        return self.render_recorded(page)[0]
+
+    def render_recorded(self, page: Page) -> tuple[bytes, bool]:
+        """The page's bytes, and whether its templates read the global ``site``."""
+        _RecordingContext.looked_up = looked_up = set()
         template = self.env.get_template(page.template)
         if page.url == NOT_FOUND:
             # Served at any depth, so its links start from the base path (MkDocs #1035).
@@ -72,22 +97,30 @@ class Renderer:
             "root": url("/"),
         }
         context.update(page.context)
-        return template.render(context).encode("utf-8")
+        data = template.render(context).encode("utf-8")
+        return data, "site" in looked_up
 
-    def render_all(self, pages: Iterable[Page]) -> tuple[dict[str, bytes], list[Problem]]:
+    def render_all(self, pages: Iterable[Page]
+                   ) -> tuple[dict[str, bytes], list[Problem], set[str]]:
+        """Output file → bytes for ``pages``; every template problem once; the output
+        files whose templates read ``site``."""
         files: dict[str, bytes] = {}
         problems: list[Problem] = []
+        reads_site: set[str] = set()
         reported: set[tuple[str, int, str]] = set()
         for page in pages:
             try:
-                files[output_file(page.url)] = self.render(page)
+                name = output_file(page.url)
+                files[name], read = self.render_recorded(page)
+                if read:
+                    reads_site.add(name)
             except Exception as exc:  # noqa: BLE001 - every template error is reported
                 problem = self.describe(exc, page)
                 key = problem_key(problem)
                 if key not in reported:  # one broken template fails many pages
                     reported.add(key)
                     problems.append(problem)
-        return files, problems
+        return files, problems, reads_site
 
     def describe(self, exc: Exception, page: Page) -> Problem:
         if isinstance(exc, jinja2.TemplateNotFound) and exc.name == page.template:

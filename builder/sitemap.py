@@ -1,16 +1,15 @@
-"""``sitemap.xml`` and ``robots.txt``, and :func:`web_files`, everything besides pages
-that a site needs on the open web (these two and the Atom feeds).
+"""``sitemap.xml`` and ``robots.txt``.
 
 Pure and deterministic, like the feeds: ``lastmod`` comes from the articles
-a page shows (``Page.deps``), never from the clock.
+a page shows (``Page.shows``), never from the clock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, time, tzinfo
 from xml.etree import ElementTree as ET
 
-from builder.feeds import FeedCache, feed_files
 from builder.linkcheck import page_url
 from builder.model import Article, Page, Site
 from builder.urls import absolute, output_file
@@ -24,61 +23,42 @@ MAX_URLS = 50_000
 UNLISTED = frozenset({"404.html"})
 
 
-class SitemapCache:
-    """The last sitemap of one site (the preview server keeps one): reused when the
-    pages and their dates are the same, and each page's lastmod while its
-    signature (its inputs, see ``builder.pipeline``) is."""
+def sitemap_urls(site: Site, names: Iterable[str]) -> list[tuple[str, str | None]]:
+    """(absolute URL, lastmod) of every HTML file in ``names`` but 404.html, sorted by URL.
 
-    def __init__(self) -> None:
-        self.lastmods: dict[str, tuple[bytes, str | None]] = {}
-        self.urls: list[tuple[str, str | None]] = []
-        self.made: dict[str, bytes] = {}
-
-
-def web_files(site: Site, files: dict[str, bytes], feeds: FeedCache | None = None,
-              sitemap: SitemapCache | None = None, signatures: dict[str, bytes] | None = None
-              ) -> dict[str, bytes]:
-    """Feeds, sitemap.xml and robots.txt for the built ``files``.
-
-    A file of the same name already in ``files`` (a site's own
-    ``static/robots.txt``, say) wins over the generated one. ``feeds`` and
-    ``sitemap`` keep what an earlier build of the same site made, to reuse;
-    ``signatures`` are the pages' input signatures.
+    ``lastmod`` is the newest date or ``updated`` of the articles the page shows
+    (:attr:`Page.shows`); None for a page that shows none or is no page of the
+    site (a static ``.html`` file).
     """
-    made = feed_files(site, cache=feeds)
-    made.update(sitemap_files(site, files, sitemap, signatures))
-    made[ROBOTS] = robots_txt(site.config.base_url)
-    return {name: data for name, data in made.items() if name not in files}
-
-
-def sitemap_files(site: Site, files: dict[str, bytes], cache: SitemapCache | None = None,
-                  signatures: dict[str, bytes] | None = None) -> dict[str, bytes]:
-    """``sitemap.xml`` listing every HTML page in ``files`` (but 404.html), with lastmod."""
     base_url = site.config.base_url
-    cache = cache or SitemapCache()
-    signatures = signatures or {}
     pages = {output_file(page.url): page for page in site.pages}
-    urls = []
     known: dict[int, tuple[datetime, str]] = {}
-    lastmods: dict[str, tuple[bytes, str | None]] = {}
-    for name in files:
+    urls = []
+    for name in names:
         if not name.endswith(".html") or name in UNLISTED:
             continue
         page = pages.get(name)
-        signature = signatures.get(name, b"")
-        previous = cache.lastmods.get(name)
-        if signature and previous is not None and previous[0] == signature:
-            stamp = previous[1]
-        else:
-            stamp = lastmod(page, site.config.tz, known) if page else None
-        lastmods[name] = (signature, stamp)
+        stamp = lastmod(page, site.config.tz, known) if page else None
         urls.append((absolute(base_url, page_url(name)), stamp))
     urls.sort()  # by URL: the home page first, then the rest in a stable order
-    cache.lastmods = lastmods
-    if urls == cache.urls:
-        return cache.made
-    cache.urls, cache.made = urls, _sitemaps(base_url, urls)
-    return cache.made
+    return urls
+
+
+def sitemap_files(site: Site, files: Iterable[str]) -> dict[str, bytes]:
+    """``sitemap.xml`` (and its parts past :data:`MAX_URLS`) for the built ``files``."""
+    return make_sitemaps(site.config.base_url, sitemap_urls(site, files))
+
+
+def sitemap_names(count: int) -> list[str]:
+    """The files :func:`make_sitemaps` makes for ``count`` URLs."""
+    if count <= MAX_URLS:
+        return [SITEMAP]
+    return [SITEMAP, *(f"sitemap-{n}.xml" for n in range(1, (count - 1) // MAX_URLS + 2))]
+
+
+def make_sitemaps(base_url: str, urls: list[tuple[str, str | None]]) -> dict[str, bytes]:
+    """Output file → bytes: one urlset, or past :data:`MAX_URLS` an index and its parts."""
+    return _sitemaps(base_url, urls)
 
 
 def _sitemaps(base_url: str, urls: list[tuple[str, str | None]]) -> dict[str, bytes]:
@@ -102,7 +82,7 @@ def lastmod(page: Page, tz: tzinfo, known: dict[int, tuple[datetime, str]] | Non
     """
     known = {} if known is None else known
     newest: tuple[datetime, str] | None = None
-    for article in page.deps:
+    for article in page.shows:
         if not isinstance(article, Article):  # entities have no publication date
             continue
         stamp = known.get(id(article))

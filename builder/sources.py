@@ -16,13 +16,13 @@ from builder.cache import ArticleCache
 from builder.config import SiteConfig
 from builder.entities import ENTITY_DIR
 from builder.lexicon import Lexicon
-from builder.model import Article
+from builder.model import ArticleRecord
 from builder.parallel import pool_map
 from builder.problems import Problem
 from builder.reader import ReadSettings, read_article
 
 IGNORED_SUFFIXES = ("~", ".swp", ".swx", ".tmp", ".bak", ".part", ".crdownload")
-Result = tuple[Article | None, list[Problem]]
+Result = tuple[ArticleRecord | None, list[Problem]]
 
 
 def is_ignored(name: str) -> bool:
@@ -60,9 +60,9 @@ def read_settings(config: SiteConfig, lexicon: Lexicon | None = None) -> ReadSet
 _SETTINGS: ReadSettings | None = None
 
 
-def _read_one(job: tuple[str, bytes]) -> Result:
+def _read_one(job: tuple[str, bytes, str]) -> Result:
     assert _SETTINGS is not None
-    return read_article(job[0], job[1], _SETTINGS)
+    return read_article(job[0], job[1], _SETTINGS, job[2])
 
 
 @dataclass
@@ -70,6 +70,11 @@ class _Known:
     stat: tuple[int, int]  # (mtime_ns, size)
     key: str
     result: Result
+
+
+def _belongs(result: Result, rel: str, key: str) -> bool:
+    record = result[0]
+    return record is None or (record.key == key and record.source == rel)
 
 
 class Reader:
@@ -83,7 +88,7 @@ class Reader:
 
     def read(self, sources: list[tuple[str, Path]], jobs: int | None = None,
              progress: Callable[[str, int, int], None] | None = None
-             ) -> tuple[list[Article], list[Problem]]:
+             ) -> tuple[list[ArticleRecord], list[Problem]]:
         results: list[Result | None] = []
         todo: list[tuple[int, str, tuple[int, int], str, bytes]] = []
         known: dict[str, _Known] = {}
@@ -95,6 +100,8 @@ class Reader:
                 if previous is not None and previous.stat == stat:
                     known[rel] = previous
                     results.append(previous.result)
+                    if self.cache:  # still in use: pruning must keep it
+                        self.cache.touch(previous.key)
                     continue
                 raw = path.read_bytes()
             except OSError as exc:
@@ -103,8 +110,14 @@ class Reader:
             key = ArticleCache.key_for(self.settings, rel, raw) if self.cache is None \
                 else self.cache.key(rel, raw)
             previous = self.known.get(rel)
-            cached = previous.result if previous is not None and previous.key == key else \
-                (self.cache.get(key) if self.cache else None)
+            if previous is not None and previous.key == key:  # touched, same bytes
+                cached = previous.result
+                if self.cache:
+                    self.cache.touch(key)
+            else:
+                cached = self.cache.get(key) if self.cache else None
+                if cached is not None and not _belongs(cached, rel, key):
+                    cached = None  # a foreign entry (copied or crafted): a miss
             if cached is not None:
                 known[rel] = _Known(stat, key, cached)
                 results.append(cached)
@@ -112,15 +125,12 @@ class Reader:
                 todo.append((len(results), rel, stat, key, raw))
                 results.append(None)
         self.parsed = [rel for _, rel, _, _, _ in todo]
-        work = [(rel, raw) for _, rel, _, _, raw in todo]
+        work = [(rel, raw, key) for _, rel, _, key, raw in todo]
         global _SETTINGS
         _SETTINGS = self.settings
         parsed = list(pool_map(_read_one, work, jobs))
         for done, ((index, rel, stat, key, _), result) in enumerate(zip(todo, parsed,
                                                                         strict=True), start=1):
-            article = result[0]
-            if article is not None:
-                article.key = key
             results[index] = result
             known[rel] = _Known(stat, key, result)
             if self.cache:
@@ -128,7 +138,7 @@ class Reader:
             if progress and done % 500 == 0:
                 progress("reading", done, len(work))
         self.known = known
-        articles: list[Article] = []
+        articles: list[ArticleRecord] = []
         problems: list[Problem] = []
         for article, found in results:  # type: ignore[misc]
             problems += found

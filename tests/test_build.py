@@ -205,9 +205,9 @@ def test_unchanged_articles_are_not_parsed_again(site, monkeypatch):
     parsed = []
     real = builder.sources.read_article
 
-    def counting(path, raw, settings):
+    def counting(path, raw, settings, key=""):
         parsed.append(path)
-        return real(path, raw, settings)
+        return real(path, raw, settings, key)
 
     monkeypatch.setattr(builder.sources, "read_article", counting)
     site.build(jobs=1)

@@ -26,7 +26,9 @@ def test_links_to_markdown_files_are_recorded_with_lines():
     result = render("Intro.\n\nSee [a](other.md#part) and\n[b](../up.md).\n",
                     source_dir="content/sub", first_line=10)
     assert result.links == [(12, "content/sub/other.md"), (13, "content/up.md")]
-    assert f'href="{REF_PREFIX}content/sub/other.md#part"' in result.html
+    # Placeholders number the links: digits survive HTML escaping, whatever the target.
+    assert f'href="{REF_PREFIX}0#part"' in result.html
+    assert f'href="{REF_PREFIX}1"' in result.html
 
 
 def test_root_relative_links_get_the_base_path():

@@ -16,6 +16,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
+from builder.markdown.wikilinks import WIKI_PREFIX
 from builder.model import Highlight, Mention, Quote
 
 CONTEXT = 32  # characters of prefix/suffix, as Hypothesis keeps
@@ -141,7 +142,8 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
             continue
         if kind == "mention_open":
             entity = child.meta.get("entity")
-            if not entity:
+            if not entity:  # names an article: a placeholder indexing the wikilinks
+                child.attrSet("href", f"{WIKI_PREFIX}{len(c.wikilinks)}")
                 c.wikilinks.append((line, child.meta["target"]))
             else:
                 number = c.counts.get(entity, 0) + 1

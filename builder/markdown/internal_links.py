@@ -1,7 +1,10 @@
 """Internal links: ``[text](other-article.md)`` and root-relative ``/paths``.
 
-A link to a Markdown file is resolved to that article's URL once the whole
-site is known (a missing file is an error with its line); a root-relative
+A link to a Markdown file becomes a placeholder, ``postil-ref:N`` (N indexes
+the article's ``links``), replaced by that article's URL from the table of
+URLs once the whole site is known (a missing file is an error with its line).
+The placeholder is digits only, so HTML escaping never changes it (a target
+such as ``q&a.md`` is escaped in the href but not in the table). A root-relative
 link gets the site's base path, so it works when the site lives under a
 sub-path (Hugo #8078).
 """
@@ -16,6 +19,8 @@ from markdown_it.rules_core import StateCore
 
 #: href prefix of a link to another Markdown file, replaced when the site is indexed
 REF_PREFIX = "postil-ref:"
+#: link schemes Postil uses for its own placeholders; a link written with one is an error
+RESERVED = (REF_PREFIX, "postil-wiki:")
 
 
 def internal_links_plugin(md: MarkdownIt) -> None:
@@ -44,6 +49,10 @@ def _rewrite_links(state: StateCore) -> None:
 
 
 def _resolve(href: str, source_dir: str, base_path: str, line: int, env: dict) -> str:
+    if href.lower().startswith(RESERVED):
+        env.setdefault("problems", []).append(
+            (line, f'link "{href}" uses a scheme reserved for Postil\'s own links'))
+        return "#"
     parts = urlsplit(href)
     if parts.scheme or parts.netloc:
         return href
@@ -52,7 +61,8 @@ def _resolve(href: str, source_dir: str, base_path: str, line: int, env: dict) -
     path = unquote(parts.path)
     if path.endswith(".md"):
         target = posixpath.normpath(posixpath.join(source_dir, path))
-        env.setdefault("links", []).append((line, target))
+        links = env.setdefault("links", [])
+        links.append((line, target))
         fragment = f"#{parts.fragment}" if parts.fragment else ""
-        return f"{REF_PREFIX}{target}{fragment}"
+        return f"{REF_PREFIX}{len(links) - 1}{fragment}"
     return href

@@ -44,6 +44,7 @@ class Rendered:
     mentions: list[Mention] = field(default_factory=list)
     highlights: list[Highlight] = field(default_factory=list)
     wikilinks: list[tuple[int, str]] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
 
 
 _TEXT_TYPES = frozenset({"text", "code_inline", "softbreak", "hardbreak"})
@@ -117,4 +118,4 @@ def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line:
     return Rendered(html=body, words=words, first_paragraph=first_paragraph,
                     headings=headings, links=env.get("links", []),
                     mentions=env.get("mentions", []), highlights=env.get("highlights", []),
-                    wikilinks=env.get("wikilinks", []))
+                    wikilinks=env.get("wikilinks", []), problems=env.get("problems", []))

@@ -8,12 +8,10 @@ error there if it names nothing).
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline.state_inline import StateInline
 
-#: href prefix of a wikilink to an article, replaced when the site is indexed
+#: href prefix of a wikilink to an article (``postil-wiki:N``), replaced when the site is indexed
 WIKI_PREFIX = "postil-wiki:"
 
 
@@ -40,8 +38,8 @@ def _wikilink(state: StateInline, silent: bool) -> bool:
         entity = lexicon.resolve(target)[0] if lexicon is not None else None
         opening = state.push("mention_open", "a", 1)
         opening.meta = {"entity": entity, "target": target, "explicit": True}
-        if entity is None:
-            opening.attrSet("href", WIKI_PREFIX + quote(target, safe=""))
+        if entity is None:  # numbered by builder.markdown.annotations, in document order
+            opening.attrSet("href", WIKI_PREFIX)
         state.push("text", "", 0).content = label
         state.push("mention_close", "a", -1)
     state.pos = end + 2
