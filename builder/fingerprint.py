@@ -5,8 +5,10 @@ handed to its template (its context included), so whatever a template can
 reach from its context is in the signature by construction: nothing is
 listed by hand, and a new field of the model is covered as soon as it exists.
 Records stand for themselves by their ``key`` (a hash of the file and the
-settings they were read with); an indexed object's field that is the very
-same object as its record's field is covered by that key too.
+settings they were read with); so do the parts of a record (a mention, a
+highlight), by their ``owner`` (the record's key) and ``id``; and an indexed
+object's field that is the very same object as its record's field is
+covered by its record's key too.
 
 The walk is deterministic across processes (no ``hash()``, no ``id()`` in the
 result), so a signature written to the output folder's manifest can be
@@ -48,15 +50,17 @@ def _feed(h: Any, value: Any, memo: dict[int, bytes]) -> None:
     kind = type(value)
     if kind is str:
         data = value.encode("utf-8", "surrogatepass")
-        h.update(b"s%d:" % len(data))
-        h.update(data)
-    elif kind in (int, float, bool) or value is None:
-        h.update(f"{kind.__name__[0]}{value!r};".encode())
-    elif kind in (list, tuple):
+        h.update(b"s%d:%b" % (len(data), data))
+    elif kind is tuple or kind is list:
         h.update(b"[%d:" % len(value))
         for item in value:
             _feed(h, item, memo)
         h.update(b"]")
+    elif kind in _OBJECTS:
+        found = memo.get(id(value))
+        h.update(found if found is not None else _object_digest(value, memo))
+    elif kind in (int, float, bool) or value is None:
+        h.update(f"{kind.__name__[0]}{value!r};".encode())
     elif kind is dict:
         h.update(b"{%d:" % len(value))
         for key in sorted(value, key=repr):
@@ -64,11 +68,9 @@ def _feed(h: Any, value: Any, memo: dict[int, bytes]) -> None:
             _feed(h, value[key], memo)
         h.update(b"}")
     elif kind is bytes:
-        h.update(b"b%d:" % len(value))
-        h.update(value)
+        h.update(b"b%d:%b" % (len(value), value))
     elif kind in (ArticleRecord, EntityRecord):
-        h.update(b"R")
-        h.update(value.key.encode())
+        h.update(b"R" + value.key.encode())
     elif kind is datetime or kind is date or kind is time:
         zone = getattr(value, "tzinfo", None)
         h.update(f"{kind.__name__}{value.isoformat()}@{zone};".encode())
@@ -77,28 +79,35 @@ def _feed(h: Any, value: Any, memo: dict[int, bytes]) -> None:
     elif isinstance(value, PurePath):
         _feed(h, value.as_posix(), memo)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        h.update(_object_digest(value, memo))
+        _OBJECTS[kind] = tuple(item.name for item in dataclasses.fields(value))
+        _feed(h, value, memo)
     elif isinstance(value, (set, frozenset)):
         _feed(h, sorted(value, key=repr), memo)
     else:
         raise Unhashable(f"cannot fingerprint a {kind.__module__}.{kind.__qualname__}")
 
 
+#: dataclass → its field names, filled as classes are met
+_OBJECTS: dict[type, tuple[str, ...]] = {}
+
+
 def _object_digest(value: Any, memo: dict[int, bytes]) -> bytes:
     """A dataclass instance: its class and fields; once per object per ``memo``."""
-    found = memo.get(id(value))
-    if found is not None:
-        return found
     inner = hashlib.blake2b(type(value).__qualname__.encode(), digest_size=DIGEST_SIZE)
+    owner = getattr(value, "owner", "")
+    if owner:  # a part of a record: the record's key and the part's id say it all
+        inner.update(f"{owner}#{value.id}".encode())
+        digest = memo[id(value)] = inner.digest()
+        return digest
     record = getattr(value, "record", None)
-    for item in dataclasses.fields(value):
-        field_value = getattr(value, item.name)
+    for name in _OBJECTS[type(value)]:
+        field_value = getattr(value, name)
         # The same object as the record's field: the record's key stands for it.
-        if record is not None and item.name != "record" and \
-                getattr(record, item.name, inner) is field_value:
+        if record is not None and name != "record" and \
+                getattr(record, name, inner) is field_value:
             inner.update(b"=")
             continue
-        inner.update(item.name.encode() + b"=")
+        inner.update(name.encode() + b"=")
         _feed(inner, field_value, memo)
     digest = memo[id(value)] = inner.digest()
     return digest

@@ -123,6 +123,7 @@ class Mention:
     after: str = ""
     block: int = 0  # identifies the paragraph (or margin note) it is in
     offset: int = 0  # where it starts in that paragraph's text
+    owner: str = ""  # the key of the record it belongs to (see builder.fingerprint)
 
 
 @dataclass
@@ -135,6 +136,7 @@ class Highlight:
     note: str  # the margin note as plain text
     line: int
     quote: Quote
+    owner: str = ""  # the key of the record it belongs to (see builder.fingerprint)
 
 
 @dataclass(frozen=True)

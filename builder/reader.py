@@ -103,6 +103,8 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
 
     if any(not p.warning for p in problems):
         return None, problems
+    for part in (*rendered.mentions, *rendered.highlights):
+        part.owner = key  # still parsing: what they hold is a function of the key
     article = ArticleRecord(
         source=path, slug=slug, title=title, date=day, datetime=moment, updated=updated,
         authors=authors, tags=tags, source_url=fields.text("source"),
