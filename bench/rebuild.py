@@ -39,7 +39,7 @@ When ``hugo`` or ``pelican`` is on ``PATH``, the same articles are also built
 with them, in the same rounds, taking turns with Postil (a note says so when
 they are missing). The Hugo site gets the articles (``author:`` turned into an
 ``authors`` list) with ``tags`` and ``authors`` taxonomies, the entities as a
-section of plain pages, and four small layouts; the Pelican site gets the
+section of plain pages, and three small layouts; the Pelican site gets the
 articles in Pelican's ``Key: value`` metadata format with tags and authors, no
 entities, the default theme and its content cache on. Neither autolinks
 entities, so the comparison is rough. Pelican has no template-edit row (its
