@@ -3,11 +3,9 @@
 One record per file Postil wrote (or verified) there. The format is JSON, one
 file per line so that a diff of two manifests reads well::
 
-    {"generator": "postil", "version": 2, "files": {
-    "index.html": {"digest": "9f…", "inode": 1234, "mtime_ns": 1718…, "signature": "ab…",
-                   "size": 5120},
-    "new.html": {}
-    }}
+    {"generator": "postil", "version": 2, "files": {"index.html": {"digest": "9f…",
+    "signature": "ab…", "size": 5120, "mtime_ns": 1718…, "inode": 1234},
+    "new.html": {}}}
 
 A record may lack its stat (``size``, ``mtime_ns``, ``inode``: the file is
 then verified by its bytes) or everything (``{}``: a file a run was about to
@@ -22,8 +20,8 @@ import hashlib
 import json
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 MANIFEST = ".postil-manifest.json"
 VERSION = 2
@@ -34,9 +32,8 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-@dataclass(frozen=True)
-class Record:
-    """What Postil knows of one file it owns.
+class Record(NamedTuple):
+    """What Postil knows of one file it owns (a named tuple: thousands are made per build).
 
     ``digest``: of the bytes it wrote (see :func:`digest`), None if never written.
     ``signature``: the hex string the pipeline gave for the inputs of the file, if any.
@@ -53,13 +50,12 @@ class Record:
     def matches(self, info: os.stat_result) -> bool:
         """True if ``info`` (an lstat) is the regular file this record describes, unchanged."""
         return (self.inode is not None and stat.S_ISREG(info.st_mode)
-                and (info.st_size, info.st_mtime_ns, info.st_ino)
-                == (self.size, self.mtime_ns, self.inode))
+                and info.st_ino == self.inode and info.st_mtime_ns == self.mtime_ns
+                and info.st_size == self.size)
 
     def as_json(self) -> dict[str, str | int]:
-        fields = {"digest": self.digest, "signature": self.signature, "size": self.size,
-                  "mtime_ns": self.mtime_ns, "inode": self.inode}
-        return {key: value for key, value in fields.items() if value is not None}
+        return {key: value for key, value in zip(self._fields, self, strict=True)
+                if value is not None}
 
 
 def _record(value: object) -> Record:
@@ -68,46 +64,39 @@ def _record(value: object) -> Record:
         return Record(digest=value)
     if not isinstance(value, dict):
         return Record()
-    text = {key: value[key] for key in ("digest", "signature")
-            if isinstance(value.get(key), str)}
-    stats = [value.get(key) for key in ("size", "mtime_ns", "inode")]
-    if all(type(number) is int and number >= 0 for number in stats):
-        return Record(**text, size=stats[0], mtime_ns=stats[1], inode=stats[2])
-    return Record(**text)
+    found, signature = value.get("digest"), value.get("signature")
+    found = found if isinstance(found, str) else None
+    signature = signature if isinstance(signature, str) else None
+    size, mtime_ns, inode = value.get("size"), value.get("mtime_ns"), value.get("inode")
+    if type(size) is int and type(mtime_ns) is int and type(inode) is int:
+        return Record(found, signature, size, mtime_ns, inode)
+    return Record(found, signature)
 
 
-def parse(raw: bytes | None) -> dict[str, Record]:
-    """Records by file name (a relative POSIX path); {} for a missing or damaged manifest."""
+def parse(raw: bytes | None) -> tuple[dict[str, Record], int]:
+    """(records by file name, a relative POSIX path; the format's version: 1 or 2),
+    or ({}, 0) for a missing or damaged manifest."""
     if raw is None:
-        return {}
+        return {}, 0
     try:
         data = json.loads(raw)
-        files = data["files"]
-        records = {str(name): _record(value) for name, value in files.items()}
+        records = {str(name): _record(value) for name, value in data["files"].items()}
         signatures = data.get("signatures") or {}  # the first format kept them apart
         for name, signature in signatures.items():
             if name in records and isinstance(signature, str):
-                old = records[name]
-                records[name] = Record(old.digest, signature, old.size, old.mtime_ns, old.inode)
-        return records
+                records[name] = records[name]._replace(signature=signature)
+        return records, VERSION if data.get("version") == VERSION else 1
     except (ValueError, TypeError, KeyError, AttributeError):
-        return {}
-
-
-def is_current(raw: bytes | None) -> bool:
-    """True if ``raw`` is a manifest in this format (so written by this writer)."""
-    try:
-        return json.loads(raw or b"null").get("version") == VERSION
-    except (ValueError, AttributeError):
-        return False
+        return {}, 0
 
 
 def dump(records: dict[str, Record]) -> bytes:
     """The manifest's bytes for ``records``, sorted by name: equal records, equal bytes."""
-    lines = [f"{json.dumps(name)}: {json.dumps(records[name].as_json(), sort_keys=True)}"
-             for name in sorted(records)]
-    head = f'{{"generator": "postil", "version": {VERSION}, "files": {{\n'
-    return (head + ",\n".join(lines) + "\n}}\n").encode("utf-8")
+    text = json.dumps({"generator": "postil", "version": VERSION,
+                       "files": {name: records[name].as_json() for name in sorted(records)}})
+    # One file a line. Inside a JSON string a quote is always escaped, so '}, "' only
+    # ever ends a record.
+    return (text.replace('}, "', '},\n"') + "\n").encode("utf-8")
 
 
 def read(root: Path) -> tuple[bytes | None, os.stat_result | None]:
