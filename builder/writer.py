@@ -341,11 +341,13 @@ def safe_relative(name: str) -> str:
 
 
 def prune_empty_parents(folder: Path, root: Path) -> None:
-    """Remove ``folder`` and its parents up to ``root`` while they are empty (rmdir never
-    follows a link; the caller makes sure no folder on the way is one)."""
+    """Remove ``folder`` and its parents up to ``root`` while they are empty or absent
+    (rmdir never follows a link; the caller makes sure no folder on the way is one)."""
     while folder != root and folder.is_relative_to(root):
         try:
             folder.rmdir()
+        except FileNotFoundError:
+            pass
         except OSError:
             return
         folder = folder.parent

@@ -24,8 +24,9 @@ def plan_folder(files: dict[str, bytes], target: Path) -> Changes:
         plan = OutputFolder(target).plan(files)
     except WriteFailed as exc:
         raise PublishError(str(exc)) from None
+    added = set(plan.added)
     return Changes(added=list(plan.added), removed=list(plan.stale),
-                   changed=[name for name in plan.write if name not in set(plan.added)])
+                   changed=[name for name in plan.write if name not in added])
 
 
 def sync_folder(files: dict[str, bytes], target: Path, dry_run: bool = False) -> Changes:
