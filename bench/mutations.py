@@ -86,6 +86,26 @@ MUTATIONS = [
              "builder/writer.py",
              '''                    and read_regular(self._base + name) == data:''',
              ''':'''),
+    Mutation("stat-without-digest", "the writer trusts a file's recorded stat even when "
+             "the new bytes differ from the recorded ones", "builder/writer.py",
+             "if record is not None and record.inode is not None and record.digest == found:",
+             "if record is not None and record.inode is not None:"),
+    Mutation("no-pending-manifest", "files are created before the manifest names them, "
+             "so a crash leaves files no build removes", "builder/writer.py",
+             "        if new:  # known", "        if False:  # known"),
+    Mutation("no-folder-rollback", "a failed first phase leaves the folders it made",
+             "builder/writer.py", "                    os.rmdir(self._base + folder)",
+             "                    pass"),
+    Mutation("no-manifest-restore", "a failed first phase leaves the manifest changed",
+             "builder/writer.py", "                staging.install(self._raw, self._info)",
+             "                pass"),
+    Mutation("no-leftover-removal", "a killed run's staging folder stays forever",
+             "builder/writer.py", "            remove_staging_leftovers(self._base)\n", ""),
+    Mutation("links-in-folders", "the writer writes through a symlinked folder",
+             "builder/staging.py", '        if kind == "link":\n', "        if 0:\n"),
+    Mutation("no-name-length-check", "a name too long fails in the rename phase, "
+             "leaving a mix", "builder/staging.py",
+             "if len(name) * 4 > self.name_max and", "if 0 and"),
     Mutation("cache-touch", "the preview forgets to mark reused parses as used "
              "(and the cache is pruned of them)",
              "builder/sources.py",

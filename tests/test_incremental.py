@@ -109,3 +109,60 @@ def test_a_new_build_reads_back_unchanged_pages_instead_of_rendering(site):
     assert "articles/a5/index.html" not in third.rendered and "tags/solo/index.html" not in \
         third.rendered
     assert (site.root / "public/articles/a1/index.html").read_text() != "edited by hand"
+
+
+def _cold(site) -> dict[str, bytes]:
+    return SiteBuilder(site.root, BuildOptions(write=False, jobs=1, cache=False)).build().files
+
+
+def _differing(files: dict[str, bytes], cold: dict[str, bytes]) -> list[str]:
+    return sorted(name for name in files.keys() | cold.keys()
+                  if files.get(name) != cold.get(name))
+
+
+def test_a_related_article_retitled_reaches_the_pages_that_list_it(site):
+    """The related-articles list of an article shows the others' titles."""
+    site({"content/a.md": article("Alpha", "2024-01-01", tags="[shared]"),
+          "content/b.md": article("Bravo", "2024-03-01", tags="[shared]"),
+          **{f"content/x{i}.md": article(f"X{i}", f"2024-02-{i:02d}") for i in range(1, 4)}})
+    builder = SiteBuilder(site.root, BuildOptions(write=False, jobs=1, cache=False))
+    first = builder.build()
+    assert b"Bravo" in first.files["articles/a/index.html"]  # related, not a neighbour
+    site.write("content/b.md", article("Bravo renamed", "2024-03-01", tags="[shared]"))
+    result = builder.build()
+    assert b"Bravo renamed" in result.files["articles/a/index.html"]
+    assert _differing(result.files, _cold(site)) == []
+
+
+def test_a_term_page_follows_its_name_and_count(site):
+    """A tag's later pages show its name and count though their articles did not change."""
+    site({"content/a1.md": article("A1", "2024-01-01", tags="[Foo]"),
+          "content/a2.md": article("A2", "2024-01-02", tags="[Foo]"),
+          "content/a3.md": article("A3", "2024-01-03", tags="[foo]"),
+          "content/a4.md": article("A4", "2024-01-04", tags="[foo]"),
+          "content/a5.md": article("A5", "2024-01-05", tags="[Foo]")})  # paginate: 3
+    builder = SiteBuilder(site.root, BuildOptions(write=False, jobs=1, cache=False))
+    builder.build()
+    # The newest article takes the other spelling: "foo" is now the most used one.
+    site.write("content/a5.md", article("A5", "2024-01-05", tags="[foo]"))
+    renamed = builder.build()
+    assert b"<h1><span class=\"kicker\">Tag</span> foo</h1>" in \
+        renamed.files["tags/foo/page/2/index.html"]
+    assert _differing(renamed.files, _cold(site)) == []
+    # One more, older than all: page 1 keeps its articles, but not its count.
+    site.write("content/a0.md", article("A0", "2023-12-31", tags="[foo]"))
+    counted = builder.build()
+    assert b"6 articles" in counted.files["tags/foo/index.html"]
+    assert _differing(counted.files, _cold(site)) == []
+
+
+def test_a_site_yml_edit_reaches_every_page(site):
+    site({f"content/a{i}.md": article(f"A{i}", f"2024-01-{i:02d}") for i in range(1, 4)})
+    builder = SiteBuilder(site.root, BuildOptions(write=False, jobs=1, cache=False))
+    builder.build()
+    config = (site.root / "site.yml").read_text()
+    (site.root / "site.yml").write_text(config.replace("Test archive", "Best archive"))
+    result = builder.build()
+    pages = _pages(result.files)
+    assert all(b"Best archive" in result.files[name] for name in pages)
+    assert _differing(result.files, _cold(site)) == []
