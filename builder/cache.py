@@ -1,33 +1,87 @@
 """A content-hash cache of parsed articles, so unchanged files are not re-parsed.
 
 An entry's key is a hash of the file's path and bytes, the settings that
-shape reading, and a fingerprint of Postil's own code and Markdown libraries:
-any change to either makes a new key, so a stale entry is never used.
+shape reading, the entry format and a fingerprint of Postil's own code and
+parsing libraries: any change to either makes a new key, so a stale entry is
+never used.
+
+Entries live in one SQLite database, ``.postil-cache/articles.sqlite3`` in
+the site folder: a table of (key, value) rows, each value the
+:mod:`builder.codec` JSON of ``[MAGIC, FORMAT, key, (record or None,
+problems)]``. Not compressed: zlib would save 60% of the space but add about
+half to the time to write an entry and a third to the time to read one.
+Reading an entry never runs code: only the classes on the allow-list below
+are ever built. Whatever is wrong with the database (damaged, foreign,
+crafted, read-only, locked by another process, a folder in its place) makes
+entries misses and writes no-ops: the build goes on, only slower, and a
+damaged file is replaced by a fresh database on the next write.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
-import pickle
+import sqlite3
+import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import markdown_it
 import mdit_py_plugins
+import yaml
 
-from builder.writer import atomic_write
+from builder import model
+from builder.codec import Codec, DecodeError
+from builder.dates import PartialDate
+from builder.problems import Problem
 
 CACHE_DIR = ".postil-cache"
+DATABASE = "articles.sqlite3"
+FORMAT = 1  # of an entry; part of every key and of every entry
+MAGIC = "postil-article"
+_APPLICATION_ID = 0x506F7374  # "Post", in the database header: not some other program's file
+_SCHEMA = "CREATE TABLE entries (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
+_BUSY_SECONDS = 2.0  # wait this long for another process's write before giving up
+_RETRY_SECONDS = 10.0  # after giving up, treat the cache as absent for this long
+_LARGEST = 64 << 20  # bytes: a longer value is not one Postil wrote; it is not even read
+
+
+def _partial_date(data: Any) -> PartialDate:
+    if type(data) is not list or len(data) != 3 or any(type(n) is not int for n in data):
+        raise ValueError("a PartialDate is [year, month, day]")
+    value = PartialDate(*data)
+    if PartialDate.parse(value.iso) != value:  # month and day in range, a real day
+        raise ValueError(f"{data} is not a date")
+    return value
+
+
+def _allow_list() -> Codec:
+    """Every dataclass of :mod:`builder.model` (found here, so a new one is covered),
+    :class:`PartialDate` and :class:`Problem`: the only classes an entry may hold."""
+    codec = Codec()
+    for value in vars(model).values():
+        if isinstance(value, type) and dataclasses.is_dataclass(value) and \
+                value.__module__ == model.__name__:
+            codec.register_dataclass(value)
+    codec.register_dataclass(Problem)
+    codec.register(PartialDate, "PartialDate", lambda d: [d.year, d.month, d.day], _partial_date)
+    return codec
+
+
+CODEC = _allow_list()
 
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """A hash of every source file of this package and the Markdown libraries' versions."""
+    """A hash of every source file of this package and the parsing libraries' versions."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{markdown_it.__version__}/{mdit_py_plugins.__version__}".encode())
+    digest.update(f"{markdown_it.__version__}/{mdit_py_plugins.__version__}/"
+                  f"{yaml.__version__}/{FORMAT}".encode())
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
@@ -41,59 +95,285 @@ def _salt(settings: Any) -> bytes:
     return (code_fingerprint() + repr(settings)).encode()
 
 
-class ArticleCache:
-    """Parsed-article results on disk, one small pickle per entry."""
+def encode_entry(key: str, value: Any) -> bytes:
+    """The stored bytes of an entry. Raises TypeError for a value the codec does not allow."""
+    return CODEC.encode([MAGIC, FORMAT, key, value])
 
-    def __init__(self, folder: Path, settings: Any):
+
+def decode_entry(key: str, data: Any) -> Any:
+    """The value stored under ``key``. Raises :class:`DecodeError` for anything else."""
+    if type(data) is not bytes:
+        raise DecodeError("not a blob")
+    entry = CODEC.decode(data)
+    if type(entry) is not list or len(entry) != 4 or entry[:3] != [MAGIC, FORMAT, key]:
+        raise DecodeError("an entry of another format or for another key")
+    value = entry[3]
+    # What the Reader stores: (the file's record or None, its problems). Anything else
+    # (another allowed class, say) would break the build later, so it is refused here.
+    if type(value) is not tuple or len(value) != 2 or \
+            type(value[1]) not in (list, tuple) or any(type(p) is not Problem for p in value[1]):
+        raise DecodeError("not a parse result")
+    record = value[0]
+    if record is not None and (type(record) is not model.ArticleRecord or record.key != key):
+        raise DecodeError("not the record of this key")
+    return value
+
+
+class ArticleCache:
+    """Parse results ``(ArticleRecord or None, [Problem])`` on disk, one row each, keyed
+    by :meth:`key_for`.
+
+    Per build: :meth:`get` or :meth:`touch` every key the build uses, :meth:`put`
+    new results, then :meth:`flush` (one transaction) and :meth:`prune`. ``used``
+    holds the keys seen since it was last emptied (the pipeline empties it when a
+    build starts). With ``refresh=True`` every get misses, but results are still
+    stored and old ones pruned (``postil build --no-cache``). No method raises for
+    a problem with the database; ``skipped`` records values that could not be
+    encoded (a bug: key → message).
+    """
+
+    def __init__(self, folder: Path, settings: Any, refresh: bool = False):
         self.folder = folder
+        self.path = folder / DATABASE
         self.settings = settings
+        self.refresh = refresh
         self.used: set[str] = set()
         self.pending: dict[str, bytes] = {}
+        self.skipped: dict[str, str] = {}
+        self._db: sqlite3.Connection | None = None
+        self._opened = False  # tried to open the database since the last close
+        self._damaged = False  # found a file that is not our database: replace it on write
+        self._resting_until = 0.0  # monotonic time: after a lock or I/O error, leave it be
+        self._shards_checked = False
+        self._lock = threading.Lock()  # the preview server may build from another thread
 
     def key(self, path: str, raw: bytes) -> str:
         return self.key_for(self.settings, path, raw)
 
     @staticmethod
     def key_for(settings: Any, path: str, raw: bytes) -> str:
-        """What identifies a parse: code, settings, file path and bytes."""
+        """What identifies a parse: code, format, settings, file path and bytes (40 hex)."""
         digest = hashlib.blake2b(_salt(settings), digest_size=20)
         digest.update(path.encode())
         digest.update(b"\0")
         digest.update(raw)
         return digest.hexdigest()
 
-    def _file(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.pickle"
-
     def get(self, key: str) -> Any | None:
+        """The value stored under ``key``, or None: absent, refreshing, or unreadable."""
         self.used.add(key)
+        if self.refresh:
+            return None
+        with self._lock:
+            db = self._open(create=False)
+            if db is None:
+                return None
+            try:
+                row = db.execute("SELECT value FROM entries WHERE key = ? AND length(value) < ?",
+                                 (key, _LARGEST)).fetchone()
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                return None
+        if row is None:
+            return None
         try:
-            return pickle.loads(self._file(key).read_bytes())
-        except FileNotFoundError:
-            return None
-        except Exception:  # noqa: BLE001 - a damaged entry is just a miss
-            return None
+            return decode_entry(key, row[0])
+        except DecodeError:
+            return None  # damaged or crafted: parse again, and put() replaces it
+
+    def touch(self, key: str) -> None:
+        """Mark ``key`` used by this build without reading it, so :meth:`prune` keeps it."""
+        self.used.add(key)
 
     def put(self, key: str, value: Any) -> None:
-        """Remember a parse; it reaches the disk with :meth:`flush`."""
+        """Remember a parse (encoded now: later stages must not change what is stored);
+        it reaches the disk with :meth:`flush`. A value the codec refuses is not stored."""
         self.used.add(key)
-        self.pending[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self.pending[key] = encode_entry(key, value)
+        except TypeError as exc:
+            self.skipped[key] = str(exc)
 
     def flush(self) -> None:
-        """Write the new entries, once the build's own work is done."""
-        for key, data in self.pending.items():
-            with contextlib.suppress(OSError):  # a cache that cannot be written is no cache
-                atomic_write(self._file(key), data)
-        self.pending = {}
+        """Write the new entries in one transaction, once the build's own work is done.
+
+        Also removes the pickle shard folders of earlier Postil versions.
+        """
+        pending, self.pending = self.pending, {}
+        if not self._shards_checked:
+            self._shards_checked = True
+            _remove_pickle_shards(self.folder)
+        if not pending:
+            return
+        with self._lock:
+            db = self._open(create=True)
+            if db is None:
+                return
+            try:
+                with db:  # BEGIN … COMMIT, or ROLLBACK on an error
+                    db.execute("BEGIN IMMEDIATE")
+                    db.executemany("INSERT OR REPLACE INTO entries (key, value) VALUES (?, ?)",
+                                   pending.items())
+            except sqlite3.Error as exc:
+                self._failed(exc)
 
     def prune(self) -> None:
-        """Forget entries this build did not use (edited or deleted files)."""
-        if not self.folder.is_dir():
+        """Forget entries this build did not use (edited or deleted files), then close.
+
+        Does nothing if this build used no key at all.
+        """
+        with self._lock:
+            try:
+                if self.used:
+                    self._prune()
+            finally:
+                self._close()
+
+    def _prune(self) -> None:
+        db = self._open(create=False)
+        if db is None:
             return
-        for shard in os.scandir(self.folder):
-            if not shard.is_dir():
-                continue
+        try:
+            stale = [(key,) for (key,) in db.execute("SELECT key FROM entries")
+                     if key not in self.used]
+            if stale:
+                with db:
+                    db.execute("BEGIN IMMEDIATE")
+                    db.executemany("DELETE FROM entries WHERE key = ?", stale)
+        except sqlite3.Error as exc:
+            self._failed(exc)
+
+    def close(self) -> None:
+        """Close the database (a later call opens it again)."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        self._forget_connection()
+        self._opened, self._damaged = False, False
+
+    def _forget_connection(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        self._db = None
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        """Give up on the database quietly: for a while if busy, locked or read-only;
+        until the next write replaces it if it is damaged."""
+        if isinstance(exc, sqlite3.OperationalError):
+            self._resting_until = time.monotonic() + _RETRY_SECONDS
+        else:
+            self._damaged = True
+        self._forget_connection()
+
+    def _open(self, create: bool) -> sqlite3.Connection | None:
+        """The connection, opened on first use; None when there is no usable database.
+
+        ``create``: make the folder and database if missing, replacing a damaged file.
+        """
+        if self._db is not None or time.monotonic() < self._resting_until:
+            return self._db
+        if self._opened and not create:
+            return None  # tried already in this build: absent or damaged
+        self._opened = True
+        try:
+            if not create:
+                if not self.path.is_file() or self.path.is_symlink():
+                    self._damaged = self.path.is_symlink() or self.path.exists()
+                    return None
+                self._db = self._connect(create=False)
+                return self._db
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for attempt in range(2):
+                if self._damaged or attempt:
+                    _remove_database(self.path)
+                try:
+                    self._db = self._connect(create=True)
+                    return self._db
+                except sqlite3.OperationalError:
+                    raise
+                except (sqlite3.Error, _Foreign):
+                    if attempt:
+                        raise
+        except sqlite3.OperationalError as exc:  # locked, read-only, cannot open
+            self._failed(exc)
+        except (sqlite3.Error, _Foreign):
+            self._damaged = True
+        except OSError:
+            self._resting_until = time.monotonic() + _RETRY_SECONDS
+        return None
+
+    def _connect(self, create: bool) -> sqlite3.Connection:
+        """Open the database and check it is ours. Raises sqlite3.Error, or _Foreign."""
+        if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
+            raise _Foreign("not a regular file")
+        mode = "rwc" if create else "rw"
+        db = sqlite3.connect(f"file:{quote(str(self.path))}?mode={mode}", uri=True,
+                             timeout=_BUSY_SECONDS, isolation_level=None,
+                             check_same_thread=False)
+        try:
+            db.execute("PRAGMA trusted_schema = OFF")  # run nothing a crafted schema names
+            # No fsync: a crash may lose or tear the last write, which only makes misses (an
+            # entry names its key, and a damaged file is replaced).
+            db.execute("PRAGMA synchronous = OFF")
+            if not self._is_ours(db):
+                if not create:
+                    raise _Foreign("no entries table")
+                with db:
+                    db.execute("BEGIN IMMEDIATE")
+                    if not self._is_ours(db):  # another process may have just made it
+                        if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                            raise _Foreign("another program's database")
+                        db.execute(_SCHEMA)
+                        db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
+                        db.execute(f"PRAGMA user_version = {FORMAT}")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @staticmethod
+    def _is_ours(db: sqlite3.Connection) -> bool:
+        """The database has exactly our table, made by this format of Postil."""
+        header = (db.execute("PRAGMA application_id").fetchone()[0],
+                  db.execute("PRAGMA user_version").fetchone()[0])
+        schema = db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+        return header == (_APPLICATION_ID, FORMAT) and schema == [
+            ("table", "entries", _SCHEMA), ("index", "sqlite_autoindex_entries_1", None)]
+
+
+class _Foreign(Exception):
+    """The database file is not one this version of Postil made."""
+
+
+def _remove_database(path: Path) -> None:
+    """Remove a damaged database and its journal (a folder only if empty)."""
+    for name in (path.name, f"{path.name}-journal", f"{path.name}-wal", f"{path.name}-shm"):
+        target = path.with_name(name)
+        with contextlib.suppress(OSError):
+            if target.is_dir() and not target.is_symlink():
+                target.rmdir()
+            else:
+                target.unlink()
+
+
+def _remove_pickle_shards(folder: Path) -> None:
+    """Delete the ``xx/<key>.pickle`` files earlier versions wrote, and their folders.
+
+    Only two-hex-digit folders directly in the cache folder, never through a link.
+    """
+    try:
+        shards = [entry for entry in os.scandir(folder) if len(entry.name) == 2
+                  and all(c in "0123456789abcdef" for c in entry.name)
+                  and entry.is_dir(follow_symlinks=False)]
+        for shard in shards:
             for entry in os.scandir(shard.path):
-                if entry.name.removesuffix(".pickle") not in self.used:
+                if entry.name.endswith((".pickle", ".pickle.postil-tmp")) and \
+                        not entry.is_dir(follow_symlinks=False):
                     with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
+                        os.unlink(entry.path)  # a link itself, never its target
+            with contextlib.suppress(OSError):
+                os.rmdir(shard.path)  # only if it is now empty
+    except OSError:
+        pass  # no cache folder, or an unreadable one: nothing to tidy
