@@ -482,23 +482,6 @@ def test_a_locked_database_is_a_miss_and_a_skipped_write(tmp_path, monkeypatch):
     assert all(ArticleCache(folder, SETTINGS).get(key) == values[key] for key in values)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
-def test_a_read_only_database_is_read_but_not_written(tmp_path):
-    folder = tmp_path / CACHE_DIR
-    values = _filled(folder, 2)
-    (folder / DATABASE).chmod(0o444)
-    folder.chmod(0o555)
-    try:
-        cache = ArticleCache(folder, SETTINGS)
-        assert all(cache.get(key) == value for key, value in values.items())
-        cache.put("new", (None, []))
-        cache.flush()
-        cache.prune()
-    finally:
-        folder.chmod(0o755)
-    assert _keys(folder) == set(values)
-
-
 WRITER = """
 import sys
 import typing
