@@ -51,8 +51,8 @@ What each column means:
   to its exit (``time.perf_counter``), lowest and median over the rounds;
 * **rounds s**: every round's seconds, in order;
 * **ms/article**: min s × 1000 / N;
-* **× Postil** (Hugo and Pelican rows): their min s divided by Postil's min s
-  for the same scenario;
+* **× first**: the row's min s divided by the first tool's min s for the same
+  scenario (the first tool is Postil, or the first ``--code`` given);
 * **peak RSS MiB, largest process**: the highest ``ru_maxrss`` in the build's
   process tree (from ``os.wait4`` on the child, as ``/usr/bin/time`` reports it:
   the largest single process among the build and its workers), highest over
@@ -83,7 +83,10 @@ Options:
   ``git worktree`` of an older commit: the child runs with ``PYTHONPATH=DIR`` and
   its working folder in DIR (default: the checkout this script is in, unless
   ``--python`` is given). The script checks which ``builder`` is imported and
-  prints it;
+  prints it. Given several times, every checkout runs the four scenarios in
+  each round, taking turns (the order is reversed every other round), with its
+  own output folder and its own theme's ``base.html``: the fairest before and
+  after comparison on a machine whose load changes;
 * ``--python PATH``: the interpreter that runs the builds (default: this one);
   alone, it measures whatever ``builder`` that interpreter imports;
 * ``--settle SECONDS``: on a shared machine, before each build wait up to
@@ -95,12 +98,11 @@ Options:
   two-line shim that makes ``os.cpu_count()`` return J, which is where the
   builder takes its default.
 
-Example: figures of an older commit and of the current tree, on the same corpus::
+Example: an older commit and the current tree on the same corpus, taking turns::
 
     git worktree add --detach /tmp/postil-old HEAD~5
     python bench/rebuild.py --articles 1000 --entities 200 --keep /tmp/corpora \\
-        --code /tmp/postil-old
-    python bench/rebuild.py --articles 1000 --entities 200 --keep /tmp/corpora
+        --code /tmp/postil-old --code .
 """
 
 from __future__ import annotations
@@ -371,6 +373,7 @@ class Code:
     cwd: Path
     builder: Path  # the imported package's folder
     describe: str  # for the header: where it comes from
+    label: str  # short name for the table: the commit, or the folder's name
     native_jobs: bool  # the builder has ``build --jobs``
 
 
@@ -395,26 +398,36 @@ def locate_code(python: str | None, code: Path | None, scratch: Path) -> Code:
     if code is not None and not package.is_relative_to(code):
         raise SystemExit(f"with PYTHONPATH={code}, {interpreter} imports {package}, "
                          "not the checkout's builder")
-    where = str(package.parent)
+    where, label = str(package.parent), package.parent.name
     git = subprocess.run(["git", "-C", str(package.parent), "describe", "--always", "--dirty"],
                          capture_output=True, text=True)
     if git.returncode == 0:
-        where += f" (commit {git.stdout.strip()})"
+        label = git.stdout.strip()
+        where += f" (commit {label})"
     helptext = subprocess.run([interpreter, "-m", "builder", "build", "--help"], cwd=cwd,
                               env=env, capture_output=True, text=True).stdout
     # Compile the package's bytecode now, so that the first timed build does not.
     subprocess.run([interpreter, "-c", "import builder.cli, builder.pipeline"], cwd=cwd,
                    env=env, capture_output=True)
-    return Code(python=interpreter, env=env, cwd=cwd, builder=package, describe=where,
+    return Code(python=interpreter, env=env, cwd=cwd, builder=package, describe=where, label=label,
                 native_jobs="--jobs" in helptext)
 
 
-def postil_tool(code: Code, site: Path, output: Path, jobs: int | None) -> Tool:
-    """Postil on the corpus itself, with a site-local copy of the theme's ``base.html``."""
-    theme_template = code.builder / "themes" / "default" / "templates" / TEMPLATE
+def postil_tool(code: Code, site: Path, output: Path, jobs: int | None,
+                name: str = "Postil") -> Tool:
+    """Postil on the corpus itself, with a site-local copy of its theme's ``base.html``.
+
+    The copy is (re)written from this checkout's theme before each cold build, so that
+    several checkouts can take turns on one corpus.
+    """
     own = site / "templates" / TEMPLATE
     own.parent.mkdir(exist_ok=True)
-    shutil.copyfile(theme_template, own)
+    article = edited_article(site)
+    originals = {
+        article: article.read_bytes(),
+        own: (code.builder / "themes" / "default" / "templates" / TEMPLATE).read_bytes(),
+    }
+    own.write_bytes(originals[own])
     command = ["build", str(site), "-o", str(output), "-q"]
     if jobs is None:
         argv = [code.python, "-m", "builder", *command]
@@ -422,9 +435,9 @@ def postil_tool(code: Code, site: Path, output: Path, jobs: int | None) -> Tool:
         argv = [code.python, "-m", "builder", *command, "--jobs", str(jobs)]
     else:
         argv = [code.python, "-c", _CPU_SHIM, str(jobs), *command]
-    return Tool(name="Postil", argv=argv, cwd=code.cwd, env=code.env, output=output,
-                cold_paths=[output, site / CACHE_DIR], article=edited_article(site),
-                template=own)
+    return Tool(name=name, argv=argv, cwd=code.cwd, env=code.env, output=output,
+                cold_paths=[output, site / CACHE_DIR], article=article, template=own,
+                originals=originals)
 
 
 def edited_article(site: Path) -> Path:
@@ -610,11 +623,11 @@ def _span(values: list[int]) -> str:
 
 
 def table(results: dict[str, dict[str, list[Run]]], articles: int) -> str:
-    header = ("| tool | build | min s | median s | rounds s | ms/article | × Postil "
+    header = ("| tool | build | min s | median s | rounds s | ms/article | × first "
               "| peak RSS MiB, largest process | peak PSS MiB, summed | files | written "
               "| removed |")
     rows = [header, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
-    postil = results.get("Postil", {})
+    first = next(iter(results))
     for tool, scenarios in results.items():
         for scenario in SCENARIOS:
             runs = scenarios.get(scenario)
@@ -623,8 +636,8 @@ def table(results: dict[str, dict[str, list[Run]]], articles: int) -> str:
             times = [run.seconds for run in runs]
             best = min(times)
             ratio = ""
-            if tool != "Postil" and postil.get(scenario):
-                ratio = f"{best / min(run.seconds for run in postil[scenario]):.2f}"
+            if tool != first and results[first].get(scenario):
+                ratio = f"{best / min(run.seconds for run in results[first][scenario]):.2f}"
             pss = [run.pss_summed for run in runs if run.pss_summed is not None]
             rows.append(
                 f"| {tool} | {scenario} | {best:.2f} | {statistics.median(times):.2f} "
@@ -643,7 +656,7 @@ def measure(tools: list[Tool], rounds: int, max_wait: float, progress: Callable[
     loads: list[str] = []
     for round_no in range(1, rounds + 1):
         loads.append(f"{os.getloadavg()[0]:.2f}")
-        for tool in tools:
+        for tool in tools if round_no % 2 else tools[::-1]:  # take turns fairly
             tool.reset_cold()
             runs = results[tool.name]
             progress(f"round {round_no}/{rounds}: {tool.name} cold")
@@ -663,8 +676,9 @@ def measure(tools: list[Tool], rounds: int, max_wait: float, progress: Callable[
     return results, loads
 
 
-def run_size(root: Path, code: Code, articles: int, entities: int, seed: int, rounds: int,
-             jobs: int | None, others: dict[str, str], max_wait: float = 0.0) -> bool:
+def run_size(root: Path, codes: list[Code], articles: int, entities: int, seed: int,
+             rounds: int, jobs: int | None, others: dict[str, str], max_wait: float = 0.0
+             ) -> bool:
     """Measure one corpus size and print its table. False if a build failed."""
     def progress(message: str) -> None:
         print(f"[{datetime.now():%H:%M:%S}] {_n(articles)} articles: {message}",
@@ -675,18 +689,26 @@ def run_size(root: Path, code: Code, articles: int, entities: int, seed: int, ro
         os.sync()
     name = site.name
     outputs = root / f"output-{name}"
-    postil = postil_tool(code, site, outputs / "postil", jobs)
-    tools = [postil]
+    tools = []
     try:
-        postil.remember()
-        write_marker(site, postil)
+        for i, code in enumerate(codes, start=1):
+            if len(codes) == 1:
+                tools.append(postil_tool(code, site, outputs / "postil", jobs))
+            else:
+                label = code.label if sum(c.label == code.label for c in codes) == 1 \
+                    else f"{code.label} ({i})"
+                tools.append(postil_tool(code, site, outputs / f"postil-{i}", jobs,
+                                         name=f"Postil {label}"))
+            if i == 1:
+                write_marker(site, tools[0])
+        postil = len(tools)
         if "hugo" in others:
             tools.append(hugo_tool(others["hugo"], site, root / f"{name}-hugo",
                                    outputs / "hugo"))
         if "pelican" in others:
             tools.append(pelican_tool(others["pelican"], site, root / f"{name}-pelican",
                                       outputs / "pelican"))
-        for tool in tools[1:]:
+        for tool in tools[postil:]:
             tool.remember()
         title = f"### {_n(articles)} articles" + (f", {_n(entities)} entities" if entities
                                                    else "")
@@ -697,9 +719,10 @@ def run_size(root: Path, code: Code, articles: int, entities: int, seed: int, ro
             print(f"build failed: {exc}", file=sys.stderr)
             return False
     finally:
-        cleanup(site, postil)
         for tool in tools[1:]:
             tool.restore()
+        if tools:
+            cleanup(site, tools[0])
     print(table(results, articles) + "\n")
     print(f"load average after: {load()}; 1-minute load at the start of each round: "
           f"{', '.join(loads)}\n", flush=True)
@@ -710,12 +733,13 @@ def run_size(root: Path, code: Code, articles: int, entities: int, seed: int, ro
         print(f"--settle {max_wait:g}: {busy} of {len(idles)} builds started on a busy machine "
               f"(CPUs under {IDLE_WANTED:.0%} idle in the second before, after waiting); "
               f"lowest idle {min(idles):.0%}\n", flush=True)
-    for run in results["Postil"]["no-change"]:
-        if run.written or run.removed:
-            print(f"note: a Postil no-change build wrote {run.written} and removed "
-                  f"{run.removed} file(s); it should touch none: {', '.join(run.touched)}\n",
-                  flush=True)
-            break
+    for tool in tools[:postil]:
+        for run in results[tool.name]["no-change"]:
+            if run.written or run.removed:
+                print(f"note: a no-change build of {tool.name} wrote {run.written} and removed "
+                      f"{run.removed} file(s); it should touch none: "
+                      f"{', '.join(run.touched)}\n", flush=True)
+                break
     return True
 
 
@@ -733,9 +757,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
                         help="generate corpora and outputs in DIR and keep them; reuse a "
                              "matching corpus found there")
-    parser.add_argument("--code", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--code", type=Path, action="append", default=None, metavar="DIR",
                         help="measure the builder of this checkout (PYTHONPATH=DIR, cwd DIR); "
-                             "default: this checkout")
+                             "give it several times to take turns; default: this checkout")
     parser.add_argument("--python", default=None, metavar="PATH",
                         help="interpreter that runs the builds (default: this one)")
     parser.add_argument("--settle", type=float, default=0.0, metavar="SECONDS",
@@ -747,22 +771,24 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.articles) < 1 or args.entities < 0 or args.rounds < 1 or \
             (args.jobs is not None and args.jobs < 1):
         parser.error("N, R and J must be 1 or more and E 0 or more")
-    if args.code is not None and not (args.code / "builder").is_dir():
-        parser.error(f"{args.code} holds no builder/ package")
+    for folder in args.code or []:
+        if not (folder / "builder").is_dir():
+            parser.error(f"{folder} holds no builder/ package")
 
     scratch = Path(tempfile.mkdtemp(prefix="postil-rebuild-"))
     root = args.keep.resolve() if args.keep else scratch
     root.mkdir(parents=True, exist_ok=True)
     try:
-        code = locate_code(args.python, args.code, scratch)
+        codes = [locate_code(args.python, folder, scratch) for folder in args.code or [None]]
         others = {name: path for name in ("hugo", "pelican") if (path := shutil.which(name))}
         jobs = f"jobs={args.jobs}" if args.jobs else \
             f"jobs: the builder's default ({os.cpu_count()})"
-        if args.jobs and not code.native_jobs:
-            jobs += " through the os.cpu_count shim"
+        if args.jobs and not all(code.native_jobs for code in codes):
+            jobs += " (through the os.cpu_count shim where the builder has no --jobs)"
         print("## Postil rebuild benchmark: whole `postil build` processes\n")
-        print(f"{datetime.now():%Y-%m-%d %H:%M}; builder: {code.describe}; Python "
-              f"{platform.python_version()} ({code.python}) on {platform.system()} "
+        builders = "; ".join(f"builder: {code.describe}" for code in codes)
+        print(f"{datetime.now():%Y-%m-%d %H:%M}; {builders}; Python "
+              f"{platform.python_version()} ({codes[0].python}) on {platform.system()} "
               f"{platform.machine()}, {os.cpu_count()} CPUs, {jobs}; seed {args.seed}, "
               f"{args.rounds} rounds, min and median over rounds"
               f"{f'; --settle {args.settle:g}' if args.settle else ''}\n")
@@ -771,7 +797,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"not installed, so no rows: {' and '.join(missing)}\n")
         sys.stdout.flush()
         for size in sorted(args.articles):
-            if not run_size(root, code, size, args.entities, args.seed, args.rounds,
+            if not run_size(root, codes, size, args.entities, args.seed, args.rounds,
                             args.jobs, others, args.settle):
                 return 1
     finally:
