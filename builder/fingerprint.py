@@ -8,7 +8,8 @@ Records stand for themselves by their ``key`` (a hash of the file and the
 settings they were read with); so do the parts of a record (a mention, a
 highlight), by their ``owner`` (the record's key) and ``id``; and an indexed
 object's field that is the very same object as its record's field is
-covered by its record's key too.
+covered by its record's key too. A field marked ``unsigned`` in its metadata
+is left out: it must repeat what other fields hold.
 
 The walk is deterministic across processes (no ``hash()``, no ``id()`` in the
 result), so a signature written to the output folder's manifest can be
@@ -79,7 +80,8 @@ def _feed(h: Any, value: Any, memo: dict[int, bytes]) -> None:
     elif isinstance(value, PurePath):
         _feed(h, value.as_posix(), memo)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        _OBJECTS[kind] = tuple(item.name for item in dataclasses.fields(value))
+        _OBJECTS[kind] = tuple(item.name for item in dataclasses.fields(value)
+                               if not item.metadata.get("unsigned"))
         _feed(h, value, memo)
     elif isinstance(value, (set, frozenset)):
         _feed(h, sorted(value, key=repr), memo)

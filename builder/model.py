@@ -266,7 +266,7 @@ class Page:
     What the page shows is exactly ``context`` (plus ``site`` if its templates
     read it): the page's signature is a hash of this object, so nothing here
     may be left out of it. ``shows`` lists the articles whose dates give the
-    page its sitemap ``lastmod``.
+    page its sitemap ``lastmod``, all of them in ``context`` too.
     """
 
     url: str
@@ -274,7 +274,9 @@ class Page:
     context: dict[str, Any]
     source: str = ""  # the file it came from, for error messages
     source_line: int = 1
-    shows: tuple[Article, ...] = ()
+    # Left out of the signature: each of these articles is in ``context`` already, so
+    # what a page depends on is said once, by its context.
+    shows: tuple[Article, ...] = field(default=(), metadata={"unsigned": True})
 
 
 @dataclass(frozen=True, eq=False)
