@@ -168,3 +168,14 @@ def test_a_site_yml_edit_reaches_every_page(site):
     pages = _pages(result.files)
     assert all(b"Best archive" in result.files[name] for name in pages)
     assert _differing(result.files, _cold(site)) == []
+
+
+def test_a_long_lived_builder_keeps_the_cache_entries_it_still_uses(site):
+    """Reused parses stay in .postil-cache/ when another file's edit writes to it."""
+    site({f"content/a{i}.md": article(f"A{i}", f"2024-01-{i:02d}") for i in range(1, 5)})
+    builder = SiteBuilder(site.root, BuildOptions(write=False, jobs=1))
+    builder.build()
+    site.write("content/a2.md", article("A2 edited", "2024-01-02"))
+    assert builder.build().parsed == ["content/a2.md"]
+    # A new process finds every article in the cache, the three unedited ones included.
+    assert SiteBuilder(site.root, BuildOptions(write=False, jobs=1)).build().parsed == []
