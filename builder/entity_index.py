@@ -8,6 +8,7 @@ capped where they would make related-article scoring quadratic.
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 
@@ -245,27 +246,36 @@ def _related_articles(articles: list[Article], slugs_of: dict[str, list[str]],
         for tag in tags_of[article.source]:
             by_tag[tag].append(article)
     position = {a.source: i for i, a in enumerate(articles)}
-    profile = {a.source: (a.source, tuple(sorted(entities_of[a.source])),
+    # What the ranking reads of an article: its own entities and tags, and for a
+    # candidate also its recency (its sort key orders candidates across lists).
+    profile = {a.source: (a.source, a.sort_key, tuple(sorted(entities_of[a.source])),
                           tuple(sorted(tags_of[a.source]))) for a in articles}
+    lists: dict[str, bytes] = {}  # "e:slug" or "t:tag" → digest of its first members
+
+    def list_digest(name: str, members: list[Article]) -> bytes:
+        found = lists.get(name)
+        if found is None:
+            text = repr([profile[m.source] for m in members]).encode()
+            found = lists[name] = hashlib.blake2b(text, digest_size=16).digest()
+        return found
+
     previous, memo_out = (memo.get("related", {}) if memo is not None else {}), {}
     related: dict[str, list[str]] = {}
     for article in articles:
         own_entities, own_tags = entities_of[article.source], tags_of[article.source]
-        sources: list[list[Article]] = []
-        for postings, keys in ((by_entity, own_entities), (by_tag, own_tags)):
+        sources: list[tuple[str, list[Article]]] = []
+        for kind, postings, keys in (("e", by_entity, own_entities), ("t", by_tag, own_tags)):
             rarest = sorted(keys, key=lambda k: (len(postings[k]), k))[:RARE_KEYS]
-            sources += [postings[key][:POSTING_CAP] for key in rarest]
-        candidates = {o.source: o for members in sources for o in members}
-        candidates.pop(article.source, None)
-        ordered = sorted(candidates.values(), key=lambda other: position[other.source])
-        # Everything the ranking reads: the article's own entities and tags, and its
-        # candidates' with theirs, in order of recency.
-        memo_key = (profile[article.source], tuple(profile[o.source] for o in ordered))
+            sources += [(f"{kind}:{key}", postings[key][:POSTING_CAP]) for key in rarest]
+        memo_key = (profile[article.source],
+                    tuple((name, list_digest(name, members)) for name, members in sources))
         known = previous.get(memo_key)
         if known is None:
-            scored = sorted(ordered, key=lambda other: (
+            candidates = {o.source: o for _, members in sources for o in members}
+            candidates.pop(article.source, None)
+            scored = sorted(candidates.values(), key=lambda other: (
                 -len(own_entities & entities_of[other.source]),
-                -len(own_tags & tags_of[other.source])))  # stable: recency breaks ties
+                -len(own_tags & tags_of[other.source]), position[other.source]))
             known = [other.source for other in scored[:RELATED_ARTICLES]
                      if own_entities & entities_of[other.source]
                      or own_tags & tags_of[other.source]]

@@ -23,6 +23,7 @@ from builder.config import CONFIG_NAME, SiteConfig, load_config
 from builder.entities import EntityReader
 from builder.feeds import FeedCache, FeedWriter, feed_sources, tag_names
 from builder.index import index_site
+from builder.lexicon import Lexicon
 from builder.model import Site
 from builder.outputs import Made, Reusable, Signer, reuse_or_make, settings_version
 from builder.outputs import templates_version as _templates_version
@@ -171,7 +172,7 @@ class SiteBuilder:
                            output=output, timings=clock.timings, rendered=rendered,
                            parsed=reader.parsed, signatures=signatures)
 
-    def _reader_for(self, config: SiteConfig, lexicon) -> Reader:  # noqa: ANN001
+    def _reader_for(self, config: SiteConfig, lexicon: Lexicon) -> Reader:
         settings = read_settings(config, lexicon)
         if self._reader is None or settings != self._reader.settings:
             cache = ArticleCache(config.site_dir / CACHE_DIR, settings,
