@@ -216,9 +216,9 @@ class SiteBuilder:
                           disk: Reusable | None, files: dict[str, bytes],
                           signatures: dict[str, str]) -> None:
         """``annotations.json`` beside each article page."""
-        for article in site.articles:
-            card = replace(article, related=(), entity_groups=(), link_targets=())
-            name = output_file(annotations_path(article.url))
+        cards = [card for _, group in site.years for card in group]  # what each is made of
+        for card in cards:
+            name = output_file(annotations_path(card.url))
             signatures[name] = signature = signer.of("annotations", card)
             files[name] = reuse_or_make(name, signature,
                                         lambda card=card: annotation_file(config, card),
