@@ -13,7 +13,7 @@ from pathlib import Path
 from builder import __version__
 from builder.pipeline import BuildOptions, BuildResult, build
 from builder.problems import BuildFailed, Problem
-from builder.writer import OutputBusy, WriteFailed
+from builder.writer import WriteFailed
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -137,7 +137,7 @@ def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
     except BuildFailed as failure:
         progress.clear()
         return _report_failure(failure)
-    except (OutputBusy, WriteFailed) as failure:  # the old output is as it was
+    except WriteFailed as failure:  # a full disk, another build: the old output is as it was
         progress.clear()
         print(f"postil: {failure}", file=sys.stderr)
         return EXIT_CONTENT

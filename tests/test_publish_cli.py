@@ -95,3 +95,22 @@ def test_a_domain_that_is_not_base_urls_host_warns(site, tmp_path, capsys):
     assert err == ['site.yml:1: warning: domain "archive.example.net" is not the host of '
                    "base_url (example.org): pages will link to the wrong address"]
     assert snapshot(site.root / "content") == before
+
+
+def test_a_build_another_build_holds_is_never_published(site, tmp_path, capsys):
+    """The output folder is busy: one line, exit 1, nothing published, nothing changed."""
+    import fcntl
+
+    site({"content/a.md": article("A")})
+    assert main(["build", str(site.root), "-q"]) == 0
+    before = snapshot(site.root / "public")
+    with open(site.root / "public" / ".postil-lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        code, _, err = run(str(site.root), "--dir", str(tmp_path / "www"), capsys=capsys)
+    assert code == 1
+    assert err == [f"postil: cannot publish: output folder {(site.root / 'public').resolve()} "
+                   "is in use by another postil build; try again when it has finished"]
+    assert not (tmp_path / "www").exists()
+    after = snapshot(site.root / "public")
+    assert {k: v for k, v in after.items() if k != ".postil-lock"} == \
+        {k: v for k, v in before.items() if k != ".postil-lock"}

@@ -17,6 +17,7 @@ from builder.publish.changes import Changes, PublishError
 from builder.publish.folder import sync_folder
 from builder.publish.git import DEFAULT_BRANCH, publish_git, resolve_remote
 from builder.publish.rsync import find_rsync, publish_rsync
+from builder.writer import WriteFailed
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -83,6 +84,9 @@ def run_publish(args: argparse.Namespace) -> int:
                                               strict=args.strict))
     except BuildFailed as failure:
         return _refuse(failure.problems)
+    except WriteFailed as failure:  # a full disk, another build: the old output is intact
+        print(f"postil: cannot publish: {failure}", file=sys.stderr)
+        return EXIT_FAILED
     warnings = list(result.warnings) + _web_warnings(result)
     for problem in warnings:
         print(problem, file=sys.stderr)
