@@ -98,3 +98,27 @@ def test_init_then_new_then_build_anywhere(tmp_path):
     assert sorted(titles) == ["Welcome to your reading archive", "Zürich: a field guide"]
     assert (folder / "public/css/style.css").is_file()  # the built-in theme
 
+
+
+def test_no_cache_builds_everything_again_and_writes_only_what_changed(site, monkeypatch):
+    """--no-cache ignores the parse cache and the built pages, and fills the cache anew."""
+    import builder.sources
+    from builder.cli import main
+
+    site({"content/a.md": article("A"), "content/b.md": article("B", "2024-05-02")})
+    assert main(["build", str(site.root), "-q"]) == 0
+    before = snapshot(site.root / "public")
+    parsed: list[str] = []
+    real = builder.sources.read_article
+
+    def counting(path, raw, settings, key=""):
+        parsed.append(path)
+        return real(path, raw, settings, key)
+
+    monkeypatch.setattr(builder.sources, "read_article", counting)
+    assert main(["build", str(site.root), "-q", "--no-cache"]) == 0
+    assert sorted(parsed) == ["content/a.md", "content/b.md"]  # the cache was ignored
+    assert snapshot(site.root / "public") == before  # same bytes: nothing rewritten
+    parsed.clear()
+    assert main(["build", str(site.root), "-q"]) == 0
+    assert parsed == []  # and it was filled again
