@@ -11,7 +11,9 @@ buildable. :func:`render_files` turns the model into the site's files.
 :class:`EditGenerator` makes seeded edits of every kind the issue names
 (:data:`SIMPLE_EDITS`), and the "macros" of :data:`CASES`, one per case of
 issue 8, each an edit sequence that exposed a stale rebuild on the code
-before the fix.
+before the fix, and of :data:`EXTRAS` (a tag respelled where only its later
+pages show the change; pages of the output changed by hand). A run forces
+each macro it is given once, at a seeded step (:func:`plan`).
 
 :class:`Oracle` writes the site, then after each step checks that three
 builds are byte-identical:
@@ -25,15 +27,19 @@ builds are byte-identical:
 
 It also checks that nothing unresolved (``postil-ref:``) reaches the output,
 that every internal link of the cold build leads to a file of it, that a
-rebuild leaves the mtime of every file whose bytes did not change, and, when
-asked, the crash hooks of the writer (``POSTIL_FAULT``), the output folder's
-lock, and that a rebuild kept the parsed-article cache.
+rebuild leaves the mtime of every file whose bytes did not change, that a
+page changed by hand in the output is repaired, that a failed build leaves
+the output (files, folders, manifest) as it was, and, when asked, the crash
+hooks of the writer (``POSTIL_FAULT``: after crashes in the rename phase the
+step's edits are undone, and the next build must remove every file the
+crashed runs made), the output folder's lock, and that a rebuild kept the
+parsed-article cache.
 
-Determinism: every choice of the edits comes from one ``random.Random(seed)``
-(the crash points from a second one, so ``--faults`` does not change the
-edits); no order depends on a set; dates are fixed (2016–2024); each written
-source file gets an mtime later than any before, so the builders' stat checks
-always see an edit. The builds themselves run as they would for a user.
+Determinism: every choice of the edits comes from one ``random.Random(seed)``,
+the crash points from a second one; no order depends on a set; dates are
+fixed (2016–2024); each written source file gets an mtime later than any
+before, so the builders' stat checks always see an edit. The builds
+themselves run as they would for a user.
 
 Limits: (a) and (c) share this process, so a stale module-level memo of the
 builder would show only in (b) against (c). The cache check compares the
@@ -91,6 +97,9 @@ FIRST_DAY = date(2016, 1, 1)
 DAYS = (date(2024, 12, 31) - FIRST_DAY).days
 BASE_URLS = ("https://example.org/", "https://example.org/archive/",
              "http://localhost:8000/", "https://oracle.example.net/reading/room/")
+PERMALINKS = ("/articles/{slug}/", "/{year}/{slug}/", "/{year}/{month}/{slug}.html")
+#: what a step may do to the output folder by hand before the build (see Oracle._tamper)
+TAMPERS = ("same-size", "delete", "truncate", "touch")
 SUBFOLDER = "notes"
 
 
@@ -159,6 +168,7 @@ class SiteModel:
     author: str
     base_url: str
     paginate: int
+    permalink: str
     articles: dict[int, Article]
     entities: dict[int, EntityItem]
     theme: dict[str, bytes]  # themes/default/… → the original bytes
@@ -227,7 +237,8 @@ def render_files(model: SiteModel) -> dict[str, bytes]:
 def _site_yml(model: SiteModel) -> str:
     lines = [f"title: {quoted(model.title)}", f"description: {quoted(model.description)}",
              f"base_url: {model.base_url}", "language: en", "timezone: UTC",
-             "theme: default", f"paginate: {model.paginate}"]
+             "theme: default", f"paginate: {model.paginate}",
+             f"permalinks: {{article: {quoted(model.permalink)}}}"]
     if model.author:
         lines.append(f"author: {quoted(model.author)}")
     lines += ["entities:", "  autolink: true", ""]
@@ -353,6 +364,7 @@ class Step:
     probe: bool = False  # check that the long-lived builder kept the parsed-article cache
     lock: bool = False  # build while another process holds the output folder's lock
     race: bool = False  # two builds into the output folder at once
+    tamper: list[tuple[str, int]] = field(default_factory=list)  # (TAMPERS kind, file index)
     case: str = ""
 
     def describe(self) -> str:
@@ -367,10 +379,16 @@ CASES = {
     "3": "base.html reads site.articles, then an article is added",
     "4": "author in site.yml, with articles that name none",
     "5": "same-length site title and a 300-character slug (build fails), then both undone",
-    "6": "a rebuild without changes (the cache must survive it)",
+    "6": "a rebuild with one edit, then one without changes (the cache must survive both)",
     "7": "[x](q&a.md): a link to a file name with an ampersand",
     "8": "a build while the output folder is in use (lock, and two builds at once)",
 }
+#: more macros a run may force: edits that matter to one part of the rebuild logic
+EXTRAS = {
+    "spelling": "a tag respelled in its newest articles (its later pages show the new name)",
+    "tamper": "pages of the output folder changed by hand (same size, deleted, cut, touched)",
+}
+MACROS = {**CASES, **EXTRAS}
 
 
 class EditGenerator:
@@ -383,6 +401,7 @@ class EditGenerator:
         self.writer = Writer(rng, self.pools)
         self.model = self._initial(articles, entities, theme_dir)
         self.pending: list[Callable[[], Step]] = []
+        self.tamper: list[tuple[str, int]] = []  # filled by tamper_output, taken by step()
 
     # --- the initial site -----------------------------------------------------------
 
@@ -393,7 +412,8 @@ class EditGenerator:
         made = make_entities(rng, entity_count + 6)
         model = SiteModel(title="The oracle archive", description="A generated reading archive.",
                           author=self.pools.authors[-1], base_url=BASE_URLS[0], paginate=4,
-                          articles={}, entities={}, theme=theme)
+                          permalink=rng.choice(PERMALINKS), articles={}, entities={},
+                          theme=theme)
         self.model = model
         for item in made[:entity_count]:
             entity = EntityItem(id=model.new_id(), slug=item.slug, name=item.name,
@@ -548,12 +568,22 @@ class EditGenerator:
             return self.pending.pop(0)()
         roll = self.rng.random()
         if roll < macro_chance:
-            return self.case(self.rng.choice(list(CASES)))
+            return self.case(self.rng.choice(list(MACROS)))
         if roll < macro_chance + fail_chance:
             return self.failing_step()
         step = Step()
-        for _ in range(self.rng.choice((1, 1, 2, 3))):
+        for _ in range(self.rng.choice((1, 2, 2, 3))):
             step.edits.append(self.simple_edit())
+        step.tamper, self.tamper = self.tamper, []
+        return step
+
+    def crash_step(self) -> Step:
+        """A step for the crash oracle: an added article (new folders and files, so a crash
+        leaves new names behind) and one or two other edits."""
+        step = Step(edits=[self.add_article()])
+        for _ in range(self.rng.choice((1, 2))):
+            step.edits.append(self.simple_edit())
+        step.tamper, self.tamper = self.tamper, []
         return step
 
     def simple_edit(self) -> str:
@@ -567,10 +597,19 @@ class EditGenerator:
                 return done
 
     def case(self, name: str) -> Step:
-        """The macro of a case of issue 8 (see :data:`CASES`); may queue a follow-up step."""
+        """The macro of a case of issue 8 or an extra (see :data:`MACROS`); may queue a
+        follow-up step."""
         step = getattr(self, f"_case_{name}")()
-        step.case = f"case {name}"
+        step.case = f"case {name}" if name in CASES else name
         return step
+
+    def _case_spelling(self) -> Step:
+        return Step(edits=[self.edit_tag_spelling() or self.simple_edit()])
+
+    def _case_tamper(self) -> Step:
+        """No edit of the site: only pages of the output changed by hand, which every build
+        into that folder must repair, whatever it reuses."""
+        return Step(tamper=[(kind, self.rng.randrange(10_000)) for kind in TAMPERS])
 
     def _case_1(self) -> Step:
         linked = [a for a in self.model.articles.values()
@@ -613,10 +652,7 @@ class EditGenerator:
         old = self.model.title
         self.model.title = same_length_title(self.rng, old)
         article = self._new_article(path="a-long-one.md")
-        words: list[str] = []
-        while len("-".join(words)) < 300:
-            words.append(self.rng.choice(NOUNS))
-        article.slug = "-".join(words)[:300].strip("-")
+        article.slug = self._long_slug()
         edits = [f"site title {old!r} -> {self.model.title!r} (same length)",
                  f"add content/{article.path} with a {len(article.slug)}-character slug"]
 
@@ -629,7 +665,12 @@ class EditGenerator:
         return Step(edits=edits, expect_failure=True)
 
     def _case_6(self) -> Step:
-        return Step(probe=True)
+        """One article edited, then no change: after each rebuild of the long-lived builder,
+        the cache must still hold every article (those it reused without parsing too)."""
+        self.pending.append(lambda: Step(probe=True, case="case 6"))
+        article = self._pick_article()
+        article.blocks.append(self._text_block(1))
+        return Step(edits=[f"body of content/{article.path}: a paragraph added"], probe=True)
 
     def _case_7(self) -> Step:
         taken = [a.path for a in self.model.articles.values()]
@@ -647,8 +688,15 @@ class EditGenerator:
         return Step(edits=[self.simple_edit()], lock=True, race=True)
 
     def failing_step(self) -> Step:
-        """An edit that breaks the build (a wikilink that names nothing); undone next step."""
+        """An edit that breaks the build (a wikilink that names nothing, or a slug too long
+        for a file name); undone at the next step."""
         before = copy.deepcopy(self.model)
+        if self.rng.random() < 0.4:
+            article = self._new_article(path="a-long-one.md")
+            article.slug = self._long_slug()
+            self.pending.append(lambda: self._undo(before, "undo: the long slug is gone"))
+            return Step(edits=[f"add content/{article.path} with a {len(article.slug)}-"
+                               f"character slug ({self.model.permalink})"], expect_failure=True)
         article = self._pick_article()
         name = " ".join(self.writer.words(3)) + f" {self.rng.randrange(1000, 10000)}"
         block = self.rng.choice([b for b in article.blocks if not _heading(b)])
@@ -656,6 +704,12 @@ class EditGenerator:
         self.pending.append(lambda: self._undo(before, f"undo: content/{article.path} fixed"))
         return Step(edits=[f"body of content/{article.path}: [[{name}]] (names nothing)"],
                     expect_failure=True)
+
+    def _long_slug(self) -> str:
+        words: list[str] = []
+        while len("-".join(words)) < 300:
+            words.append(self.rng.choice(NOUNS))
+        return "-".join(words)[:300].strip("-")
 
     def _undo(self, before: SiteModel, text: str) -> Step:
         self.model = before
@@ -759,6 +813,40 @@ class EditGenerator:
             if article.tags[i] == tag:
                 return None
         return f"tags of content/{article.path}: {old} -> {article.tags}"
+
+    def edit_tag_spelling(self) -> str | None:
+        """Respell a tag in the newest articles that carry it, enough to change the spelling
+        shown (the most used one) while its later pages keep their articles."""
+        model = self.model
+        by_key: dict[str, list[Article]] = {}
+        for article in model.articles.values():
+            for tag in article.tags:
+                by_key.setdefault(_key(tag), []).append(article)
+        keys = [k for k, items in by_key.items()
+                if model.paginate < len(items) < 2 * model.paginate]
+        if not keys:
+            return None
+        key = self.rng.choice(keys)
+        newest = sorted(by_key[key], key=lambda a: (a.date, a.id), reverse=True)[:model.paginate]
+        shown = next(t for t in newest[0].tags if _key(t) == key)
+        spelling = shown.title() if shown != shown.title() else shown.upper()
+        for article in newest:
+            article.tags = [spelling if _key(t) == key else t for t in article.tags]
+        return (f"tag {shown!r} spelled {spelling!r} in its {len(newest)} newest of "
+                f"{len(by_key[key])} articles")
+
+    def edit_any_title(self) -> str:
+        """The title of any article (its neighbours and related articles show it)."""
+        article = self._pick_article()
+        old, article.title = article.title, self._title()
+        return f"title of content/{article.path}: {old!r} -> {article.title!r}"
+
+    def tamper_output(self) -> str:
+        """Change a file of the output folder by hand before the next build (done by the
+        oracle: see :meth:`Oracle._tamper`)."""
+        kind = self.rng.choice(TAMPERS)
+        self.tamper.append((kind, self.rng.randrange(10_000)))
+        return f"output: a page changed by hand ({kind})"
 
     def edit_authors(self) -> str | None:
         article = self._pick_article()
@@ -938,10 +1026,14 @@ class EditGenerator:
             old = model.base_url
             model.base_url = rng.choice([u for u in BASE_URLS if u != old])
             return f"site.yml base_url: {old} -> {model.base_url}"
-        if roll < 0.9:
+        if roll < 0.82:
             old_count = model.paginate
             model.paginate = rng.choice([n for n in (2, 3, 4, 5, 7) if n != old_count])
             return f"site.yml paginate: {old_count} -> {model.paginate}"
+        if roll < 0.9:
+            old = model.permalink
+            model.permalink = rng.choice([p for p in PERMALINKS if p != old])
+            return f"site.yml permalinks.article: {old} -> {model.permalink}"
         model.description = self.writer.sentence([])
         return "site.yml description changed"
 
@@ -979,6 +1071,9 @@ SIMPLE_EDITS: dict[str, tuple[Callable[[EditGenerator], str | None], float]] = {
     "date": (EditGenerator.edit_date, 2),
     "slug": (EditGenerator.edit_slug, 2),
     "tags": (EditGenerator.edit_tags, 2),
+    "tag-spelling": (EditGenerator.edit_tag_spelling, 1),
+    "any-title": (EditGenerator.edit_any_title, 1),
+    "tamper-output": (EditGenerator.tamper_output, 0.8),
     "authors": (EditGenerator.edit_authors, 1.5),
     "entities": (EditGenerator.edit_entities_list, 1.5),
     "add-article": (EditGenerator.add_article, 1.5),
@@ -1000,7 +1095,7 @@ def plan(rng: Random, steps: int, cases: list[str]) -> dict[int, str]:
     starts: dict[int, str] = {}
     free = list(range(1, steps + 1))
     for case in cases:
-        length = 2 if case in ("3", "5") else 1
+        length = 2 if case in ("3", "5", "6") else 1
         options = [s for s in free if all(s + k in free for k in range(length))]
         if not options:
             break
@@ -1038,6 +1133,14 @@ def read_tree(root: Path) -> dict[str, bytes]:
 
 def mtimes(root: Path) -> dict[str, int]:
     return {rel: path.stat().st_mtime_ns for rel, path in _walk(root)}
+
+
+def folders(root: Path) -> list[str]:
+    """Every folder under ``root`` (relative), sorted."""
+    if not root.is_dir():
+        return []
+    return sorted(Path(folder).relative_to(root).as_posix() for folder, _, _ in os.walk(root)
+                  if Path(folder) != root)
 
 
 def empty_folders(root: Path) -> list[str]:
@@ -1162,7 +1265,7 @@ class OracleFailure(AssertionError):
 class OracleOptions:
     articles: int = 25
     entities: int = 12
-    cases: list[str] = field(default_factory=lambda: list(CASES))  # forced once each
+    cases: list[str] = field(default_factory=lambda: list(MACROS))  # forced once each
     macro_chance: float = 0.0  # chance that a random step is a case macro
     fail_chance: float = 0.0  # chance that a random step breaks the build (undone next step)
     faults: bool = False  # the crash oracle: kill the writer at every step
@@ -1210,7 +1313,7 @@ class Oracle:
         self.site = self.work / "site"
         self.out = self.work / "out-incremental"
         self.rng = Random(seed)
-        self.fault_rng = Random(f"faults {seed}")  # the edits do not depend on --faults
+        self.fault_rng = Random(f"faults {seed}")  # crash points, apart from the edits
         self.generator = EditGenerator(self.rng, self.options.articles, self.options.entities,
                                        repo / "themes" / "default")
         self.written: dict[str, bytes] = {}
@@ -1231,17 +1334,23 @@ class Oracle:
         self.work.mkdir(parents=True, exist_ok=True)
         self._write_site()
         self.live = SiteBuilder(self.site, BuildOptions(write=False, drafts=False, jobs=1))
-        self._check(0, Step(edits=["the generated site, first build"]), self._step(0, Step()))
+        self._check(0, Step(edits=["the generated site, first build"]),
+                    self._step(0, Step(), {}))
         forced = sorted(plan(self.rng, self.steps, self.options.cases).items())
         for n in range(1, self.steps + 1):
             if not self.generator.pending and forced and forced[0][0] <= n:
-                step = self.generator.case(forced.pop(0)[1])
-                self.cases_done.append(step.case.removeprefix("case "))
+                name = forced.pop(0)[1]
+                step = self.generator.case(name)
+                self.cases_done.append(name)
+            elif self.options.faults:
+                step = self.generator.crash_step()
             else:
                 step = self.generator.step(self.options.macro_chance, self.options.fail_chance)
+            previous = self.written
             self._write_site()
+            self._tamper(step)
             started = time.perf_counter()
-            problems = self._fresh(self._step(n, step))
+            problems = self._fresh(self._step(n, step, previous))
             self.log(f"seed {self.seed} step {n}/{self.steps} "
                      f"({time.perf_counter() - started:.1f} s): {step.describe()}"
                      + (f"  -> {len(problems)} problem(s)" if problems else ""))
@@ -1287,9 +1396,11 @@ class Oracle:
     # --- the site's files ---------------------------------------------------------------
 
     def _write_site(self) -> None:
-        """Write the model's files that changed, remove those that went; every written file
-        gets an mtime later than any before, so a change is never hidden by the clock."""
-        files = render_files(self.generator.model)
+        self._write(render_files(self.generator.model))
+
+    def _write(self, files: dict[str, bytes]) -> None:
+        """Write the files that changed, remove those that went; every written file gets an
+        mtime later than any before, so a change is never hidden by the clock."""
         for name in self.written:
             if name not in files:
                 path = self.site / name
@@ -1306,6 +1417,33 @@ class Oracle:
                 self._clock = max(time.time_ns(), self._clock + 1_000_000)
                 os.utime(path, ns=(self._clock, self._clock))
         self.written = files
+
+    def _tamper(self, step: Step) -> None:
+        """Change pages of the output folder by hand, as a step asks: the next build must
+        notice (by the bytes, or by a stat that is no longer the one recorded)."""
+        pages = [name for name, _ in _walk(self.out) if name.endswith(".html")]
+        for kind, index in step.tamper:
+            if not pages:
+                return
+            name = pages[index % len(pages)]
+            path = self.out / name
+            old = path.stat().st_mtime_ns
+            data = path.read_bytes()
+            if kind == "delete":
+                path.unlink()
+                pages.remove(name)
+            elif kind == "truncate":
+                path.write_bytes(data[: len(data) // 2])
+            elif kind == "same-size":
+                at = next((i for i in range(len(data) // 2, len(data))
+                           if chr(data[i]).isascii() and chr(data[i]).isalpha()), None)
+                if at is not None:
+                    path.write_bytes(data[:at] + chr(data[at]).swapcase().encode()
+                                     + data[at + 1:])
+            if kind != "delete":
+                self._clock = max(time.time_ns(), self._clock + 1_000_000, old + 1_000_000)
+                os.utime(path, ns=(self._clock, self._clock))
+            step.edits.append(f"(by hand: {kind} {name})")
 
     # --- builds -------------------------------------------------------------------------
 
@@ -1331,12 +1469,12 @@ class Oracle:
     def _incremental(self, fault: str | None = None) -> Run:
         return self._finish(self._start(fault))
 
-    def _cold(self, n: int) -> tuple[dict[str, bytes] | None, str, Path]:
+    def _cold(self, n: int, kind: str = "cold") -> tuple[dict[str, bytes] | None, str, Path]:
         """A cold build into an empty folder, in this process, without the cache."""
         from builder.pipeline import BuildOptions, build
 
-        folder = self.work / "cold" / f"step-{n}"
-        for old in sorted((self.work / "cold").glob("step-*")):
+        folder = self.work / kind / f"step-{n}"
+        for old in sorted((self.work / kind).glob("step-*")):
             shutil.rmtree(old)
         folder.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -1353,7 +1491,8 @@ class Oracle:
 
     # --- one step -----------------------------------------------------------------------
 
-    def _step(self, n: int, step: Step) -> list[str]:
+    def _step(self, n: int, step: Step, previous: dict[str, bytes]) -> list[str]:
+        """Build three ways and compare; ``previous`` are the site's files before the step."""
         if step.expect_failure:
             return self._failing_step(n)
         problems: list[str] = []
@@ -1364,7 +1503,10 @@ class Oracle:
         if self.options.faults and n > 0:
             cold, error, folder = self._cold(n)
             if cold is not None:
-                problems += self._check_faults(n, cold)
+                found, kinds = self._check_faults(n, cold)
+                problems += found
+                if "crash-rename" in kinds:  # a mix on disk, then the edits are undone
+                    problems += self._abandon(n, previous)
             before, before_times = read_tree(self.out), mtimes(self.out)
             run = self._incremental()
         else:
@@ -1406,7 +1548,7 @@ class Oracle:
     def _failing_step(self, n: int) -> list[str]:
         """Every build must fail; the incremental one must leave its folder as it was."""
         problems: list[str] = []
-        before = read_tree(self.out)
+        before = self._state()
         run = self._incremental()
         if run.returncode == 0:
             problems.append("postil build succeeded on a site that must fail")
@@ -1414,15 +1556,64 @@ class Oracle:
             problems.append(f"postil build failed with a traceback, not a message:\n{run.tail()}")
         elif not run.stderr.strip():
             problems.append(f"postil build exited {run.returncode} and said nothing")
-        problems += compare(before, read_tree(self.out), "output folder after the failed build",
-                            "output before it")
+        problems += self._unchanged(before, "the failed build")
         cold, _, folder = self._cold(n)
         if cold is not None:
             problems.append("the cold build succeeded on a site that must fail")
-        elif read_tree(folder):
-            problems.append(f"the failed cold build left files in its empty output folder: "
-                            f"{', '.join(sorted(read_tree(folder))[:8])}")
+        elif left := sorted(read_tree(folder)) or folders(folder):
+            problems.append(f"the failed cold build left files or folders in its empty output "
+                            f"folder: {', '.join(left[:8])}")
         self._live()  # the long-lived builder goes through it, as postil serve would
+        return problems
+
+    def _state(self) -> tuple[dict[str, bytes], list[str], bytes | None]:
+        """The output folder's files, folders and manifest, to prove a failure changed none."""
+        try:
+            manifest = (self.out / MANIFEST).read_bytes()
+        except OSError:
+            manifest = None
+        return read_tree(self.out), folders(self.out), manifest
+
+    def _unchanged(self, before: tuple[dict[str, bytes], list[str], bytes | None], what: str,
+                   hidden: bool = True) -> list[str]:
+        """A failed or refused build left the output as it was: every file (only the visible
+        ones with ``hidden=False``, where a killed run's staging may be cleaned up), every
+        folder, and the manifest (contract 1: restored)."""
+        files, dirs, manifest = self._state()
+        old_files, old_dirs, old_manifest = before
+        if not hidden:
+            files, old_files = visible(files), visible(old_files)
+            dirs = [d for d in dirs if not d.startswith(".")]
+            old_dirs = [d for d in old_dirs if not d.startswith(".")]
+        problems = compare(old_files, files, f"output folder after {what}", "output before it")
+        made = [d for d in dirs if d not in old_dirs]
+        gone = [d for d in old_dirs if d not in dirs]
+        if made or gone:
+            problems.append(f"{what} changed the folders of the output: made {made[:6]}, "
+                            f"removed {gone[:6]}")
+        if manifest != old_manifest:
+            problems.append(f"{what} changed {MANIFEST} (it must be restored)")
+        return problems
+
+    def _abandon(self, n: int, previous: dict[str, bytes]) -> list[str]:
+        """After crashed runs, the step's edits are undone: a build must give exactly the
+        previous site, without a file the crashed runs made."""
+        current = self.written
+        self._write(previous)
+        cold, error, _ = self._cold(n, "cold-undone")
+        run = self._incremental()
+        self._write(current)
+        self.faults_run.append("undone")
+        if cold is None:
+            return [f"the cold build of the undone step failed: {error}"]
+        if run.returncode != 0 or "Traceback" in run.stderr:
+            return [f"postil build after the crashed step was undone exited {run.returncode}:"
+                    f"\n{run.tail()}"]
+        problems = compare(cold, read_tree(self.out), "postil build after crashed runs, with "
+                           "their edits undone")
+        if empty_folders(self.out):
+            problems.append("postil build after crashed runs left empty folders: "
+                            + ", ".join(empty_folders(self.out)[:10]))
         return problems
 
     def _probe(self, cold: dict[str, bytes]) -> list[str]:
@@ -1446,8 +1637,8 @@ class Oracle:
         """With the output folder's lock held by this process, a build is refused (exit 1, a
         one-line message) and writes nothing."""
         self.out.mkdir(parents=True, exist_ok=True)
-        before = read_tree(self.out)
         fd = os.open(self.out / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        before = self._state()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             run = self._incremental()
@@ -1459,9 +1650,7 @@ class Oracle:
             problems.append(f"a build into a folder whose lock another process holds exited "
                             f"{run.returncode} (expected 1 and one line saying the folder is "
                             f"{BUSY!r}):\n{run.tail() or '(no output)'}")
-        problems += compare(before, read_tree(self.out), "output folder after the refused "
-                            "build", "output before it")
-        return problems
+        return problems + self._unchanged(before, "the refused build")
 
     def _check_race(self) -> list[str]:
         """Two builds at once: each one finishes or is refused with the one-line message."""
@@ -1475,9 +1664,11 @@ class Oracle:
                                 f"\n{run.tail()}")
         return problems
 
-    def _check_faults(self, n: int, cold: dict[str, bytes]) -> list[str]:
-        """Kill (or starve) the writer at a seeded file of a phase; check what it leaves."""
+    def _check_faults(self, n: int, cold: dict[str, bytes]) -> tuple[list[str], list[str]]:
+        """Kill (or starve) the writer at a seeded file of a phase; check what it leaves.
+        Returns the problems and the kinds of fault that fired."""
         problems: list[str] = []
+        fired: list[str] = []
         first = FAULTS[(n - 1) % len(FAULTS)]
         others = [f for f in FAULTS if f != first]
         kinds = [first] + self.fault_rng.sample(others, self.fault_rng.randint(0, 1))
@@ -1487,21 +1678,23 @@ class Oracle:
             if not changed:
                 self.faults_run.append(f"{kind}: nothing to write")
                 continue
-            k = self.fault_rng.randint(1, len(changed))
+            # Late in a phase more is at stake (more new files and folders exist).
+            low = 1 if kind == "crash-write" else (len(changed) + 1) // 2
+            k = self.fault_rng.randint(low, len(changed))
             fault = f"{kind}:{k}"
             self.faults_run.append(f"{fault} of {len(changed)}")
+            fired.append(kind)
+            before = self._state()
             run = self._incremental(fault)
-            after = read_tree(self.out)
             where = f"POSTIL_FAULT={fault} ({len(changed)} files to write)"
             if kind == "enospc":
                 lines = run.stderr.strip().splitlines()
                 if run.returncode != 1 or len(lines) != 1 or "Traceback" in run.stderr:
                     problems.append(f"{where}: expected exit 1 and a one-line message, got exit "
                                     f"{run.returncode}:\n{run.tail() or '(no output)'}")
-                problems += compare(visible(current), visible(after),
-                                    f"output after {where}", "output before it")
-                new_hidden = [h for h in hidden_entries(after) if h not in
-                              hidden_entries(current)]
+                problems += self._unchanged(before, where, hidden=False)
+                new_hidden = [h for h in hidden_entries(read_tree(self.out))
+                              if h not in hidden_entries(current)]
                 if new_hidden:
                     problems.append(f"{where} left hidden entries: {', '.join(new_hidden)}")
                 continue
@@ -1511,6 +1704,6 @@ class Oracle:
                 problems.append(f"{where}: exited {run.returncode}, not {CRASH_STATUS}:\n"
                                 f"{run.tail()}")
             if kind == "crash-write":
-                problems += compare(visible(current), visible(after),
+                problems += compare(visible(current), visible(read_tree(self.out)),
                                     f"output after {where}", "output before it")
-        return problems
+        return problems, fired
