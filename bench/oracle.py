@@ -1,4 +1,4 @@
-"""The long rebuild oracle: many seeds and steps of ``tests/oracle_site.py``.
+"""The long rebuild oracle: many seeds and steps of ``tests/oracle/``.
 
     python3 bench/oracle.py [--seed S] [--seeds N] [--steps K] [--articles A] [--entities E]
                             [--cases 1,2,…|all|none] [--macro-chance P] [--fail-chance P]
@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
-from oracle_site import MACROS, Oracle, OracleFailure, OracleOptions  # noqa: E402
+from oracle import MACROS, Oracle, OracleFailure, OracleOptions  # noqa: E402
 
 
 def parse_cases(text: str) -> list[str]:

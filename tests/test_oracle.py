@@ -5,7 +5,7 @@ After every seeded step of edits to a generated site, a long-lived builder (as
 output and a cold build into an empty folder must give byte-identical files;
 the crash oracle kills the writer at a seeded file of each phase (or starves
 it of disk) and checks what it leaves and that the next build repairs it.
-``tests/oracle_site.py`` has the site, the edits and the checks;
+``tests/oracle/`` has the site, the edits and the checks;
 ``bench/oracle.py`` runs many more seeds and steps. A failure names the seed,
 the step, the edits, the differing files, and the command that replays it.
 """
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from oracle_site import (
+from oracle import (
     MACROS,
     REPO,
     Oracle,
@@ -67,7 +67,7 @@ SEQUENCE = """
 import hashlib, json, sys
 from random import Random
 sys.path.insert(0, {tests!r})
-from oracle_site import EditGenerator, render_files
+from oracle import EditGenerator, render_files
 generator = EditGenerator(Random(7), 20, 8)
 digest = hashlib.sha256()
 for _ in range(40):
