@@ -117,6 +117,7 @@ class OutputFolder:
         if self._lock_fd is not None:
             yield self
             return
+        made = not self.root.exists()
         fd = self._lock()
         self._lock_fd, self._records = fd, None
         try:
@@ -126,6 +127,9 @@ class OutputFolder:
             with contextlib.suppress(OSError):  # while still held: see _lock
                 os.unlink(self._base + LOCK)
             os.close(fd)
+            if made:  # a first build that failed leaves no empty folder behind
+                with contextlib.suppress(OSError):
+                    self.root.rmdir()
 
     def _lock(self) -> int:
         path = self._base + LOCK

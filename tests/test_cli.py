@@ -122,3 +122,11 @@ def test_no_cache_builds_everything_again_and_writes_only_what_changed(site, mon
     parsed.clear()
     assert main(["build", str(site.root), "-q"]) == 0
     assert parsed == []  # and it was filled again
+
+
+def test_a_first_build_that_fails_leaves_no_output_folder(site):
+    from builder.cli import main
+
+    site({"content/a.md": "---\ntitle: A\n---\n"})  # no date
+    assert main(["build", str(site.root), "-q"]) == 1
+    assert not (site.root / "public").exists()
