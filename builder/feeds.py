@@ -58,8 +58,7 @@ def feed_sources(site: Site) -> list[FeedSource]:
     """Every feed of the site: the archive, each tag, each author, each entity named
     in an article (an entity no article mentions has no feed). Entries are cards."""
     config = site.config
-    cards = tuple(card for _, group in site.years for card in group)  # newest first
-    sources = [FeedSource(config.title, "/", list(cards), config.description)]
+    sources = [FeedSource(config.title, "/", list(site.cards), config.description)]
     for term in site.tags:
         sources.append(FeedSource(f"{term.name} · {config.title}", term.url,
                                   list(term.articles),

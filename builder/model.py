@@ -293,3 +293,8 @@ class Site:
     entity_types: tuple[tuple[str, tuple[Entity, ...]], ...] = ()
     timeline: tuple[TimelineEvent, ...] = ()
     annotated: tuple[Article, ...] = ()  # with highlights, newest first
+
+    @property
+    def cards(self) -> tuple[Article, ...]:
+        """Every article's card, newest first (``years`` holds them)."""
+        return tuple(card for _, group in self.years for card in group)

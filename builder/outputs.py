@@ -102,15 +102,24 @@ class Made:
         found = self.files.get(name)
         return found[1] if found is not None and found[0] == signature else None
 
-    def recorded(self, name: str) -> str | None:
+    def recorded(self, name: str, disk: Reusable | None) -> str | None:
+        """The signature ``name`` was last made under: in memory, else on ``disk``."""
         found = self.files.get(name)
-        return found[0] if found is not None else None
+        if found is not None:
+            return found[0]
+        record = disk.records().get(name) if disk is not None else None
+        return record.signature if record is not None else None
+
+    def earlier(self, name: str, signature: str, disk: Reusable | None) -> bytes | None:
+        """Earlier bytes of ``name`` made under ``signature``: from memory, else ``disk``."""
+        data = self.get(name, signature)
+        if data is None and disk is not None:
+            data = disk.reusable(name, signature)
+        return data
 
 
 def reuse_or_make(name: str, signature: str, make: Callable[[], bytes], made: Made,
                   disk: Reusable | None) -> bytes:
     """Earlier bytes of ``name`` with this signature, from memory or disk; else ``make()``."""
-    data = made.get(name, signature)
-    if data is None and disk is not None:
-        data = disk.reusable(name, signature)
+    data = made.earlier(name, signature, disk)
     return make() if data is None else data

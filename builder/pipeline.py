@@ -25,8 +25,14 @@ from builder.feeds import FeedCache, FeedWriter, feed_sources, tag_names
 from builder.index import index_site
 from builder.lexicon import Lexicon
 from builder.model import Site
-from builder.outputs import Made, Reusable, Signer, reuse_or_make, settings_version
-from builder.outputs import templates_version as _templates_version
+from builder.outputs import (
+    Made,
+    Reusable,
+    Signer,
+    reuse_or_make,
+    settings_version,
+    templates_version,
+)
 from builder.parallel import render_pages
 from builder.problems import BuildFailed, Problem
 from builder.render import Renderer
@@ -150,9 +156,8 @@ class SiteBuilder:
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
 
-        dirs = template_dirs(config, theme)
-        renderer = Renderer(site, dirs)
-        signer = Signer(site, _templates_version(config, renderer.template_dirs),
+        renderer = Renderer(site, template_dirs(config, theme))
+        signer = Signer(site, templates_version(config, renderer.template_dirs),
                         settings_version(config))
         files, signatures, rendered, found = self._pages(renderer, site, signer, disk, progress)
         problems += found
@@ -192,15 +197,9 @@ class SiteBuilder:
         for page in site.pages:
             name = output_file(page.url)
             own = signer.page(page)
-            recorded = self._made.recorded(name)
-            if recorded is None and disk is not None:
-                record = disk.records().get(name)
-                recorded = record.signature if record is not None else None
-            data = None
-            if signer.matches(own, recorded):
-                data = self._made.get(name, recorded)
-                if data is None and disk is not None:
-                    data = disk.reusable(name, recorded)
+            recorded = self._made.recorded(name, disk)
+            data = self._made.earlier(name, recorded, disk) \
+                if recorded is not None and signer.matches(own, recorded) else None
             if data is None:
                 todo.append(page)
                 signatures[name] = own
@@ -216,8 +215,7 @@ class SiteBuilder:
                           disk: Reusable | None, files: dict[str, bytes],
                           signatures: dict[str, str]) -> None:
         """``annotations.json`` beside each article page."""
-        cards = [card for _, group in site.years for card in group]  # what each is made of
-        for card in cards:
+        for card in site.cards:  # what each is made of
             name = output_file(annotations_path(card.url))
             signatures[name] = signature = signer.of("annotations", card)
             files[name] = reuse_or_make(name, signature,
@@ -246,8 +244,7 @@ class SiteBuilder:
         urls = sitemap_urls(site, files)
         signature = signer.of("sitemap", urls)
         names = [name for name in sitemap_names(len(urls)) if name not in files]
-        found = {name: self._made.get(name, signature) or
-                 (disk.reusable(name, signature) if disk else None) for name in names}
+        found = {name: self._made.earlier(name, signature, disk) for name in names}
         if any(data is None for data in found.values()):
             found = make_sitemaps(site.config.base_url, urls)
         for name in names:

@@ -74,12 +74,10 @@ class Renderer:
     def reading_time(self, words: int) -> int:
         return max(1, round(words / self.config.words_per_minute))
 
-    def render(self, page: Page) -> bytes:
-        """The page's bytes (UTF-8). Raises whatever the template raises."""
-        return self.render_recorded(page)[0]
+    def render(self, page: Page) -> tuple[bytes, bool]:
+        """The page's bytes (UTF-8), and whether its templates read the global ``site``.
 
-    def render_recorded(self, page: Page) -> tuple[bytes, bool]:
-        """The page's bytes, and whether its templates read the global ``site``."""
+        Raises whatever the template raises."""
         _RecordingContext.looked_up = looked_up = set()
         template = self.env.get_template(page.template)
         if page.url == NOT_FOUND:
@@ -111,7 +109,7 @@ class Renderer:
         for page in pages:
             try:
                 name = output_file(page.url)
-                files[name], read = self.render_recorded(page)
+                files[name], read = self.render(page)
                 if read:
                     reads_site.add(name)
             except Exception as exc:  # noqa: BLE001 - every template error is reported

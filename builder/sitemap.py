@@ -58,10 +58,6 @@ def sitemap_names(count: int) -> list[str]:
 
 def make_sitemaps(base_url: str, urls: list[tuple[str, str | None]]) -> dict[str, bytes]:
     """Output file → bytes: one urlset, or past :data:`MAX_URLS` an index and its parts."""
-    return _sitemaps(base_url, urls)
-
-
-def _sitemaps(base_url: str, urls: list[tuple[str, str | None]]) -> dict[str, bytes]:
     if len(urls) <= MAX_URLS:
         return {SITEMAP: _urlset(urls)}
     made: dict[str, bytes] = {}
