@@ -165,7 +165,7 @@ def _check_page_collisions(pages: list[Page], problems: list[Problem]) -> None:
         other = owners.setdefault(output_file(page.url), page)
         if other is not page and bool(page.source) != bool(other.source):
             article = page if page.source else other
-            problems.append(Problem(article.source, 1, f"{page.url} is also the URL of "
+            problems.append(Problem(article.source, 1, f"{article.url} is also the URL of "
                                     "a page Postil makes; change the slug or permalink"))
 
 

@@ -19,7 +19,7 @@ import stat
 from builder.manifest import MANIFEST, Record
 
 STAGING = ".postil-staging-"  # + random hex: one folder per run, inside the output folder
-OLD_TMP = ".postil-tmp"  # the suffix of temporary files, of atomic_write and older writers
+OLD_TMP = ".postil-tmp"  # the suffix of older writers' temporary files
 READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # never block on a FIFO
 CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,8 +36,6 @@ from pathlib import Path
 from builder import manifest
 from builder.manifest import MANIFEST, Record, digest
 from builder.staging import (
-    CREATE,
-    OLD_TMP,
     READ,
     STAGING,
     OutputBusy,
@@ -56,7 +53,7 @@ from builder.staging import (
 )
 
 __all__ = ["LOCK", "MANIFEST", "STAGING", "OutputBusy", "OutputFolder", "Plan", "UnsafePath",
-           "WriteFailed", "WriteReport", "atomic_write", "digest", "prune_empty_parents",
+           "WriteFailed", "WriteReport", "digest", "prune_empty_parents",
            "read_manifest", "safe_relative", "write_site"]
 
 LOCK = ".postil-lock"
@@ -355,30 +352,6 @@ def prune_empty_parents(folder: Path, root: Path) -> None:
         except OSError:
             return
         folder = folder.parent
-
-
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write one file via a temporary file beside it and a rename: never half a file.
-
-    The temporary name is random and created exclusively (``O_EXCL|O_NOFOLLOW``), so
-    a link planted at it is never followed. Raises OSError as the file system does.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        tmp = target.with_name(f".{secrets.token_hex(8)}{OLD_TMP}")
-        try:
-            fd = os.open(tmp, CREATE, 0o644)
-            break
-        except FileExistsError:
-            continue
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def write_site(out_dir: Path, files: dict[str, bytes],
