@@ -154,7 +154,7 @@ def run_build(args: argparse.Namespace) -> int:
     if not args.quiet and report is not None:
         warnings = len(result.warnings)
         print(f"built {len(result.site.articles)} articles into {result.output}: "
-              f"{len(report.written)} written, {report.unchanged} unchanged, "
+              f"{len(result.rendered)} rendered, {len(report.written)} written, {report.unchanged} unchanged, "
               f"{len(report.removed)} removed, {warnings} warning{'s' * (warnings != 1)} "
               f"in {result.seconds:.2f} s")
     return EXIT_OK
