@@ -9,11 +9,14 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from builder import __version__
-from builder.pipeline import BuildOptions, BuildResult, build
 from builder.problems import BuildFailed, Problem
 from builder.writer import WriteFailed
+
+if TYPE_CHECKING:  # the pipeline imports Jinja2 and markdown-it-py: only when building
+    from builder.pipeline import BuildOptions, BuildResult
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -121,6 +124,8 @@ class _Progress:
 
 
 def _options(args: argparse.Namespace, write: bool) -> BuildOptions:
+    from builder.pipeline import BuildOptions
+
     return BuildOptions(output=getattr(args, "output", None), base_url=args.base_url,
                         drafts=args.drafts, strict=args.strict, write=write,
                         fresh=getattr(args, "no_cache", False))
@@ -131,6 +136,8 @@ def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
         print(f"postil: no site.yml in {args.site_dir} (run 'postil init DIR' to make a site)",
               file=sys.stderr)
         return EXIT_USAGE
+    from builder.pipeline import build
+
     progress = _Progress()
     try:
         return build(args.site_dir, _options(args, write), progress)
@@ -146,18 +153,45 @@ def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    if not args.no_cache and (args.site_dir / "site.yml").is_file():
+        done = _unchanged(args, started)
+        if done is not None:
+            return done
     result = _run(args, write=True)
     if isinstance(result, int):
         return result
     _print_warnings(result.warnings)
     report = result.report
     if not args.quiet and report is not None:
-        warnings = len(result.warnings)
-        print(f"built {len(result.site.articles)} articles into {result.output}: "
-              f"{len(result.rendered)} rendered, {len(report.written)} written, {report.unchanged} unchanged, "
-              f"{len(report.removed)} removed, {warnings} warning{'s' * (warnings != 1)} "
-              f"in {result.seconds:.2f} s")
+        _summary(len(result.site.articles), str(result.output), len(result.rendered),
+                 len(report.written), report.unchanged, len(report.removed),
+                 len(result.warnings), result.seconds)
     return EXIT_OK
+
+
+def _unchanged(args: argparse.Namespace, started: float) -> int | None:
+    """Exit code of a build that found nothing changed since the last one (see
+    :mod:`builder.state`), or None if there is work to do."""
+    from builder import state
+
+    key = state.condition(args.site_dir, args.output, args.base_url, args.drafts, args.strict)
+    stamp = state.unchanged(args.site_dir, key)
+    if stamp is None:
+        return None
+    for line in stamp.warnings:
+        print(line, file=sys.stderr)
+    if not args.quiet:
+        _summary(stamp.articles, stamp.output, 0, 0, len(stamp.files), 0, len(stamp.warnings),
+                 time.perf_counter() - started)
+    return EXIT_OK
+
+
+def _summary(articles: int, output: str, rendered: int, written: int, unchanged: int,
+             removed: int, warnings: int, seconds: float) -> None:
+    print(f"built {articles} articles into {output}: {rendered} rendered, {written} written, "
+          f"{unchanged} unchanged, {removed} removed, "
+          f"{warnings} warning{'s' * (warnings != 1)} in {seconds:.2f} s")
 
 
 def run_check(args: argparse.Namespace) -> int:

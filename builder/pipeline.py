@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from builder import state
 from builder.cache import CACHE_DIR, ArticleCache
 from builder.config import CONFIG_NAME, SiteConfig, load_config
 from builder.entities import EntityReader
@@ -38,6 +39,7 @@ from builder.problems import BuildFailed, Problem
 from builder.render import Renderer
 from builder.sitemap import ROBOTS, make_sitemaps, robots_txt, sitemap_names, sitemap_urls
 from builder.sources import Reader, discover, read_settings
+from builder.state import Stamp, condition, output_stats, snapshot
 from builder.theme import find_theme, static_files, template_dirs
 from builder.urls import annotations_path, output_file
 from builder.webannotation import annotation_file
@@ -71,6 +73,8 @@ class BuildResult:
     rendered: list[str] = field(default_factory=list)  # pages rendered (not reused)
     parsed: list[str] = field(default_factory=list)  # articles parsed (not reused)
     signatures: dict[str, str] = field(default_factory=dict)  # output file → signature
+    sources: dict[str, str] = field(default_factory=dict)  # every source read → record key
+    valid_until: str | None = None  # ISO date on which the output changes by itself
 
 
 def build(site_dir: Path, options: BuildOptions | None = None,
@@ -110,7 +114,7 @@ class SiteBuilder:
 
     def _build(self, progress: Progress | None) -> BuildResult:
         options = self.options
-        started = time.perf_counter()
+        started, started_ns = time.perf_counter(), time.time_ns()
         timings: dict[str, float] = {}
         clock = _Clock(timings)
         config, problems = load_config(self.site_dir)
@@ -125,6 +129,8 @@ class SiteBuilder:
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
         folder = OutputFolder(output) if options.write else None
+        roots = input_roots(config, theme)
+        inputs = snapshot(roots, started_ns) if folder is not None and options.cache else None
         # Held from before the output is read for reuse until it is written.
         with folder.locked() if folder else contextlib.nullcontext():
             disk = folder if folder and options.cache and not options.fresh else None
@@ -132,11 +138,29 @@ class SiteBuilder:
             if folder is not None:
                 result.report = folder.sync(result.files, result.signatures)
                 clock("write")
+                if inputs is not None:
+                    self._record_state(config, output, roots, inputs, result)
         if self._reader and self._reader.cache:
             self._reader.cache.flush()
             self._reader.cache.prune()
         result.seconds = time.perf_counter() - started
         return result
+
+    def _record_state(self, config: SiteConfig, output: Path, roots: list[str],
+                      inputs: tuple[str, bool], result: BuildResult) -> None:
+        """Remember what this build read and wrote, for a no-change build to stop early;
+        forget it if an input changed too close to the build's start to be trusted."""
+        options = self.options
+        key = condition(self.site_dir, options.output, options.base_url, options.drafts,
+                        options.strict)
+        written = output_stats(output, sorted(result.files)) if not inputs[1] else None
+        stamp = None
+        if written is not None:
+            stamp = Stamp(inputs=inputs[0], roots=roots, output=str(output), files=written[0],
+                          manifest=written[1], articles=len(result.site.articles),
+                          warnings=[str(p) for p in result.warnings],
+                          valid_until=result.valid_until, timezone=config.timezone)
+        state.record(self.site_dir, key, stamp, result.sources)
 
     def _build_site(self, config: SiteConfig, theme: Path, output: Path, disk: Reusable | None,
                     problems: list[Problem], clock: _Clock, progress: Progress | None
@@ -149,7 +173,8 @@ class SiteBuilder:
         records, found = reader.read(discover(config.content_path), options.jobs, progress)
         problems += found
         clock("read")
-        site, found = index_site(config, records, datetime.now(config.tz).date(), entities,
+        today = datetime.now(config.tz).date()
+        site, found = index_site(config, records, today, entities,
                                  lexicon, self._index_memo, drafts=options.drafts)
         problems += found
         clock("index")
@@ -173,9 +198,14 @@ class SiteBuilder:
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
         self._made.files = {name: (signatures[name], data) for name, data in files.items()}
+        sources = {r.source: r.key for r in records}
+        sources.update((record.source, record.key) for record, _, _ in entities)
+        # With future: false, the day the next future-dated article is due changes the site.
+        due = [] if config.future else [r.date for r in records if r.date > today]
         return BuildResult(config=config, site=site, files=files, warnings=problems,
                            output=output, timings=clock.timings, rendered=rendered,
-                           parsed=reader.parsed, signatures=signatures)
+                           parsed=reader.parsed, signatures=signatures, sources=sources,
+                           valid_until=min(due).isoformat() if due else None)
 
     def _reader_for(self, config: SiteConfig, lexicon: Lexicon) -> Reader:
         settings = read_settings(config, lexicon)
@@ -285,6 +315,14 @@ class _Clock:
         now = time.perf_counter()
         self.timings[stage] = now - self.last
         self.last = now
+
+
+def input_roots(config: SiteConfig, theme: Path) -> list[str]:
+    """Every file or folder a build of this site reads (absolute paths), besides
+    Postil's own code: see :func:`builder.state.snapshot`."""
+    site = config.site_dir
+    return [str(p) for p in (site / CONFIG_NAME, config.content_path, site / "templates",
+                             site / "static", site / "themes" / config.theme, theme)]
 
 
 def _fails(problems: list[Problem], strict: bool) -> bool:

@@ -7,17 +7,19 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from builder.config import CONFIG_NAME, SiteConfig, load_config
-from builder.linkcheck import find_broken, locate_sources
-from builder.pipeline import BuildOptions, BuildResult, build
 from builder.problems import BuildFailed, Problem
 from builder.publish.changes import Changes, PublishError
 from builder.publish.folder import sync_folder
 from builder.publish.git import DEFAULT_BRANCH, publish_git, resolve_remote
 from builder.publish.rsync import find_rsync, publish_rsync
 from builder.writer import WriteFailed
+
+if TYPE_CHECKING:  # the pipeline imports Jinja2 and markdown-it-py: only when publishing
+    from builder.pipeline import BuildResult
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -80,6 +82,8 @@ def run_publish(args: argparse.Namespace) -> int:
 
     say = (lambda *_: None) if args.quiet else print
     try:
+        from builder.pipeline import BuildOptions, build
+
         result = build(site_dir, BuildOptions(drafts=False, write=not args.dry_run,
                                               strict=args.strict))
     except BuildFailed as failure:
@@ -187,6 +191,8 @@ def _web_warnings(result: BuildResult) -> list[Problem]:
     """Broken internal links and a custom domain that is not base_url's, as warnings."""
     config = result.config
     found = []
+    from builder.linkcheck import find_broken, locate_sources
+
     broken = find_broken(result.files, config.base_path)
     for link in locate_sources(broken, result.site.pages, config.site_dir, config.base_path):
         path, _, line = (link.source or f"{link.link.page}:{link.link.line}").rpartition(":")

@@ -1,0 +1,267 @@
+"""The build state: what the last successful build read and wrote, so that a build
+with nothing to do stops after one ``stat`` of every input and output file.
+
+Stored in ``.postil-cache/build.sqlite3`` in the site folder (the standard
+library's :mod:`sqlite3`): one row per *condition*, that is per site, output
+folder and set of build options. A row holds a :class:`Stamp`: a digest of the
+``stat`` of every file the build could read (``site.yml``, ``content/``, the
+site's ``templates/``, ``static/`` and theme, the built-in theme, Postil's own
+code and the versions of the libraries it parses and renders with), the
+``stat`` of every file it wrote, the warnings it printed, and, for
+``postil build --explain``, each source's record key.
+
+Only a build that succeeded and wrote its output records a row, and only if no
+input changed close to the build's start (``RACY_SECONDS``): a file modified
+within a file system's timestamp granularity of the moment it was read could
+change again without changing its ``stat`` (Git's "racily clean" problem). The
+database is safe to delete and is never published; anything wrong with it
+(missing, damaged, locked) only means the build does its full work.
+
+This module imports nothing but the standard library and :mod:`builder.manifest`,
+so a no-change ``postil build`` never imports Jinja2 or markdown-it-py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from importlib.util import find_spec
+from pathlib import Path
+from urllib.parse import quote
+
+from builder.manifest import MANIFEST
+
+CACHE_DIR = ".postil-cache"
+DATABASE = "build.sqlite3"
+FORMAT = 1  # of a stamp; a row of another format is ignored
+RACY_SECONDS = 2.0  # FAT's timestamps are 2 s apart; ext4's and tmpfs's a clock tick
+_KEEP_ROWS = 16  # conditions remembered (output folders, option sets)
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS builds (condition TEXT PRIMARY KEY, stamp TEXT NOT NULL,"
+           " sources TEXT NOT NULL, updated INTEGER NOT NULL)")
+# What a build reads besides the site's files: the modules it renders and parses with.
+_LIBRARIES = ("markdown_it", "mdit_py_plugins", "yaml", "jinja2", "markupsafe")
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def condition(site_dir: Path, output: Path | None, base_url: str | None, drafts: bool,
+              strict: bool) -> str:
+    """The key of one kind of build: site folder, ``-o`` as given, and the options that
+    change what is built or whether it fails (a 32-character hex digest)."""
+    parts = [str(Path(site_dir).resolve()), str(Path(output).resolve()) if output else "",
+             base_url or "", str(drafts), str(strict), str(FORMAT)]
+    return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What one successful build read and wrote.
+
+    ``inputs``: the :func:`snapshot` digest of ``roots`` (absolute paths of files and
+    folders). ``output``: the output folder; ``files``: output name → [size in bytes,
+    mtime_ns, inode] after writing; ``manifest``: the manifest's [size, mtime_ns,
+    inode]. ``valid_until``: an ISO date on which the build's result changes by itself
+    (a future-dated article appears, with ``future: false``), in ``timezone``.
+    ``articles``: articles built; ``warnings``: the lines the build printed.
+    """
+
+    inputs: str
+    roots: list[str]
+    output: str
+    files: dict[str, list[int]]
+    manifest: list[int]
+    articles: int
+    warnings: list[str] = field(default_factory=list)
+    valid_until: str | None = None
+    timezone: str = "UTC"
+
+
+def snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, bool]:
+    """(digest, racy): a digest of the path and ``stat`` (size, mtime, ctime, inode) of
+    every file under ``roots``, plus Postil's code and its libraries; and whether any of
+    them changed after ``since_ns`` (nanoseconds since the epoch) minus ``RACY_SECONDS``.
+
+    Hidden files and folders (a leading ``.``) are left out: no reader of Postil's reads
+    them. A root that does not exist is recorded as missing, so its appearance counts.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{sys.version}\0{FORMAT}\n".encode())
+    limit = (since_ns if since_ns is not None else time.time_ns()) - int(RACY_SECONDS * 1e9)
+    racy = False
+    for root in [*roots, str(_PACKAGE), *_library_files()]:
+        digest.update(f"root\0{root}\n".encode())
+        for name, info in _walk(root):
+            if info is None:
+                digest.update(f"{name}\0missing\n".encode())
+                continue
+            digest.update(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0"
+                          f"{info.st_ino}\n".encode())
+            racy = racy or info.st_mtime_ns >= limit or info.st_ctime_ns >= limit
+    return digest.hexdigest(), racy
+
+
+def _library_files() -> list[str]:
+    """The ``__init__.py`` of each library: a reinstall or upgrade rewrites it."""
+    found = []
+    for name in _LIBRARIES:
+        with contextlib.suppress(ImportError, ValueError):
+            spec = find_spec(name)  # finds a top-level module without importing it
+            if spec is not None and spec.origin:
+                found.append(spec.origin)
+    return found
+
+
+def _walk(root: str) -> Iterator[tuple[str, os.stat_result | None]]:
+    """Every file under ``root`` (or ``root`` itself, or None if it does not exist) with
+    its ``stat``, following links as readers do."""
+    try:
+        info = os.stat(root)
+    except OSError:
+        yield "", None
+        return
+    if not os.path.isdir(root):
+        yield "", info
+        return
+    stack = [root]
+    cut = len(root) + 1
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    stack.append(entry.path)
+                    continue
+                info = entry.stat()
+            except OSError:
+                continue
+            yield entry.path[cut:], info
+
+
+def _stat(path: str) -> list[int] | None:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ino]
+
+
+def output_stats(output: Path, names: list[str]) -> tuple[dict[str, list[int]], list[int]] | None:
+    """(name → [size, mtime_ns, inode], the manifest's) for a written output folder, or
+    None if any is missing."""
+    base = f"{output}/"
+    files = {}
+    for name in names:
+        found = _stat(base + name)
+        if found is None:
+            return None
+        files[name] = found
+    manifest = _stat(base + MANIFEST)
+    return None if manifest is None else (files, manifest)
+
+
+def unchanged(site_dir: Path, key: str, now: datetime | None = None) -> Stamp | None:
+    """The stamp of the last build of this condition if nothing it read or wrote has
+    changed since (and its date has not run out), else None. Writes nothing."""
+    stamp = _load(Path(site_dir), key)
+    if stamp is None:
+        return None
+    if stamp.valid_until is not None:
+        today = now.date() if now is not None else _today(stamp.timezone)
+        if today is None or today >= date.fromisoformat(stamp.valid_until):
+            return None
+    found, _ = snapshot(stamp.roots)
+    if found != stamp.inputs:
+        return None
+    base = f"{stamp.output}/"
+    for name, recorded in stamp.files.items():
+        if _stat(base + name) != recorded:
+            return None
+    if _stat(base + MANIFEST) != stamp.manifest:
+        return None
+    return stamp
+
+
+def _today(timezone: str) -> date | None:
+    """Today's date in ``timezone``; None if the zone is unknown (then: not unchanged)."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo(timezone)).date()
+    except Exception:  # noqa: BLE001 - a zone that cannot be loaded: do the full build
+        return None
+
+
+def record(site_dir: Path, key: str, stamp: Stamp | None, sources: dict[str, str]) -> None:
+    """Remember ``stamp`` (None: forget the condition's row) with each source's record
+    key. Never raises: a database that cannot be written is left as it is."""
+    path = Path(site_dir) / CACHE_DIR / DATABASE
+    with contextlib.suppress(sqlite3.Error, OSError):
+        path.parent.mkdir(exist_ok=True)
+        db = sqlite3.connect(f"file:{quote(str(path))}?mode=rwc", uri=True, timeout=2.0,
+                             isolation_level=None)
+        try:
+            db.execute("PRAGMA trusted_schema = OFF")
+            db.execute("PRAGMA synchronous = OFF")  # a torn write only loses the stamp
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute(_SCHEMA)
+                if stamp is None:
+                    db.execute("DELETE FROM builds WHERE condition = ?", (key,))
+                    return
+                db.execute("INSERT OR REPLACE INTO builds VALUES (?, ?, ?, ?)",
+                           (key, json.dumps(asdict(stamp)), json.dumps(sources),
+                            time.time_ns()))
+                db.execute("DELETE FROM builds WHERE condition NOT IN (SELECT condition FROM "
+                           "builds ORDER BY updated DESC LIMIT ?)", (_KEEP_ROWS,))
+        finally:
+            db.close()
+
+
+def sources_of(site_dir: Path, key: str) -> dict[str, str]:
+    """Source path → record key, as the last recorded build of this condition read them."""
+    row = _row(Path(site_dir), key, "sources")
+    try:
+        value = json.loads(row) if row is not None else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _load(site_dir: Path, key: str) -> Stamp | None:
+    row = _row(site_dir, key, "stamp")
+    if row is None:
+        return None
+    try:
+        return Stamp(**json.loads(row))
+    except (ValueError, TypeError):
+        return None
+
+
+def _row(site_dir: Path, key: str, column: str) -> str | None:
+    """One column of the condition's row, opened read-only; None if there is none."""
+    path = site_dir / CACHE_DIR / DATABASE
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.5)
+        try:
+            found = db.execute(f"SELECT {column} FROM builds WHERE condition = ?",
+                               (key,)).fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    return found[0] if found and isinstance(found[0], str) else None
