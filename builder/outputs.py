@@ -18,7 +18,7 @@ build`` process; see :meth:`builder.writer.OutputFolder.reusable`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,6 +40,59 @@ class Reusable(Protocol):
 
     def reusable(self, name: str, signature: str) -> bytes | None:
         """The bytes of ``name`` if recorded with ``signature`` and untouched since."""
+
+    def unchanged(self, name: str, signature: str) -> str | None:
+        """The digest of ``name`` if recorded with ``signature`` and its ``stat`` is the
+        recorded one, without reading it; else None."""
+
+
+class Files(MutableMapping[str, bytes]):
+    """A build's output files: name → bytes. A file found unchanged in the output folder
+    is *kept*: only its digest is held, and its bytes are read from the folder when asked
+    for (by a publish target, say), so a rebuild does not read back every page.
+
+    Raises :class:`OSError` (from the loader) if a kept file cannot be read any more.
+    """
+
+    def __init__(self) -> None:
+        self._data: dict[str, bytes] = {}
+        self._kept: dict[str, tuple[str, Callable[[], bytes]]] = {}
+
+    def keep(self, name: str, digest: str, load: Callable[[], bytes]) -> None:
+        """``name`` is the file already on disk, whose bytes have ``digest``."""
+        self._data.pop(name, None)
+        self._kept[name] = (digest, load)
+
+    def kept(self, name: str) -> str | None:
+        """The digest of a kept file; None for one held in memory."""
+        found = self._kept.get(name)
+        return found[0] if found is not None else None
+
+    def loaded(self, name: str) -> bytes | None:
+        """The bytes held in memory (None for a kept file), without reading anything."""
+        return self._data.get(name)
+
+    def __getitem__(self, name: str) -> bytes:
+        found = self._data.get(name)
+        return found if found is not None else self._kept[name][1]()
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        self._kept.pop(name, None)
+        self._data[name] = data
+
+    def __delitem__(self, name: str) -> None:
+        if self._data.pop(name, None) is None:
+            del self._kept[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._data or name in self._kept
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._data
+        yield from self._kept
+
+    def __len__(self) -> int:
+        return len(self._data) + len(self._kept)
 
 
 def settings_version(config: SiteConfig) -> bytes:
@@ -102,6 +155,27 @@ class Made:
         found = self.files.get(name)
         return found[1] if found is not None and found[0] == signature else None
 
+    def remember(self, files: Files, signatures: dict[str, str]) -> None:
+        """Hold what a build made, for the next build of this builder (kept files: not
+        their bytes; the next build finds them on disk again)."""
+        self.files = {name: (signatures[name], data) for name in files
+                      if (data := files.loaded(name)) is not None}
+
+    def reuse(self, name: str, signature: str, disk: Reusable | None, files: Files) -> bool:
+        """Put the earlier ``name`` made under ``signature`` into ``files``, from memory or
+        as a file kept on ``disk``; False if there is none."""
+        data = self.get(name, signature)
+        if data is None and disk is not None:
+            found = disk.unchanged(name, signature)
+            if found is not None:
+                files.keep(name, found, lambda: _read_kept(disk, name, signature))
+                return True
+            data = disk.reusable(name, signature)
+        if data is None:
+            return False
+        files[name] = data
+        return True
+
     def recorded(self, name: str, disk: Reusable | None) -> str | None:
         """The signature ``name`` was last made under: in memory, else on ``disk``."""
         found = self.files.get(name)
@@ -118,8 +192,16 @@ class Made:
         return data
 
 
+def _read_kept(disk: Reusable, name: str, signature: str) -> bytes:
+    data = disk.reusable(name, signature)
+    if data is None:
+        raise OSError(f"{name} changed in the output folder while Postil was building")
+    return data
+
+
 def reuse_or_make(name: str, signature: str, make: Callable[[], bytes], made: Made,
-                  disk: Reusable | None) -> bytes:
-    """Earlier bytes of ``name`` with this signature, from memory or disk; else ``make()``."""
-    data = made.earlier(name, signature, disk)
-    return make() if data is None else data
+                  disk: Reusable | None, files: Files) -> None:
+    """Put into ``files`` the earlier ``name`` with this signature (from memory or disk),
+    or else what ``make()`` returns."""
+    if not made.reuse(name, signature, disk, files):
+        files[name] = make()

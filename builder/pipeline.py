@@ -27,6 +27,7 @@ from builder.index import index_site
 from builder.lexicon import Lexicon
 from builder.model import Site
 from builder.outputs import (
+    Files,
     Made,
     Reusable,
     Signer,
@@ -64,7 +65,7 @@ class BuildOptions:
 class BuildResult:
     config: SiteConfig
     site: Site
-    files: dict[str, bytes]
+    files: Files  # name → bytes; unchanged files read from the output folder on demand
     warnings: list[Problem] = field(default_factory=list)
     report: WriteReport | None = None
     output: Path | None = None
@@ -197,7 +198,7 @@ class SiteBuilder:
         clock("other files")
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
-        self._made.files = {name: (signatures[name], data) for name, data in files.items()}
+        self._made.remember(files, signatures)
         sources = {r.source: r.key for r in records}
         sources.update((record.source, record.key) for record, _, _ in entities)
         # With future: false, the day the next future-dated article is due changes the site.
@@ -219,22 +220,21 @@ class SiteBuilder:
 
     def _pages(self, renderer: Renderer, site: Site, signer: Signer, disk: Reusable | None,
                progress: Progress | None
-               ) -> tuple[dict[str, bytes], dict[str, str], list[str], list[Problem]]:
-        """Render the pages whose signature changed; reuse the bytes of the others."""
-        files: dict[str, bytes] = {}
+               ) -> tuple[Files, dict[str, str], list[str], list[Problem]]:
+        """Render the pages whose signature changed; reuse the others."""
+        files = Files()
         signatures: dict[str, str] = {}
         todo = []
         for page in site.pages:
             name = output_file(page.url)
             own = signer.page(page)
             recorded = self._made.recorded(name, disk)
-            data = self._made.earlier(name, recorded, disk) \
-                if recorded is not None and signer.matches(own, recorded) else None
-            if data is None:
+            if recorded is not None and signer.matches(own, recorded) and \
+                    self._made.reuse(name, recorded, disk, files):
+                signatures[name] = recorded
+            else:
                 todo.append(page)
                 signatures[name] = own
-            else:
-                files[name], signatures[name] = data, recorded
         fresh, problems, reads_site = render_pages(renderer, todo, self.options.jobs, progress)
         files.update(fresh)
         for name in reads_site:
@@ -242,18 +242,17 @@ class SiteBuilder:
         return files, signatures, [output_file(p.url) for p in todo], problems
 
     def _annotation_files(self, config: SiteConfig, site: Site, signer: Signer,
-                          disk: Reusable | None, files: dict[str, bytes],
+                          disk: Reusable | None, files: Files,
                           signatures: dict[str, str]) -> None:
         """``annotations.json`` beside each article page."""
         for card in site.cards:  # what each is made of
             name = output_file(annotations_path(card.url))
             signatures[name] = signature = signer.of("annotations", card)
-            files[name] = reuse_or_make(name, signature,
-                                        lambda card=card: annotation_file(config, card),
-                                        self._made, disk)
+            reuse_or_make(name, signature, lambda card=card: annotation_file(config, card),
+                          self._made, disk, files)
 
     def _feed_files(self, site: Site, signer: Signer, disk: Reusable | None,
-                    files: dict[str, bytes], signatures: dict[str, str]) -> None:
+                    files: Files, signatures: dict[str, str]) -> None:
         """Atom feeds: the archive's, and each tag's, author's and entity's."""
         writer = FeedWriter(site.config, tag_names(site), self._feeds, signer.of)
         limit = site.config.feed_limit or None
@@ -264,24 +263,22 @@ class SiteBuilder:
             entries = tuple(writer.entry_inputs(a) for a in source.articles[:limit])
             signatures[name] = signature = signer.of(
                 "feed", source.feed_url, source.title, source.subtitle, source.page_url, entries)
-            files[name] = reuse_or_make(name, signature,
-                                        lambda source=source: writer.feed(source),
-                                        self._made, disk)
+            reuse_or_make(name, signature, lambda source=source: writer.feed(source),
+                          self._made, disk, files)
         writer.keep_used()
 
     def _sitemap_files(self, site: Site, signer: Signer, disk: Reusable | None,
-                       files: dict[str, bytes], signatures: dict[str, str]) -> None:
+                       files: Files, signatures: dict[str, str]) -> None:
         urls = sitemap_urls(site, files)
         signature = signer.of("sitemap", urls)
         names = [name for name in sitemap_names(len(urls)) if name not in files]
-        found = {name: self._made.earlier(name, signature, disk) for name in names}
-        if any(data is None for data in found.values()):
-            found = make_sitemaps(site.config.base_url, urls)
+        if not all(self._made.reuse(name, signature, disk, files) for name in names):
+            files.update(make_sitemaps(site.config.base_url, urls))
         for name in names:
-            files[name], signatures[name] = found[name], signature
+            signatures[name] = signature
 
     def _add_static(self, config: SiteConfig, static: dict[str, Path],
-                    files: dict[str, bytes], signatures: dict[str, str]) -> list[Problem]:
+                    files: Files, signatures: dict[str, str]) -> list[Problem]:
         problems: list[Problem] = []
         known: dict[Path, tuple[tuple[int, int], bytes]] = {}
         for name, path in static.items():

@@ -29,7 +29,7 @@ import contextlib
 import fcntl
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,7 +186,21 @@ class OutputFolder:
             return None
         return data if digest(data) == record.digest else None
 
-    def plan(self, files: dict[str, bytes]) -> Plan:
+    def unchanged(self, name: str, signature: str) -> str | None:
+        """The recorded digest of ``name`` if the manifest recorded ``signature`` for it and
+        its ``lstat`` (size, mtime_ns, inode) is the recorded one; None otherwise. Reads
+        nothing but the manifest; take the lock first."""
+        record = self.records().get(name)
+        if record is None or record.digest is None or record.inode is None or \
+                record.signature != signature:
+            return None
+        try:
+            info = os.lstat(self._base + safe_relative(name))
+        except (OSError, UnsafePath):
+            return None
+        return record.digest if record.matches(info) else None
+
+    def plan(self, files: Mapping[str, bytes]) -> Plan:
         """What :meth:`sync` would do with ``files`` (name → bytes), touching nothing.
 
         Raises :class:`UnsafePath` for a name that is not a plain relative path, is
@@ -202,14 +216,26 @@ class OutputFolder:
                 parents.add(name[:cut])
                 cut = name.rfind("/", 0, cut)
         folders: dict[str, None] = {}
+        kept = getattr(files, "kept", None)  # builder.outputs.Files: unchanged files
         for name in sorted(files):
-            data = files[name]
             if safe_relative(name).split("/")[0] in _RESERVED or name.startswith(STAGING):
                 raise UnsafePath(f"refusing to write {shown(name)}: the name is Postil's own")
             if name in parents:
                 raise WriteFailed(f"cannot write {shown(name)}: the site also has files in it")
-            plan.digests[name] = found = digest(data)
             record = old.get(name)
+            found = kept(name) if kept is not None else None
+            if found is not None and record is not None and record.inode is not None \
+                    and record.digest == found:  # not read back: its stat says it is as made
+                info = tree.peek(name)
+                if info is not None and record.matches(info):
+                    plan.keep[name] = record
+                    plan.digests[name] = found
+                    continue
+            try:
+                data = files[name]
+            except OSError as exc:  # a kept file changed under us: the build must run again
+                raise WriteFailed(f"cannot write {shown(name)}: {exc}") from None
+            plan.digests[name] = found = digest(data)
             if record is not None and record.inode is not None and record.digest == found:
                 info = tree.peek(name)
                 if info is not None and record.matches(info):
@@ -240,7 +266,7 @@ class OutputFolder:
                     plan.stale.append(name)
         return plan
 
-    def sync(self, files: dict[str, bytes],
+    def sync(self, files: Mapping[str, bytes],
              signatures: dict[str, str] | None = None) -> WriteReport:
         """Make the folder hold ``files`` (name → bytes); ``signatures`` (name → hex string
         the pipeline computed from the file's inputs) are recorded for :meth:`reusable`.
