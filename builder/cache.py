@@ -132,8 +132,10 @@ class ArticleCache:
     encoded (a bug: key → message).
     """
 
-    def __init__(self, folder: Path, settings: Any, refresh: bool = False):
+    def __init__(self, folder: Path, settings: Any, refresh: bool = False,
+                 read_only: bool = False):
         self.folder = folder
+        self.read_only = read_only  # postil check, publish --dry-run: opened mode=ro
         self.path = folder / DATABASE
         self.settings = settings
         self.refresh = refresh
@@ -200,6 +202,8 @@ class ArticleCache:
         Also removes the pickle shard folders of earlier Postil versions.
         """
         pending, self.pending = self.pending, {}
+        if self.read_only:
+            return
         if not self._shards_checked:
             self._shards_checked = True
             _remove_pickle_shards(self.folder)
@@ -224,7 +228,7 @@ class ArticleCache:
         """
         with self._lock:
             try:
-                if self.used:
+                if self.used and not self.read_only:
                     self._prune()
             finally:
                 self._close()
@@ -308,7 +312,7 @@ class ArticleCache:
         """Open the database and check it is ours. Raises sqlite3.Error, or _Foreign."""
         if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
             raise _Foreign("not a regular file")
-        mode = "rwc" if create else "rw"
+        mode = "rwc" if create else "ro" if self.read_only else "rw"
         db = sqlite3.connect(f"file:{quote(str(self.path))}?mode={mode}", uri=True,
                              timeout=_BUSY_SECONDS, isolation_level=None,
                              check_same_thread=False)

@@ -45,6 +45,8 @@ def make_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--no-cache", action="store_true", help="ignore the parsed-article cache "
                      "and the pages already in the output folder; build everything again "
                      "(and fill the cache anew)")
+    cmd.add_argument("--explain", metavar="URL", help="say why the page at URL (a site "
+                     "path such as /tags/x/) was rendered again, or that it was reused")
     cmd.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     cmd.set_defaults(run=run_build)
 
@@ -128,7 +130,8 @@ def _options(args: argparse.Namespace, write: bool) -> BuildOptions:
 
     return BuildOptions(output=getattr(args, "output", None), base_url=args.base_url,
                         drafts=args.drafts, strict=args.strict, write=write,
-                        fresh=getattr(args, "no_cache", False))
+                        fresh=getattr(args, "no_cache", False), read_only=not write,
+                        explain=getattr(args, "explain", None))
 
 
 def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
@@ -154,7 +157,7 @@ def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
 
 def run_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    if not args.no_cache and (args.site_dir / "site.yml").is_file():
+    if not args.no_cache and not args.explain and (args.site_dir / "site.yml").is_file():
         done = _unchanged(args, started)
         if done is not None:
             return done
@@ -167,6 +170,8 @@ def run_build(args: argparse.Namespace) -> int:
         _summary(len(result.site.articles), str(result.output), len(result.rendered),
                  len(report.written), report.unchanged, len(report.removed),
                  len(result.warnings), result.seconds)
+    for line in result.explanation:
+        print(line)
     return EXIT_OK
 
 

@@ -22,11 +22,13 @@ from builder import state
 from builder.cache import CACHE_DIR, ArticleCache
 from builder.config import CONFIG_NAME, SiteConfig, load_config
 from builder.entities import EntityReader
+from builder.explain import SETTINGS_KEY, TEMPLATES_KEY, explain, find_page
 from builder.feeds import FeedCache, FeedWriter, feed_sources, tag_names
 from builder.index import index_site
 from builder.lexicon import Lexicon
 from builder.model import Site
 from builder.outputs import (
+    SITE_MARK,
     Files,
     Made,
     Reusable,
@@ -59,6 +61,8 @@ class BuildOptions:
     jobs: int | None = None  # worker processes; None = one per core
     cache: bool = True  # reuse parsed articles from .postil-cache/ and pages from the output
     fresh: bool = False  # ignore earlier work (cache and output), but fill the cache again
+    read_only: bool = False  # write nothing at all, not even the cache (check, --dry-run)
+    explain: str | None = None  # a page's URL: say why it was rendered again, or reused
 
 
 @dataclass
@@ -76,6 +80,7 @@ class BuildResult:
     signatures: dict[str, str] = field(default_factory=dict)  # output file → signature
     sources: dict[str, str] = field(default_factory=dict)  # every source read → record key
     valid_until: str | None = None  # ISO date on which the output changes by itself
+    explanation: list[str] = field(default_factory=list)  # for BuildOptions.explain
 
 
 def build(site_dir: Path, options: BuildOptions | None = None,
@@ -147,13 +152,16 @@ class SiteBuilder:
         result.seconds = time.perf_counter() - started
         return result
 
+    def _condition(self) -> str:
+        options = self.options
+        return condition(self.site_dir, options.output, options.base_url, options.drafts,
+                         options.strict)
+
     def _record_state(self, config: SiteConfig, output: Path, roots: list[str],
                       inputs: tuple[str, bool], result: BuildResult) -> None:
         """Remember what this build read and wrote, for a no-change build to stop early;
         forget it if an input changed too close to the build's start to be trusted."""
-        options = self.options
-        key = condition(self.site_dir, options.output, options.base_url, options.drafts,
-                        options.strict)
+        key = self._condition()
         written = output_stats(output, sorted(result.files)) if not inputs[1] else None
         stamp = None
         if written is not None:
@@ -167,6 +175,8 @@ class SiteBuilder:
                     problems: list[Problem], clock: _Clock, progress: Progress | None
                     ) -> BuildResult:
         options = self.options
+        # Read before this build records its own: what the explained page was made from.
+        before = state.sources_of(self.site_dir, self._condition()) if options.explain else None
         entities, lexicon, found = self._entities.read(config.content_path, config.base_path,
                                                        config.autolink, config.markdown_html)
         problems += found
@@ -201,18 +211,35 @@ class SiteBuilder:
         self._made.remember(files, signatures)
         sources = {r.source: r.key for r in records}
         sources.update((record.source, record.key) for record, _, _ in entities)
+        sources[TEMPLATES_KEY], sources[SETTINGS_KEY] = \
+            signer.pages_version.hex(), signer.settings.hex()
+        explanation = self._explain(site, before, sources, rendered, signatures)
         # With future: false, the day the next future-dated article is due changes the site.
         due = [] if config.future else [r.date for r in records if r.date > today]
         return BuildResult(config=config, site=site, files=files, warnings=problems,
                            output=output, timings=clock.timings, rendered=rendered,
                            parsed=reader.parsed, signatures=signatures, sources=sources,
-                           valid_until=min(due).isoformat() if due else None)
+                           valid_until=min(due).isoformat() if due else None,
+                           explanation=explanation)
+
+    def _explain(self, site: Site, before: dict[str, str] | None, sources: dict[str, str],
+                 rendered: list[str], signatures: dict[str, str]) -> list[str]:
+        wanted = self.options.explain
+        if wanted is None:
+            return []
+        page = find_page(site.pages, wanted, site.config.base_url, site.config.base_path)
+        if page is None:
+            return [f"{wanted}: no page of the site has that address"]
+        name = output_file(page.url)
+        return explain(page, name in rendered, before or None, sources,
+                       SITE_MARK in signatures.get(name, ""))
 
     def _reader_for(self, config: SiteConfig, lexicon: Lexicon) -> Reader:
         settings = read_settings(config, lexicon)
         if self._reader is None or settings != self._reader.settings:
             cache = ArticleCache(config.site_dir / CACHE_DIR, settings,
-                                 refresh=self.options.fresh) if self.options.cache else None
+                                 refresh=self.options.fresh,
+                                 read_only=self.options.read_only) if self.options.cache else None
             self._reader = Reader(settings, cache)
         if self._reader.cache:
             self._reader.cache.used = set()

@@ -205,8 +205,9 @@ def _today(timezone: str) -> date | None:
 
 
 def record(site_dir: Path, key: str, stamp: Stamp | None, sources: dict[str, str]) -> None:
-    """Remember ``stamp`` (None: forget the condition's row) with each source's record
-    key. Never raises: a database that cannot be written is left as it is."""
+    """Remember ``stamp`` (None: no build of this condition may stop early next time)
+    with each source's record key. Never raises: a database that cannot be written is
+    left as it is."""
     path = Path(site_dir) / CACHE_DIR / DATABASE
     with contextlib.suppress(sqlite3.Error, OSError):
         path.parent.mkdir(exist_ok=True)
@@ -218,11 +219,9 @@ def record(site_dir: Path, key: str, stamp: Stamp | None, sources: dict[str, str
             with db:
                 db.execute("BEGIN IMMEDIATE")
                 db.execute(_SCHEMA)
-                if stamp is None:
-                    db.execute("DELETE FROM builds WHERE condition = ?", (key,))
-                    return
                 db.execute("INSERT OR REPLACE INTO builds VALUES (?, ?, ?, ?)",
-                           (key, json.dumps(asdict(stamp)), json.dumps(sources),
+                           (key, json.dumps(asdict(stamp) if stamp else None),
+                            json.dumps(sources),
                             time.time_ns()))
                 db.execute("DELETE FROM builds WHERE condition NOT IN (SELECT condition FROM "
                            "builds ORDER BY updated DESC LIMIT ?)", (_KEEP_ROWS,))
@@ -245,9 +244,21 @@ def _load(site_dir: Path, key: str) -> Stamp | None:
     if row is None:
         return None
     try:
-        return Stamp(**json.loads(row))
+        value = json.loads(row)
+        stamp = Stamp(**value) if isinstance(value, dict) else None
     except (ValueError, TypeError):
         return None
+    # The database is Postil's own, but a damaged row must never stop a build.
+    if stamp is None or not (isinstance(stamp.roots, list) and isinstance(stamp.files, dict)
+                             and isinstance(stamp.warnings, list)
+                             and isinstance(stamp.output, str)):
+        return None
+    if stamp.valid_until is not None:
+        try:
+            date.fromisoformat(stamp.valid_until)
+        except (TypeError, ValueError):
+            return None
+    return stamp
 
 
 def _row(site_dir: Path, key: str, column: str) -> str | None:

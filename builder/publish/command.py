@@ -85,7 +85,7 @@ def run_publish(args: argparse.Namespace) -> int:
         from builder.pipeline import BuildOptions, build
 
         result = build(site_dir, BuildOptions(drafts=False, write=not args.dry_run,
-                                              strict=args.strict))
+                                              strict=args.strict, read_only=args.dry_run))
     except BuildFailed as failure:
         return _refuse(failure.problems)
     except WriteFailed as failure:  # a full disk, another build: the old output is intact
