@@ -264,9 +264,13 @@ def _entity_pages(config: SiteConfig, site: Site, headers: dict[str, Entity],
     pages.append(Page("/entities/", TEMPLATES["entities"], {"types": types}, shows=every))
     for entity in site.entities:
         for paginator in paginate(entity.passages, config.paginate, entity.url):
-            # Page 1 shows the notes, co-mentions and timeline: the whole entity.
-            # Later pages show its header and their own passages.
-            shown = entity if paginator.number == 1 else headers[entity.slug]
+            # Page 1 shows the notes, co-mentions and timeline; later pages its header.
+            # Every page shows its own passages, from its paginator: an entity's full
+            # lists of mentions and articles are in no page's context, so an edit to an
+            # article renders only the page that shows its passage (and page 1 when the
+            # article is in the co-mentions' counts or the timeline).
+            shown = replace(entity, mentions=(), articles=(), passages=()) \
+                if paginator.number == 1 else headers[entity.slug]
             pages.append(Page(paginator.url, TEMPLATES["entity"],
                               {"entity": shown, "paginator": paginator},
                               shows=tuple(article for article, _ in paginator.items)))
