@@ -37,7 +37,11 @@ from itertools import accumulate, zip_longest
 from pathlib import Path
 from random import Random
 
-from builder.lexicon import name_key
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a script from anywhere: the builder is beside it
+    sys.path.insert(0, str(REPO))
+
+from builder.lexicon import name_key  # noqa: E402
 
 #: written into every generated folder; lets --force (and bench/build.py) know
 #: that the folder is ours to replace, and whether it matches a request
