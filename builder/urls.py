@@ -7,6 +7,8 @@ under any sub-path and from the file system.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from builder.model import Article
 
 
@@ -40,6 +42,35 @@ def relative(from_path: str, to_path: str) -> str:
         common += 1
     link = "../" * (len(from_dirs) - common) + "/".join(target[common:])
     return (link or "./") + hash_mark + fragment
+
+
+def linker(from_path: str) -> Callable[[str], str]:
+    """``relative`` with ``from_path`` fixed: a function of a site path to a link.
+
+    The same results as :func:`relative`, for every link of one page. The
+    page's folder and its ``../`` prefix are worked out once; the common
+    links (to another section of the site, or below the page's own folder)
+    are then a prefix test and a concatenation. Anything else goes through
+    :func:`relative`.
+    """
+    folder = from_path[:from_path.rfind("/") + 1]  # "/articles/x/"; "/" for the home page
+    depth = folder.count("/") - 1
+    root = "../" * depth
+    section = folder[:folder.find("/", 1) + 1] if depth else ""  # "/articles/"
+
+    def link(to_path: str) -> str:
+        if to_path[:1] != "/" or to_path[:2] == "//" or "://" in to_path:
+            return relative(from_path, to_path)
+        if depth == 0 or not to_path.startswith(section):
+            # No folder in common with the page: up to the root, then down.
+            rest = to_path[1:]
+            return root + rest if depth or rest[:1] not in ("", "#") else "./" + rest
+        if to_path.startswith(folder):
+            rest = to_path[len(folder):]
+            return "./" + rest if not rest or rest[0] == "#" else rest
+        return relative(from_path, to_path)
+
+    return link
 
 
 def absolute(base_url: str, path: str) -> str:
