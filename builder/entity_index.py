@@ -230,9 +230,10 @@ def _related_articles(articles: list[Article], slugs_of: dict[str, list[str]],
     """Rank other articles by shared entities, then shared tags, then recency.
 
     Candidates come from the newest articles sharing an article's rarest
-    entities and tags. ``memo`` (kept between rebuilds by the preview server)
-    holds earlier answers: an article's ranking is reused while its own
-    inputs and the lists it drew candidates from are unchanged. Returns
+    entities and tags. ``memo`` (kept between rebuilds by the preview server,
+    and stored between processes) holds earlier answers under a digest of
+    their inputs: an article's ranking is reused while its own inputs and
+    the lists it drew candidates from are unchanged. Returns
     article source → the sources of its related articles.
     """
     by_entity: dict[str, list[Article]] = defaultdict(list)
@@ -274,9 +275,14 @@ def _related_articles(articles: list[Article], slugs_of: dict[str, list[str]],
         for kind, postings, keys in (("e", by_entity, own_entities), ("t", by_tag, own_tags)):
             rarest = sorted(keys, key=lambda k: (len(postings[k]), k))[:RARE_KEYS]
             sources += [(f"{kind}:{key}", postings[key][:POSTING_CAP]) for key in rarest]
-        memo_key = (profile[article.source],
-                    tuple((name, list_digest(name, members)) for name, members in sources))
+        # A digest, so that the memo can be stored between processes (builder.state).
+        memo_key = hashlib.blake2b(repr((profile[article.source], tuple(
+            (name, list_digest(name, members)) for name, members in sources))).encode(),
+            digest_size=16).hexdigest()
         known = previous.get(memo_key)
+        if known is not None and not (type(known) is list and all(
+                type(s) is str and s in position for s in known)):
+            known = None  # stored by another process: trusted only if it names articles
         if known is None:
             candidates: set[int] = set()
             for name, members in sources:

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from builder import state
-from builder.cache import CACHE_DIR, ArticleCache
+from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
 from builder.config import CONFIG_NAME, SiteConfig, load_config
 from builder.entities import EntityReader
 from builder.explain import SETTINGS_KEY, TEMPLATES_KEY, explain, find_page
@@ -49,6 +49,7 @@ from builder.webannotation import annotation_file
 from builder.writer import OutputFolder, WriteReport
 
 Progress = Callable[[str, int, int], None]
+RELATED_MEMO = "related-articles"  # in builder.state: [code fingerprint, {digest: sources}]
 
 
 @dataclass
@@ -169,7 +170,19 @@ class SiteBuilder:
                           manifest=written[1], articles=len(result.site.articles),
                           warnings=[str(p) for p in result.warnings],
                           valid_until=result.valid_until, timezone=config.timezone)
-        state.record(self.site_dir, key, stamp, result.sources)
+        related = self._index_memo.get("related")
+        state.record(self.site_dir, key, stamp, result.sources,
+                     {RELATED_MEMO: [code_fingerprint(), related]} if related else None)
+
+    def _load_memo(self) -> None:
+        """A new builder starts from the related-article rankings the last build stored
+        (made by this very code: the memo's keys are digests of all other inputs)."""
+        if self._index_memo or not self.options.cache or self.options.fresh:
+            return
+        found = state.memo(self.site_dir, RELATED_MEMO)
+        if isinstance(found, list) and len(found) == 2 and found[0] == code_fingerprint() \
+                and isinstance(found[1], dict):
+            self._index_memo["related"] = found[1]
 
     def _build_site(self, config: SiteConfig, theme: Path, output: Path, disk: Reusable | None,
                     problems: list[Problem], clock: _Clock, progress: Progress | None
@@ -184,6 +197,7 @@ class SiteBuilder:
         records, found = reader.read(discover(config.content_path), options.jobs, progress)
         problems += found
         clock("read")
+        self._load_memo()
         today = datetime.now(config.tz).date()
         site, found = index_site(config, records, today, entities,
                                  lexicon, self._index_memo, drafts=options.drafts)

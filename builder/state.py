@@ -46,6 +46,7 @@ RACY_SECONDS = 2.0  # FAT's timestamps are 2 s apart; ext4's and tmpfs's a clock
 _KEEP_ROWS = 16  # conditions remembered (output folders, option sets)
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS builds (condition TEXT PRIMARY KEY, stamp TEXT NOT NULL,"
            " sources TEXT NOT NULL, updated INTEGER NOT NULL)")
+_MEMOS = "CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 # What a build reads besides the site's files: the modules it renders and parses with.
 _LIBRARIES = ("markdown_it", "mdit_py_plugins", "yaml", "jinja2", "markupsafe")
 _PACKAGE = Path(__file__).resolve().parent
@@ -204,10 +205,12 @@ def _today(timezone: str) -> date | None:
         return None
 
 
-def record(site_dir: Path, key: str, stamp: Stamp | None, sources: dict[str, str]) -> None:
+def record(site_dir: Path, key: str, stamp: Stamp | None, sources: dict[str, str],
+           memos: dict[str, object] | None = None) -> None:
     """Remember ``stamp`` (None: no build of this condition may stop early next time)
-    with each source's record key. Never raises: a database that cannot be written is
-    left as it is."""
+    with each source's record key, and ``memos`` (name → JSON value: answers a later
+    build may reuse, see :func:`memo`). Never raises: a database that cannot be
+    written is left as it is."""
     path = Path(site_dir) / CACHE_DIR / DATABASE
     with contextlib.suppress(sqlite3.Error, OSError):
         path.parent.mkdir(exist_ok=True)
@@ -219,6 +222,10 @@ def record(site_dir: Path, key: str, stamp: Stamp | None, sources: dict[str, str
             with db:
                 db.execute("BEGIN IMMEDIATE")
                 db.execute(_SCHEMA)
+                db.execute(_MEMOS)
+                db.executemany("INSERT OR REPLACE INTO memos VALUES (?, ?)",
+                               [(name, json.dumps(value)) for name, value in
+                                (memos or {}).items()])
                 db.execute("INSERT OR REPLACE INTO builds VALUES (?, ?, ?, ?)",
                            (key, json.dumps(asdict(stamp) if stamp else None),
                             json.dumps(sources),
@@ -237,6 +244,23 @@ def sources_of(site_dir: Path, key: str) -> dict[str, str]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def memo(site_dir: Path, name: str) -> object:
+    """The JSON value last stored as memo ``name`` (None if there is none). Its user
+    must check it is of the shape it stores, and that its keys name all its inputs."""
+    path = Path(site_dir) / CACHE_DIR / DATABASE
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.5)
+        try:
+            found = db.execute("SELECT value FROM memos WHERE name = ?", (name,)).fetchone()
+        finally:
+            db.close()
+        return json.loads(found[0]) if found else None
+    except (sqlite3.Error, ValueError, TypeError):
+        return None
 
 
 def _load(site_dir: Path, key: str) -> Stamp | None:

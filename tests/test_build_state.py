@@ -211,3 +211,32 @@ def test_check_and_a_dry_run_write_nothing_into_the_cache(site: Path, tmp_path: 
     assert main(["publish", str(site), "--dir", str(tmp_path / "target"), "--dry-run"]) == 0
     assert tree(cache) == before
     assert not (tmp_path / "target").exists()
+
+
+def test_stored_related_rankings_are_reused_only_when_they_name_articles(
+        site: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    out = tmp_path / "out"
+    assert main(["build", str(site), "-o", str(out), "-q", "--no-cache"]) == 0
+    cold = tree(out)
+    database = site / ".postil-cache" / state.DATABASE
+    with sqlite3.connect(database) as db:
+        (value,) = db.execute("SELECT value FROM memos WHERE name = 'related-articles'"
+                              ).fetchone()
+        fingerprint, rankings = json.loads(value)
+        assert len(rankings) == 200
+        rankings = {key: ["content/no-such-article.md"] for key in rankings}
+        db.execute("UPDATE memos SET value = ? WHERE name = 'related-articles'",
+                   (json.dumps([fingerprint, rankings]),))
+    path = next((site / "content").glob("*.md"))
+    path.write_text(path.read_text(encoding="utf-8") + "\nA late addition.\n", encoding="utf-8")
+    assert main(["build", str(site), "-o", str(out), "-q"]) == 0
+    path.write_text(path.read_text(encoding="utf-8").replace("\nA late addition.\n", ""),
+                    encoding="utf-8")
+    assert main(["build", str(site), "-o", str(out), "-q"]) == 0
+    def pages(files: dict) -> dict[str, bytes]:  # the manifest records stat: it differs
+        return {name: data for name, (_, _, data) in files.items()
+                if name != ".postil-manifest.json"}
+
+    assert pages(tree(out)) == pages(cold)
