@@ -27,6 +27,7 @@ from builder.cache import code_fingerprint
 from builder.config import SiteConfig
 from builder.fingerprint import fingerprint
 from builder.model import Page, Site
+from builder.spool import Spool, Spooled
 
 #: separates a page's own signature from the site's in a recorded signature
 SITE_MARK = "+site:"
@@ -49,50 +50,79 @@ class Reusable(Protocol):
 class Files(MutableMapping[str, bytes]):
     """A build's output files: name → bytes. A file found unchanged in the output folder
     is *kept*: only its digest is held, and its bytes are read from the folder when asked
-    for (by a publish target, say), so a rebuild does not read back every page.
+    for (by a publish target, say), so a rebuild does not read back every page. With a
+    :class:`~builder.spool.Spool`, every file set here goes to the spool at once (kept if
+    unchanged, else written into the staging folder): no file's bytes stay in memory.
 
-    Raises :class:`OSError` (from the loader) if a kept file cannot be read any more.
+    Raises :class:`OSError` (from the loader) if a kept file cannot be read any more, and
+    :class:`~builder.staging.WriteFailed` when the spool cannot write a file.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, spool: Spool | None = None) -> None:
+        self.spool = spool
         self._data: dict[str, bytes] = {}
         self._kept: dict[str, tuple[str, Callable[[], bytes]]] = {}
+        self._spooled: dict[str, Spooled] = {}
 
     def keep(self, name: str, digest: str, load: Callable[[], bytes]) -> None:
         """``name`` is the file already on disk, whose bytes have ``digest``."""
-        self._data.pop(name, None)
+        self._drop(name)
         self._kept[name] = (digest, load)
 
     def kept(self, name: str) -> str | None:
-        """The digest of a kept file; None for one held in memory."""
+        """The digest of a kept file; None for one held in memory or spooled."""
         found = self._kept.get(name)
         return found[0] if found is not None else None
+
+    def spooled(self, name: str) -> Spooled | None:
+        """The staged file of ``name``, if it was spooled."""
+        return self._spooled.get(name)
 
     def loaded(self, name: str) -> bytes | None:
         """The bytes held in memory (None for a kept file), without reading anything."""
         return self._data.get(name)
 
+    def _drop(self, name: str) -> None:
+        self._data.pop(name, None)
+        self._kept.pop(name, None)
+        self._spooled.pop(name, None)
+
     def __getitem__(self, name: str) -> bytes:
         found = self._data.get(name)
-        return found if found is not None else self._kept[name][1]()
+        if found is not None:
+            return found
+        spooled = self._spooled.get(name)
+        if spooled is not None and self.spool is not None:
+            return self.spool.read(name, spooled)
+        return self._kept[name][1]()
 
     def __setitem__(self, name: str, data: bytes) -> None:
-        self._kept.pop(name, None)
-        self._data[name] = data
+        self._drop(name)
+        if self.spool is None:
+            self._data[name] = data
+            return
+        spool = self.spool
+        entry = spool.put(name, data)
+        if isinstance(entry, str):
+            self._kept[name] = (entry, lambda: spool.read(name, entry))
+        else:
+            self._spooled[name] = entry
 
     def __delitem__(self, name: str) -> None:
-        if self._data.pop(name, None) is None:
-            del self._kept[name]
+        if name not in self:
+            raise KeyError(name)
+        self._drop(name)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._data or name in self._kept
+        return name in self._data or name in self._kept or name in self._spooled
 
     def __iter__(self) -> Iterator[str]:
         yield from self._data
         yield from self._kept
+        yield from self._spooled
 
     def __len__(self) -> int:
-        return len(self._data) + len(self._kept)
+        return len(self._data) + len(self._kept) + len(self._spooled)
 
 
 def settings_version(config: SiteConfig) -> bytes:

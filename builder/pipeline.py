@@ -139,9 +139,11 @@ class SiteBuilder:
         roots = input_roots(config, theme)
         inputs = snapshot(roots, started_ns) if folder is not None and options.cache else None
         # Held from before the output is read for reuse until it is written.
-        with folder.locked() if folder else contextlib.nullcontext():
+        with folder.locked() if folder else contextlib.nullcontext(), \
+                folder.spool() if folder else contextlib.nullcontext() as spool:
             disk = folder if folder and options.cache and not options.fresh else None
-            result = self._build_site(config, theme, output, disk, problems, clock, progress)
+            result = self._build_site(config, theme, output, disk, problems, clock, progress,
+                                      Files(spool))
             if folder is not None:
                 result.report = folder.sync(result.files, result.signatures)
                 clock("write")
@@ -185,8 +187,8 @@ class SiteBuilder:
             self._index_memo["related"] = found[1]
 
     def _build_site(self, config: SiteConfig, theme: Path, output: Path, disk: Reusable | None,
-                    problems: list[Problem], clock: _Clock, progress: Progress | None
-                    ) -> BuildResult:
+                    problems: list[Problem], clock: _Clock, progress: Progress | None,
+                    files: Files) -> BuildResult:
         options = self.options
         # Read before this build records its own: what the explained page was made from.
         before = state.sources_of(self.site_dir, self._condition()) if options.explain else None
@@ -209,7 +211,7 @@ class SiteBuilder:
         renderer = Renderer(site, template_dirs(config, theme))
         signer = Signer(site, templates_version(config, renderer.template_dirs),
                         settings_version(config))
-        files, signatures, rendered, found = self._pages(renderer, site, signer, disk, progress)
+        signatures, rendered, found = self._pages(renderer, site, signer, disk, progress, files)
         problems += found
         clock("render")
         problems += self._add_static(config, static_files(config, theme), files, signatures)
@@ -260,10 +262,9 @@ class SiteBuilder:
         return self._reader
 
     def _pages(self, renderer: Renderer, site: Site, signer: Signer, disk: Reusable | None,
-               progress: Progress | None
-               ) -> tuple[Files, dict[str, str], list[str], list[Problem]]:
-        """Render the pages whose signature changed; reuse the others."""
-        files = Files()
+               progress: Progress | None, files: Files
+               ) -> tuple[dict[str, str], list[str], list[Problem]]:
+        """Render into ``files`` the pages whose signature changed; reuse the others."""
         signatures: dict[str, str] = {}
         todo = []
         for page in site.pages:
@@ -280,7 +281,7 @@ class SiteBuilder:
         files.update(fresh)
         for name in reads_site:
             signatures[name] = signer.with_site(signatures[name])
-        return files, signatures, [output_file(p.url) for p in todo], problems
+        return signatures, [output_file(p.url) for p in todo], problems
 
     def _annotation_files(self, config: SiteConfig, site: Site, signer: Signer,
                           disk: Reusable | None, files: Files,

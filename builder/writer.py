@@ -35,6 +35,7 @@ from pathlib import Path
 
 from builder import manifest
 from builder.manifest import MANIFEST, Record, digest
+from builder.spool import Spool, Spooled
 from builder.staging import (
     READ,
     STAGING,
@@ -76,14 +77,15 @@ class WriteReport:
 class Plan:
     """What a sync would do, found without changing anything.
 
-    ``write``: name → bytes of the files that are new or differ (sorted by name);
+    ``write``: name → bytes (or the staged file) of the files that are new or differ
+    (sorted by name);
     ``added``: those with nothing at their path; ``keep``: name → record of the files
     already right; ``stale``: owned regular files no longer in the site; ``gone``: owned
     names no longer in the site and absent; ``folders``: folders to create, parents first;
     ``digests``: name → digest of every file of the site.
     """
 
-    write: dict[str, bytes] = field(default_factory=dict)
+    write: dict[str, bytes | Spooled] = field(default_factory=dict)
     added: list[str] = field(default_factory=list)
     keep: dict[str, Record] = field(default_factory=dict)
     stale: list[str] = field(default_factory=list)
@@ -157,6 +159,11 @@ class OutputFolder:
                 raise WriteFailed(f"cannot lock {path}: {reason(exc)}") from None
             os.close(fd)
 
+    def spool(self) -> Spool:
+        """A :class:`~builder.spool.Spool` for the files of one build; take the lock first,
+        and :meth:`sync` before leaving it."""
+        return Spool(self._base, self.records())
+
     def records(self) -> dict[str, Record]:
         """The manifest's records by name (read once; again each time the lock is taken)."""
         if self._records is None:
@@ -217,6 +224,8 @@ class OutputFolder:
                 cut = name.rfind("/", 0, cut)
         folders: dict[str, None] = {}
         kept = getattr(files, "kept", None)  # builder.outputs.Files: unchanged files
+        # … and files already staged, if into this folder's staging folder, still there
+        spooled = getattr(files, "spooled", None) if self._spool_of(files) else None
         for name in sorted(files):
             if safe_relative(name).split("/")[0] in _RESERVED or name.startswith(STAGING):
                 raise UnsafePath(f"refusing to write {shown(name)}: the name is Postil's own")
@@ -231,6 +240,10 @@ class OutputFolder:
                     plan.keep[name] = record
                     plan.digests[name] = found
                     continue
+            entry = spooled(name) if spooled is not None else None
+            if entry is not None:
+                self._plan_spooled(name, entry, tree, folders, plan)
+                continue
             try:
                 data = files[name]
             except OSError as exc:  # a kept file changed under us: the build must run again
@@ -266,6 +279,30 @@ class OutputFolder:
                     plan.stale.append(name)
         return plan
 
+    def _spool_of(self, files: Mapping[str, bytes]) -> Spool | None:
+        """The spool of ``files`` if it stages into this folder and is still open."""
+        spool = getattr(files, "spool", None)
+        if isinstance(spool, Spool) and spool.staging is not None and spool.root == self._base:
+            return spool
+        return None
+
+    def _plan_spooled(self, name: str, entry: Spooled, tree: Tree, folders: dict[str, None],
+                      plan: Plan) -> None:
+        """:meth:`plan` for a file already written into the staging folder."""
+        plan.digests[name] = entry.digest
+        info = tree.check(name, folders)
+        if info is None:
+            plan.write[name] = entry
+            plan.added.append(name)
+            return
+        if stat.S_ISREG(info.st_mode) and info.st_size == entry.record.size:
+            data = read_regular(self._base + name)
+            if data is not None and digest(data) == entry.digest:
+                plan.keep[name] = Record(entry.digest, None, info.st_size, info.st_mtime_ns,
+                                         info.st_ino)
+                return
+        plan.write[name] = entry
+
     def sync(self, files: Mapping[str, bytes],
              signatures: dict[str, str] | None = None) -> WriteReport:
         """Make the folder hold ``files`` (name → bytes); ``signatures`` (name → hex string
@@ -274,8 +311,10 @@ class OutputFolder:
         Takes the lock if not held. Raises :class:`OutputBusy`, :class:`UnsafePath` or
         :class:`WriteFailed` (one line each); see the module's docstring for what is left.
         """
+        spool = self._spool_of(files)  # its staging folder holds files already
         with self.locked():
-            remove_staging_leftovers(self._base)
+            if spool is None:
+                remove_staging_leftovers(self._base)
             old, plan = self.records(), self.plan(files)
             legacy = self._version != manifest.VERSION
             report = WriteReport(written=list(plan.write), unchanged=len(plan.keep),
@@ -286,7 +325,8 @@ class OutputFolder:
                     for name, record in plan.keep.items()}
             if not (plan.write or plan.stale or plan.gone or legacy) and keep == old:
                 return report
-            with Staging(self._base) as staging:
+            with contextlib.nullcontext(spool.staging) if spool is not None \
+                    else Staging(self._base) as staging:
                 written = self._write(plan, old, staging, signatures)
                 report.removed, kept = self._remove_stale(plan, old)
                 now = staging.mtime_ns()
@@ -311,6 +351,7 @@ class OutputFolder:
             staging.install(manifest.dump({**old, **dict.fromkeys(new, Record())}))
         made: list[str] = []
         written: dict[str, Record] = {}
+        staged: dict[str, str] = {}  # name → its file in the staging folder
         name = ""
         try:
             for name in plan.folders:
@@ -318,8 +359,14 @@ class OutputFolder:
                 made.append(name)
             crash, full = fault("crash-write"), fault("enospc")
             for index, (name, data) in enumerate(plan.write.items(), 1):
+                if isinstance(data, Spooled):  # written already (the hooks fired there)
+                    written[name] = data.record._replace(digest=data.digest,
+                                                         signature=signatures.get(name))
+                    staged[name] = data.staged
+                    continue
                 written[name] = staging.write(str(index), data, index == full)._replace(
                     digest=plan.digests[name], signature=signatures.get(name))
+                staged[name] = str(index)
                 if index == crash:
                     os._exit(70)
         except BaseException as exc:
@@ -334,7 +381,7 @@ class OutputFolder:
         crash = fault("crash-rename")
         for index, name in enumerate(plan.write, 1):
             try:
-                os.replace(staging.path + str(index), self._base + name)
+                os.replace(staging.path + staged[name], self._base + name)
             except OSError as exc:
                 raise WriteFailed(f"cannot write {shown(name)}: {reason(exc)}; the folder "
                                   "now mixes old and new files until the next run") from None
