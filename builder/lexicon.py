@@ -9,10 +9,11 @@ wikilink but are never matched in prose; the longest name wins.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from builder.slugs import fold, slugify
 
@@ -35,7 +36,6 @@ class Lexicon:
     by_name: dict[str, str] = field(default_factory=dict)  # name key → slug
     by_alias: dict[str, set[str]] = field(default_factory=dict)  # alias key → slugs (weak too)
     phrases: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)
-    starts: dict[str, int] = field(default_factory=dict)  # first word → longest phrase length
     autolink: bool = False
     fingerprint: str = ""
     base_path: str = "/"
@@ -62,32 +62,40 @@ class Lexicon:
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """Every registered name in ``text``: (start, end, entity slug), longest first."""
-        if not self.phrases:
+        firsts = self._firsts
+        if not firsts:
             return []
-        folded, origin = _fold_with_offsets(text)
-        hits = self.starts.keys() & set(_WORD.findall(folded))
-        if not hits:  # the common case, decided in C
+        words = text.translate(_WORD_FOLDS).split()  # the folded words, as _WORD finds them
+        if firsts.keys().isdisjoint(words):  # the common case, decided in C
             return []
+        # A name is looked for only if all of its first two words are here, and a
+        # case-sensitive one only if written so ("is" in prose, where "IS" is a name).
+        present = set(words)
+        searches = []
+        for word in firsts.keys() & present:
+            first = firsts[word]
+            if (first.seconds is None or not first.seconds.isdisjoint(present)) and \
+                    (first.exacts is None or any(exact in text for exact in first.exacts)):
+                searches.append(first.search or first.compile())
+        if not searches:
+            return []
+        folded = text.translate(_FOLDS)
+        origin = None if text.isascii() or _RESIZED.isdisjoint(text) else _origin(text)
         found: list[tuple[int, int, str]] = []
-        resume = 0
-        for first in _starts_pattern(frozenset(hits)).finditer(folded):
-            if first.start() < resume:
-                continue
-            longest = self.starts.get(first.group())
-            if longest is None:  # most words start no name: one dict lookup each
-                continue
-            words = [first]
-            while len(words) < longest:  # the next words, if only joiners lie between
-                following = _WORD.search(folded, words[-1].end())
-                if following is None or \
-                        not set(folded[words[-1].end():following.start()]) <= _JOINERS:
-                    break
-                words.append(following)
+        nexts = [search(folded) for search in searches]  # each first word's next name
+        while True:
+            match = min(filter(None, nexts), key=_START, default=None)
+            if match is None:
+                return found
+            # The match is the longest name starting here; a shorter one is tried
+            # only when a case-sensitive name is written in another case.
+            words = list(_WORD.finditer(folded, match.start(), match.end()))
+            resume = words[0].end()  # no name here: the next one starts after this word
             for count in range(len(words), 0, -1):
                 entry = self.phrases.get(tuple(w.group() for w in words[:count]))
                 if entry is None:
                     continue
-                start, end = first.start(), words[count - 1].end()
+                start, end = match.start(), words[count - 1].end()
                 if origin is not None:
                     start, end = origin[start], origin[end - 1] + 1
                 slug, exact = entry
@@ -96,31 +104,139 @@ class Lexicon:
                 found.append((start, end, slug))
                 resume = words[count - 1].end()
                 break
-        return found
+            for index, following in enumerate(nexts):
+                if following is not None and following.start() < resume:
+                    nexts[index] = searches[index](folded, resume)
+
+    @cached_property
+    def _firsts(self) -> dict[str, _First]:
+        """The names by their first word. Built on first use: a build that parses
+        nothing never pays for it, and forked workers inherit it once the parent
+        used it."""
+        firsts: dict[str, _First] = {}
+        for words, (_, exact) in self.phrases.items():
+            first = firsts.get(words[0])
+            if first is None:
+                first = firsts[words[0]] = _First(words[0], [], set(), [])
+            first.names.append(words)
+            if len(words) == 1:
+                first.seconds = None
+            elif first.seconds is not None:
+                first.seconds.add(words[1])
+            if not exact:
+                first.exacts = None
+            elif first.exacts is not None:
+                first.exacts.append(exact)
+        return firsts
 
 
-@lru_cache(maxsize=4096)
-def _starts_pattern(words: frozenset[str]) -> re.Pattern[str]:
-    """A regex finding only these words: the scan over a paragraph stays in C."""
-    alternatives = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+@dataclass
+class _First:
+    """The names starting with one word, and a search for them, compiled when first needed.
 
-
-def _fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
-    """Fold ``text``; ``origin[i]`` is the index in ``text`` of folded character ``i``.
-
-    Folding (NFKD) can change lengths, so offsets are mapped back per character;
-    ASCII text keeps its offsets (``origin`` is None), the common, cheap case.
+    One small regex per first word, compiled when that word is first met in a
+    text: a text costs the same whatever the size of the registry, and a build
+    that reads one article compiles a few small patterns, not one of every name.
     """
-    if text.isascii():
-        return text.lower(), None
-    pieces: list[str] = []
+
+    word: str
+    names: list[tuple[str, ...]]
+    seconds: set[str] | None  # the second words, if no name is this word alone
+    exacts: list[str] | None  # the spellings, if every name is case-sensitive
+    search: Callable[..., re.Match[str] | None] | None = None
+
+    def compile(self) -> Callable[..., re.Match[str] | None]:
+        self.search = _names_pattern(self.word, self.names).search
+        return self.search
+
+
+_START = operator.methodcaller("start")
+
+
+def _names_pattern(first: str, names: Iterable[tuple[str, ...]]) -> re.Pattern[str]:
+    """A regex matching, where the word ``first`` starts, the longest of ``names``
+    (tuples of folded words, each starting with ``first``).
+
+    The words after the first are a trie (``lashkar(?: +(?:e +taiba|i +jhangvi))``),
+    so the regex's backtracking tries at most one branch per character. The
+    lookbehind comes after the word so that the regex starts with a literal,
+    which ``re`` finds by a fast scan. The standard library has no trie
+    matcher; the text it runs on is folded, its joiners made spaces (``_FOLDS``).
+    """
+    trie: dict = {}
+    for words in names:
+        node = trie
+        for word in words[1:]:
+            node = node.setdefault(_NEXT_WORD, {})
+            for char in word:
+                node = node.setdefault(char, {})
+        node[_END] = {}
+    literal = re.escape(first)
+    return re.compile(rf"{literal}(?<!\w{literal}){_branches(trie)}")
+
+
+_NEXT_WORD, _END = " ", ""  # trie keys besides characters: joiners, then the end of a name
+
+
+def _branches(node: dict) -> str:
+    alternatives = []
+    for key in sorted(key for key in node if key not in (_NEXT_WORD, _END)):
+        literal, child = re.escape(key), node[key]
+        while len(child) == 1 and not child.keys() & {_NEXT_WORD, _END}:  # a chain: one literal
+            (key, child), = child.items()
+            literal += re.escape(key)
+        alternatives.append(literal + _branches(child))
+    # Characters exclude each other; a following word is tried before ending here,
+    # so the regex's backtracking gives the longest name.
+    if _NEXT_WORD in node:
+        alternatives.append(" +" + _branches(node[_NEXT_WORD]))
+    if _END in node:
+        alternatives.append(r"(?!\w)")
+    if len(alternatives) == 1:
+        return alternatives[0]
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+class _FoldTable(dict):
+    """``str.translate`` table folding each character as :func:`fold` does.
+
+    Filled as characters are first met, so folding a text is one call in C.
+    Folding goes character by character (never ``fold(text)``) so that offsets
+    map back (see ``_origin``) and ``Σ`` folds alike everywhere. ``_FOLDS``
+    makes joiners spaces; ``_WORD_FOLDS`` makes every character outside a
+    word a space, so that ``split()`` gives the words.
+    """
+
+    def __init__(self, words_only: bool):
+        super().__init__()
+        self.words_only = words_only
+        for code in range(128):  # ASCII up front, the common case
+            self[code]  # noqa: B018
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        folded = fold(char) if code >= 128 else char.lower()
+        if len(folded) != 1:
+            _RESIZED.add(char)
+        if self.words_only:
+            spaced = "".join(c if _WORD.match(c) else " " for c in folded)
+        else:
+            spaced = "".join(" " if c in _JOINERS else c for c in folded)
+        self[code] = spaced
+        return spaced
+
+
+_RESIZED: set[str] = set()  # characters that fold to more or fewer than one
+_FOLDS = _FoldTable(words_only=False)
+_WORD_FOLDS = _FoldTable(words_only=True)
+
+
+def _origin(text: str) -> list[int]:
+    """``origin[i]``: the index in ``text`` of character ``i`` of ``text.translate(_FOLDS)``."""
     origin: list[int] = []
     for index, char in enumerate(text):
-        folded = fold(char) if not char.isascii() else char.lower()
-        pieces.append(folded)
-        origin.extend([index] * len(folded))
-    return "".join(pieces), origin
+        origin.extend([index] * len(_FOLDS[ord(char)]))
+    return origin
 
 
 @dataclass
@@ -169,12 +285,11 @@ def build_lexicon(entries: Iterable[RegistryEntry], autolink: bool, base_path: s
                 lexicon.by_alias.setdefault(key, set()).add(entry.slug)
             words = tuple(key.split())
             lexicon.phrases[words] = (entry.slug, text if text in exact else "")
-            lexicon.starts[words[0]] = max(lexicon.starts.get(words[0], 0), len(words))
         for text in entry.weak_aliases:
             key = name_key(text)
             if key:
                 lexicon.by_alias.setdefault(key, set()).add(entry.slug)
     if not autolink:
-        lexicon.phrases, lexicon.starts = {}, {}
+        lexicon.phrases = {}
     lexicon.fingerprint = digest.hexdigest()
     return lexicon, problems
