@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -46,13 +46,18 @@ def _render_slice(bounds: tuple[int, int]) -> tuple[dict[str, bytes], list[Probl
 
 
 def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
-                 progress: Callable[[str, int, int], None] | None = None
-                 ) -> tuple[dict[str, bytes], list[Problem], set[str]]:
+                 progress: Callable[[str, int, int], None] | None = None,
+                 into: MutableMapping[str, bytes] | None = None
+                 ) -> tuple[MutableMapping[str, bytes], list[Problem], set[str]]:
     """Render ``pages``: output file → bytes, every problem once (the same template
-    error on many pages is one), and the output files whose templates read ``site``."""
+    error on many pages is one), and the output files whose templates read ``site``.
+
+    The files are put into ``into`` (a new dict if None) as each slice of pages comes
+    back, so that a spooling mapping (:class:`builder.outputs.Files`) never holds them all.
+    """
     global _RENDERER, _PAGES
     slices = [(i, min(i + RENDER_SLICE, len(pages))) for i in range(0, len(pages), RENDER_SLICE)]
-    files: dict[str, bytes] = {}
+    files: MutableMapping[str, bytes] = {} if into is None else into
     problems: list[Problem] = []
     reads_site: set[str] = set()
     reported: set[tuple] = set()

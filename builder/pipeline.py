@@ -277,8 +277,8 @@ class SiteBuilder:
             else:
                 todo.append(page)
                 signatures[name] = own
-        fresh, problems, reads_site = render_pages(renderer, todo, self.options.jobs, progress)
-        files.update(fresh)
+        _, problems, reads_site = render_pages(renderer, todo, self.options.jobs, progress,
+                                               into=files)
         for name in reads_site:
             signatures[name] = signer.with_site(signatures[name])
         return signatures, [output_file(p.url) for p in todo], problems
