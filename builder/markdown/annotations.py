@@ -111,18 +111,20 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
 
     for child in children:
         kind = child.type
-        if kind in _BREAKS:
-            line += 1
-        if kind in _TEXT or kind in _BREAKS:
-            piece = child.content if kind in _TEXT else " "
+        if kind in _TEXT or kind in _BREAKS:  # most tokens: text, read as fast as may be
+            if kind in _TEXT:
+                piece = child.content
+                if piece.strip():
+                    last_closed_mark = None
+            else:  # a line break reads as a space
+                line += 1
+                piece = " "
             if in_note:
                 note_text.append(piece)
             else:
                 c.plain.append(piece)
                 c.length += len(piece)
                 block_text.append(piece)
-            if piece.strip():
-                last_closed_mark = None
             continue
         if kind == "sidenote_open":
             c.notes += 1

@@ -21,28 +21,35 @@ def _autolink(state: StateCore) -> None:
     lexicon = state.env.get("lexicon")
     if lexicon is None or not lexicon.phrases:
         return
-    for index, block in enumerate(state.tokens):
+    find = lexicon.find
+    tokens = state.tokens
+    for index, block in enumerate(tokens):
         if block.type != "inline" or not block.children:
             continue
-        if index and state.tokens[index - 1].type == "heading_open":
+        if index and tokens[index - 1].type == "heading_open":
             continue
-        children: list[Token] = []
+        children: list[Token] | None = None  # a new list, once a name is found
         closing: list[str] = []
-        for child in block.children:
+        for position, child in enumerate(block.children):
+            kind = child.type
             if closing:
-                if child.type == closing[-1]:
+                if kind == closing[-1]:
                     closing.pop()
-                elif child.type in _SKIP_OPEN:
-                    closing.append(_SKIP_OPEN[child.type])
+                elif kind in _SKIP_OPEN:
+                    closing.append(_SKIP_OPEN[kind])
+            elif kind in _SKIP_OPEN:
+                closing.append(_SKIP_OPEN[kind])
+            elif kind == "text" and child.content:
+                found = find(child.content)
+                if found:
+                    if children is None:
+                        children = block.children[:position]
+                    children.extend(_split(child, found))
+                    continue
+            if children is not None:
                 children.append(child)
-            elif child.type in _SKIP_OPEN:
-                closing.append(_SKIP_OPEN[child.type])
-                children.append(child)
-            elif child.type == "text" and child.content:
-                children.extend(_split(child, lexicon.find(child.content)))
-            else:
-                children.append(child)
-        block.children = children
+        if children is not None:
+            block.children = children
 
 
 def _split(token: Token, found: list[tuple[int, int, str]]) -> list[Token]:

@@ -72,8 +72,11 @@ def parser(html: bool = True) -> MarkdownIt:
 
 def _label_anchors(state) -> None:  # noqa: ANN001
     """Heading permalinks read as "#" to a screen reader: give them a name."""
-    for block in state.tokens:
-        if block.type == "inline" and block.children:
+    tokens = state.tokens
+    for index, block in enumerate(tokens):
+        # Only a heading's inline tokens hold permalinks (anchors_plugin puts them there).
+        if block.type == "inline" and block.children and index and \
+                tokens[index - 1].type == "heading_open":
             for child in block.children:
                 if child.type == "link_open" and child.attrGet("class") == "header-anchor":
                     child.attrSet("aria-label", "Link to this section")
