@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from builder import frontmatter
 from builder.dates import PartialDate
@@ -17,6 +18,9 @@ from builder.frontmatter import Fields
 from builder.lexicon import Lexicon, RegistryEntry, build_lexicon
 from builder.markdown import render
 from builder.model import EntityRecord
+
+if TYPE_CHECKING:
+    from builder.entity_store import EntityStore
 from builder.problems import Problem
 from builder.slugs import slugify
 
@@ -37,6 +41,11 @@ def discover_entities(content: Path) -> list[tuple[str, Path]]:
     return [(path.relative_to(site_dir).as_posix(), path)
             for path in sorted(folder.iterdir())
             if path.suffix == ".md" and path.is_file() and not is_ignored(path.name)]
+
+
+def entity_key(path: str, raw: bytes) -> str:
+    """What identifies an entity file's parse: its path and bytes (32 hex characters)."""
+    return hashlib.blake2b(path.encode() + b"\0" + raw, digest_size=16).hexdigest()
 
 
 def read_entity(path: str, raw: bytes) -> tuple[EntityRecord | None, list[Problem]]:
@@ -81,7 +90,7 @@ def read_entity(path: str, raw: bytes) -> tuple[EntityRecord | None, list[Proble
         end=date_value("end"), location=slugify(fields.text("location")),
         participants=[slugify(p) for p in participants],
         body_markdown=doc.body, body_line=doc.body_line, lines=dict(doc.key_lines),
-        key=hashlib.blake2b(path.encode() + b"\0" + raw, digest_size=16).hexdigest(),
+        key=entity_key(path, raw),
         extra={k: v for k, v in meta.items() if k not in KNOWN_KEYS},
     )
     if problems:
@@ -118,30 +127,43 @@ class EntityReader:
     """
 
     def __init__(self) -> None:
-        self._files: dict[str, tuple[tuple[int, int], EntityRecord | None, list[Problem]]] = {}
+        # path → (stat, record, problems, key)
+        self._files: dict[str, tuple[tuple[int, int], EntityRecord | None, list[Problem],
+                                     str]] = {}
         self._notes: dict[tuple, tuple[str, list[tuple[int, str]], list[Problem]]] = {}
 
-    def read(self, content: Path, base_path: str, autolink: bool, html: bool
+    def read(self, content: Path, base_path: str, autolink: bool, html: bool,
+             store: EntityStore | None = None
              ) -> tuple[list[tuple[EntityRecord, str, list[tuple[int, str]]]], Lexicon,
                         list[Problem]]:
         """(record, notes HTML with link placeholders, the notes' wikilinks) per entity
-        file, sorted by file; the lexicon of their names; every problem found."""
+        file, sorted by file; the lexicon of their names; every problem found.
+
+        ``store`` holds parses and notes of earlier processes (and is told what this
+        read used and made, for the caller to save once the build succeeds)."""
         problems: list[Problem] = []
         records: list[EntityRecord] = []
-        known: dict[str, tuple[tuple[int, int], EntityRecord | None, list[Problem]]] = {}
+        known: dict[str, tuple[tuple[int, int], EntityRecord | None, list[Problem], str]] = {}
         for rel, path in discover_entities(content):
             try:
                 info = path.stat()
                 stat = (info.st_mtime_ns, info.st_size)
                 previous = self._files.get(rel)
                 if previous is not None and previous[0] == stat:
-                    record, found = previous[1], previous[2]
+                    record, found, key = previous[1], previous[2], previous[3]
+                    if store is not None:
+                        store.used.add(f"file:{rel}")
                 else:
-                    record, found = read_entity(rel, path.read_bytes())
+                    raw = path.read_bytes()
+                    key = entity_key(rel, raw)
+                    stored = store.record(rel, key) if store is not None else None
+                    record, found = stored if stored is not None else read_entity(rel, raw)
+                    if store is not None and stored is None:
+                        store.put_record(rel, key, (record, found))
             except OSError as exc:
-                stat, record, found = (0, 0), None, [Problem(rel, 1,
-                                                             f"cannot read: {exc.strerror}")]
-            known[rel] = (stat, record, found)
+                stat, key, record, found = (0, 0), "", None, [
+                    Problem(rel, 1, f"cannot read: {exc.strerror}")]
+            known[rel] = (stat, record, found, key)
             problems += found
             if record is None:  # a stub, so references to it are not reported as well
                 record = EntityRecord(source=rel, slug=rel.rsplit("/", 1)[-1][:-3], name="")
@@ -154,7 +176,18 @@ class EntityReader:
         result = []
         for record in records:
             memo = (record.key, lexicon.fingerprint, base_path, html)
-            rendered = self._notes.get(memo) or render_notes(record, lexicon, base_path, html)
+            rendered = self._notes.get(memo)
+            if store is not None:
+                digest = hashlib.blake2b(repr(memo).encode(), digest_size=16).hexdigest()
+                if rendered is not None:
+                    store.used.add(f"notes:{digest}")
+                else:
+                    rendered = store.notes(digest)
+                    if rendered is None:
+                        rendered = render_notes(record, lexicon, base_path, html)
+                        store.put_notes(digest, rendered)
+            elif rendered is None:
+                rendered = render_notes(record, lexicon, base_path, html)
             notes[memo] = rendered
             problems += rendered[2]
             result.append((record, rendered[0], rendered[1]))

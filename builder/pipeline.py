@@ -22,6 +22,7 @@ from builder import state
 from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
 from builder.config import CONFIG_NAME, SiteConfig, load_config
 from builder.entities import EntityReader
+from builder.entity_store import EntityStore
 from builder.explain import SETTINGS_KEY, TEMPLATES_KEY, explain, find_page
 from builder.feeds import FeedCache, FeedWriter, feed_sources, tag_names
 from builder.index import index_site
@@ -107,6 +108,7 @@ class SiteBuilder:
         self._static: dict[Path, tuple[tuple[int, int], bytes]] = {}
         self._feeds = FeedCache()
         self._index_memo: dict = {}
+        self._entity_store: EntityStore | None = None
 
     def build(self, progress: Progress | None = None) -> BuildResult:
         # A large site is millions of live objects: the cyclic collector would scan
@@ -149,6 +151,8 @@ class SiteBuilder:
                 clock("write")
                 if inputs is not None:
                     self._record_state(config, output, roots, inputs, result)
+                if self._entity_store is not None:
+                    self._entity_store.save()
         if self._reader and self._reader.cache:
             self._reader.cache.flush()
             self._reader.cache.prune()
@@ -192,8 +196,11 @@ class SiteBuilder:
         options = self.options
         # Read before this build records its own: what the explained page was made from.
         before = state.sources_of(self.site_dir, self._condition()) if options.explain else None
+        self._entity_store = EntityStore(self.site_dir, refresh=options.fresh) \
+            if options.cache else None
         entities, lexicon, found = self._entities.read(config.content_path, config.base_path,
-                                                       config.autolink, config.markdown_html)
+                                                       config.autolink, config.markdown_html,
+                                                       self._entity_store)
         problems += found
         reader = self._reader_for(config, lexicon)
         records, found = reader.read(discover(config.content_path), options.jobs, progress)

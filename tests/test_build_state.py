@@ -240,3 +240,40 @@ def test_stored_related_rankings_are_reused_only_when_they_name_articles(
                 if name != ".postil-manifest.json"}
 
     assert pages(tree(out)) == pages(cold)
+
+
+def test_entity_files_are_parsed_and_their_notes_rendered_once_across_processes(
+        site: Path, tmp_path: Path, monkeypatch) -> None:
+    import sqlite3
+
+    import builder.entities as entities
+
+    out = tmp_path / "out"
+    assert main(["build", str(site), "-o", str(out), "-q"]) == 0
+    cold = tree(out)
+    calls = {"read_entity": 0, "render_notes": 0}
+    for name in calls:
+        original = getattr(entities, name)
+
+        def counted(*args, _name=name, _original=original, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(entities, name, counted)
+
+    def rebuild() -> None:  # an edit, so that the build does not stop early
+        path = next((site / "content").glob("*.md"))
+        path.write_text(path.read_text(encoding="utf-8") + " ", encoding="utf-8")
+        assert main(["build", str(site), "-o", str(out), "-q"]) == 0
+
+    rebuild()
+    assert calls == {"read_entity": 0, "render_notes": 0}
+    with sqlite3.connect(site / ".postil-cache" / state.DATABASE) as db:
+        assert db.execute("SELECT count(*) FROM entities").fetchone()[0] == 80
+        db.execute("UPDATE entities SET value = x'5b22782225'")  # damaged: each a miss
+    rebuild()
+    assert calls == {"read_entity": 40, "render_notes": 40}
+    rebuild()
+    assert calls == {"read_entity": 40, "render_notes": 40}
+    assert {n: d for n, (_, _, d) in tree(out).items() if n.startswith("entities/")} == \
+        {n: d for n, (_, _, d) in cold.items() if n.startswith("entities/")}
