@@ -251,6 +251,19 @@ BAD = [
     b'{"!bytes": "not base64!"}', b'{"!tuple": {"a": 1}}', b'{"!dict": [[1]]}',
     b'{"!dict": [[[1], 2]]}', b'{"!set": [[1]]}', b'{"!dict": {"a": 1}}',
     b'{"!PartialDate": "2020"}', b'{"!Strict": 0}',
+    # The format of dataclasses: an array of field values, untagged where the field's
+    # annotation says what it holds (name, when, tags, extra, size).
+    b'{"!Frozen": ["a", null, [], {}]}', b'{"!Frozen": ["a", null, [], {}, 1, 2]}',
+    b'{"!Frozen": [5, null, [], {}, 1]}', b'{"!Frozen": ["a", null, [], {}, true]}',
+    b'{"!Frozen": ["a", "2020-01-01", [], {}, 1]}',  # a date as text
+    b'{"!Frozen": ["a", {"!time": ["01:00:00", 0, null]}, [], {}, 1]}',  # not a date
+    b'{"!Frozen": ["a", null, {"!tuple": ["x"]}, {}, 1]}',  # a tag where none goes
+    b'{"!Frozen": ["a", null, [1], {}, 1]}', b'{"!Frozen": ["a", null, "x", {}, 1]}',
+    b'{"!Frozen": ["a", null, [], [], 1]}', b'{"!Frozen": ["a", null, [], {"k": {"!no": 1}}, 1]}',
+    b'{"!PlainThing": [[{"!Frozen": ["a", null, [], {}, 1]}], 1]}',  # tagged in a list[Frozen]
+    b'{"!PlainThing": [[["a", null, [], {}]], 1]}', b'{"!PlainThing": [[null], 1]}',
+    b'{"!PlainThing": [[], "1"]}', b'{"!PlainThing": [{"!tuple": []}, 1]}',
+    b'{"!PlainThing": [[["a", null, [], {}, 1]], {"!float": "1.5"}]}',
     b"[" * 100_000 + b"]" * 100_000,  # nested past the recursion limit
     pickle.dumps({"a": 1}), pickle.dumps(EVERYTHING["objects"]),
 ]
@@ -266,6 +279,52 @@ def test_decoding_anything_unexpected_is_a_decode_error(data):
 
 def _refuse(data: Any) -> Any:
     raise ValueError("never valid")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A constructor that does more than store its arguments: it must still be run."""
+
+    count: int
+
+    def __init__(self, count: int) -> None:
+        if count < 0:
+            raise ValueError("a count is never negative")
+        object.__setattr__(self, "count", count)
+
+
+@dataclass
+class Nested:
+    name: str
+    child: Nested | None = None  # the class holds itself
+    others: tuple[tuple[int, str], ...] = ()
+    table: dict[str, Any] = field(default_factory=dict)
+
+
+def test_dataclasses_are_arrays_built_by_their_constructor_when_it_does_more_than_store():
+    codec = Codec()
+    codec.register_dataclass(Checked)
+    codec.register_dataclass(Nested)
+    assert codec.encode(Checked(3)) == b'{"!Checked":[3]}'
+    assert codec.decode(b'{"!Checked":[3]}') == Checked(3)
+    with pytest.raises(DecodeError, match="never negative"):
+        codec.decode(b'{"!Checked":[-1]}')
+    value = Nested("a", Nested("b", None, ((1, "x"),), {"!tuple": [1], "d": date(2020, 1, 2)}))
+    data = codec.encode(value)
+    assert data.startswith(b'{"!Nested":["a",["b",null,[[1,"x"]],{"!tuple":[1],"d":{"!date"')
+    assert same(codec.decode(data), value)
+    for bad in (b'{"!Nested":["a",["b",null,[[1,2]],{}],[],{}]}',
+                b'{"!Nested":["a",["b",null,[],{}],[[1,"x",3]],{}]}',
+                b'{"!Nested":["a",{"!Nested":["b",null,[],{}]},[],{}]}',
+                b'{"!Nested":["a",null,[],{"k":{"!Checked":[-1]}}]}'):
+        with pytest.raises(DecodeError):
+            codec.decode(bad)
+    with pytest.raises(TypeError, match="Nested.child"):
+        codec.encode(Nested("a", Checked(1)))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="Nested.others"):
+        codec.encode(Nested("a", None, [(1, "x")]))  # type: ignore[arg-type]  # not a tuple
+    with pytest.raises(TypeError, match="Nested.table"):
+        codec.encode(Nested("a", None, (), {1: "int key"}))  # type: ignore[dict-item]
 
 
 def test_every_truncation_of_an_entry_is_a_decode_error(example):
@@ -332,6 +391,25 @@ def test_put_flush_get_and_prune_keeps_what_was_used(tmp_path):
     idle = ArticleCache(folder, SETTINGS)
     idle.prune()  # used nothing: prunes nothing
     assert _keys(folder) == {a, b, c}
+
+
+def test_get_many_reads_in_batches_and_leaves_out_what_it_cannot_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_module, "_BATCH", 2)
+    folder = tmp_path / CACHE_DIR
+    values = _filled(folder, 5)
+    keys = list(values)
+    with sqlite3.connect(folder / DATABASE) as db:
+        db.execute("UPDATE entries SET value = ? WHERE key = ?", (b"[damaged", keys[1]))
+        db.execute("UPDATE entries SET value = ? WHERE key = ?",  # another key's entry
+                   (db.execute("SELECT value FROM entries WHERE key = ?",
+                               (keys[3],)).fetchone()[0], keys[2]))
+    cache = ArticleCache(folder, SETTINGS)
+    found = cache.get_many([*keys, keys[0], "absent"])
+    assert found == {key: values[key] for key in (keys[0], keys[3], keys[4])}
+    assert cache.used == {*keys, "absent"}
+    assert cache.get(keys[4]) == values[keys[4]] and cache.get(keys[1]) is None
+    assert ArticleCache(folder, SETTINGS, refresh=True).get_many(keys) == {}
+    assert ArticleCache(tmp_path / "none", SETTINGS).get_many(keys) == {}
 
 
 def test_refresh_misses_but_rewrites_and_prunes(tmp_path):
@@ -627,4 +705,4 @@ def test_the_database_is_sqlite_with_json_values(tmp_path):
     values = _filled(folder, 1)
     with sqlite3.connect(folder / DATABASE) as db:
         ((key, value),) = db.execute("SELECT key, value FROM entries").fetchall()
-    assert key in values and value.startswith(b'["postil-article",1,')
+    assert key in values and value.startswith(b'["postil-article",%d,' % cache_module.FORMAT)
