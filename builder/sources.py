@@ -90,7 +90,8 @@ class Reader:
              progress: Callable[[str, int, int], None] | None = None
              ) -> tuple[list[ArticleRecord], list[Problem]]:
         results: list[Result | None] = []
-        todo: list[tuple[int, str, tuple[int, int], str, bytes]] = []
+        todo: list[tuple[int, str, tuple[int, int], str, bytes]] = []  # to parse
+        lookups: list[tuple[int, str, tuple[int, int], str, bytes]] = []  # in the cache?
         known: dict[str, _Known] = {}
         for rel, path in sources:
             try:
@@ -111,19 +112,22 @@ class Reader:
                 else self.cache.key(rel, raw)
             previous = self.known.get(rel)
             if previous is not None and previous.key == key:  # touched, same bytes
-                cached = previous.result
                 if self.cache:
                     self.cache.touch(key)
-            else:
-                cached = self.cache.get(key) if self.cache else None
-                if cached is not None and not _belongs(cached, rel, key):
-                    cached = None  # a foreign entry (copied or crafted): a miss
-            if cached is not None:
+                known[rel] = _Known(stat, key, previous.result)
+                results.append(previous.result)
+                continue
+            lookups.append((len(results), rel, stat, key, raw))
+            results.append(None)
+        # From the cache in batches: one query per file costs more than decoding it.
+        found = self.cache.get_many([job[3] for job in lookups]) if self.cache else {}
+        for index, rel, stat, key, raw in lookups:
+            cached = found.get(key)
+            if cached is not None and _belongs(cached, rel, key):
                 known[rel] = _Known(stat, key, cached)
-                results.append(cached)
-            else:
-                todo.append((len(results), rel, stat, key, raw))
-                results.append(None)
+                results[index] = cached
+            else:  # absent, or a foreign entry (copied or crafted): a miss
+                todo.append((index, rel, stat, key, raw))
         self.parsed = [rel for _, rel, _, _, _ in todo]
         work = [(rel, raw, key) for _, rel, _, key, raw in todo]
         global _SETTINGS
