@@ -1051,11 +1051,12 @@ def run_size(root: Path, codes: list[Code], articles: int, entities: int, seed: 
             tools[0].restore()
             if tools[0].template is not None:  # serve_latency.py brings its own templates/
                 tools[0].template.unlink(missing_ok=True)
-            served = measure_serve(codes[0], site, plan.serve_edits)
-            if isinstance(served, str):
-                extra.append(served)
-            else:
-                rows += serve_rows(tools[0].name, *served, entities=entities)
+            for code, tool in zip(codes, tools, strict=False):  # each builder, in turn
+                served = measure_serve(code, site, plan.serve_edits)
+                if isinstance(served, str):
+                    extra.append(served)
+                else:
+                    rows += serve_rows(tool.name, *served, entities=entities)
     finally:
         for tool in tools[1:]:
             tool.restore()
