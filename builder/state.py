@@ -139,8 +139,8 @@ def _walk(root: str) -> Iterator[tuple[str, os.stat_result | None]]:
         except OSError:
             continue
         for entry in entries:
-            if entry.name.startswith("."):
-                continue
+            if entry.name.startswith(".") or entry.name == "__pycache__":
+                continue  # hidden files no reader reads; bytecode Python writes on import
             try:
                 if entry.is_dir():
                     stack.append(entry.path)
