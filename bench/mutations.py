@@ -38,7 +38,7 @@ class Mutation:
     new: str
 
 
-_SKIP = '''        field_value = getattr(value, name)
+_SKIP = '''        name = item.name
 '''
 MUTATIONS = [
     Mutation("links", "a page no longer depends on the articles its body links to "
@@ -53,19 +53,19 @@ MUTATIONS = [
             continue
 '''),
     Mutation("neighbours", "an article page no longer depends on its neighbours",
-             "builder/fingerprint.py", '''        for key in sorted(value, key=repr):
-''', '''        for key in sorted(value, key=repr):
-            if key in ("newer", "older"):
-                continue
+             "builder/fingerprint.py", '''    for key in keys:
+''', '''    for key in keys:
+        if key in ("newer", "older"):
+            continue
 '''),
     Mutation("term-name", "a tag page's signature leaves out the tag's name",
              "builder/fingerprint.py", _SKIP,
-             _SKIP + '''        if type(value).__name__ == "Term" and name == "name":
+             _SKIP + '''        if kind.__name__ == "Term" and name == "name":
             continue
 '''),
     Mutation("term-count", "a tag page's signature leaves out the tag's count",
              "builder/fingerprint.py", _SKIP,
-             _SKIP + '''        if type(value).__name__ == "Term" and name == "count":
+             _SKIP + '''        if kind.__name__ == "Term" and name == "count":
             continue
 '''),
     Mutation("site", "a page whose template reads site does not depend on the site",
