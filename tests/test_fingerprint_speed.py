@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -63,7 +63,7 @@ def mention(**changes) -> Mention:
     ({1: "x"}, {"1": "x"}),
     ((("a", None),), (("a",), None)),
     (date(2024, 1, 2), "2024-01-02"),
-    (date(2024, 1, 2), datetime(2024, 1, 2, tzinfo=timezone.utc)),
+    (date(2024, 1, 2), datetime(2024, 1, 2, tzinfo=UTC)),
     (PartialDate(2024, 1), PartialDate(2024)),
     (PartialDate(2024), "P2024"),
     (1024, 1023),
