@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from builder.config import CONFIG_NAME, SiteConfig, load_config
 from builder.problems import BuildFailed, Problem
 from builder.publish.changes import Changes, PublishError
 from builder.publish.folder import sync_folder
@@ -19,7 +18,12 @@ from builder.publish.rsync import find_rsync, publish_rsync
 from builder.writer import WriteFailed
 
 if TYPE_CHECKING:  # the pipeline imports Jinja2 and markdown-it-py: only when publishing
+    from builder.config import SiteConfig
     from builder.pipeline import BuildResult
+
+# Kept out of the imports above: `postil build` parses its arguments with this module
+# loaded, and a build with nothing to do must not pay for YAML and the configuration.
+CONFIG_NAME = "site.yml"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -66,6 +70,8 @@ def run_publish(args: argparse.Namespace) -> int:
     site_dir: Path = args.site_dir
     if not (site_dir / CONFIG_NAME).is_file():
         return _usage(f"no site.yml in {site_dir} (run 'postil init DIR' to make a site)")
+    from builder.config import load_config
+
     try:
         config, _ = load_config(site_dir.resolve())
     except BuildFailed as failure:
