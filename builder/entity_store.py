@@ -22,13 +22,12 @@ import contextlib
 import sqlite3
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from builder.cache import CODEC, code_fingerprint
 from builder.codec import DecodeError
 from builder.model import EntityRecord
 from builder.problems import Problem
-from builder.state import CACHE_DIR, DATABASE
+from builder.state import rows, write
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS entities (name TEXT PRIMARY KEY, value BLOB NOT NULL)"
 Notes = tuple[str, list[tuple[int, str]], list[Problem]]
@@ -38,7 +37,7 @@ class EntityStore:
     """The stored entities of one site (``site_dir``); reads everything once, lazily."""
 
     def __init__(self, site_dir: Path, refresh: bool = False) -> None:
-        self.path = Path(site_dir) / CACHE_DIR / DATABASE
+        self.site_dir = site_dir
         # refresh (postil build --no-cache): read nothing stored, store anew
         self._rows: dict[str, bytes] | None = {} if refresh else None
         self.new: dict[str, Any] = {}  # name → value, to store on save()
@@ -47,16 +46,9 @@ class EntityStore:
     def _all(self) -> dict[str, bytes]:
         if self._rows is None:
             self._rows = {}
-            if self.path.is_file():
-                with contextlib.suppress(sqlite3.Error):
-                    db = sqlite3.connect(f"file:{quote(str(self.path))}?mode=ro", uri=True,
-                                         timeout=0.5)
-                    try:
-                        self._rows = {name: value for name, value in
-                                      db.execute("SELECT name, value FROM entities")
-                                      if isinstance(name, str) and isinstance(value, bytes)}
-                    finally:
-                        db.close()
+            self._rows = {name: value for name, value in
+                          rows(self.site_dir, "SELECT name, value FROM entities")
+                          if isinstance(name, str) and isinstance(value, bytes)}
         return self._rows
 
     def _get(self, name: str) -> Any:
@@ -121,20 +113,11 @@ class EntityStore:
         for name, value in self.new.items():
             with contextlib.suppress(TypeError, ValueError):
                 encoded.append((name, CODEC.encode([code, value])))
-        with contextlib.suppress(sqlite3.Error, OSError):
-            self.path.parent.mkdir(exist_ok=True)
-            db = sqlite3.connect(f"file:{quote(str(self.path))}?mode=rwc", uri=True,
-                                 timeout=2.0, isolation_level=None)
-            try:
-                db.execute("PRAGMA trusted_schema = OFF")
-                db.execute("PRAGMA synchronous = OFF")
-                with db:
-                    db.execute("BEGIN IMMEDIATE")
-                    db.execute(_SCHEMA)
-                    db.executemany("DELETE FROM entities WHERE name = ?",
-                                   [(name,) for name in stale])
-                    db.executemany("INSERT OR REPLACE INTO entities VALUES (?, ?)", encoded)
-            finally:
-                db.close()
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(_SCHEMA)
+            db.executemany("DELETE FROM entities WHERE name = ?", [(name,) for name in stale])
+            db.executemany("INSERT OR REPLACE INTO entities VALUES (?, ?)", encoded)
+
+        write(self.site_dir, work)
         self._rows = None
         self.new = {}

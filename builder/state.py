@@ -30,7 +30,7 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from importlib.util import find_spec
@@ -211,6 +211,39 @@ def record(site_dir: Path, key: str, stamp: Stamp | None, sources: dict[str, str
     with each source's record key, and ``memos`` (name → JSON value: answers a later
     build may reuse, see :func:`memo`). Never raises: a database that cannot be
     written is left as it is."""
+    def work(db: sqlite3.Connection) -> None:
+        db.execute(_SCHEMA)
+        db.execute(_MEMOS)
+        db.executemany("INSERT OR REPLACE INTO memos VALUES (?, ?)",
+                       [(name, json.dumps(value)) for name, value in (memos or {}).items()])
+        db.execute("INSERT OR REPLACE INTO builds VALUES (?, ?, ?, ?)",
+                   (key, json.dumps(asdict(stamp) if stamp else None), json.dumps(sources),
+                    time.time_ns()))
+        db.execute("DELETE FROM builds WHERE condition NOT IN (SELECT condition FROM "
+                   "builds ORDER BY updated DESC LIMIT ?)", (_KEEP_ROWS,))
+
+    write(site_dir, work)
+
+
+def rows(site_dir: Path, sql: str, args: tuple = ()) -> list[tuple]:
+    """The rows ``sql`` selects from the build database, opened read-only (``mode=ro``);
+    [] if there is no database or it cannot be read (missing table, damaged, locked)."""
+    path = Path(site_dir) / CACHE_DIR / DATABASE
+    if not path.is_file():
+        return []
+    try:
+        db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.5)
+        try:
+            return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return []
+
+
+def write(site_dir: Path, work: Callable[[sqlite3.Connection], object]) -> None:
+    """Run ``work`` on the build database (made if missing) in one transaction. Never
+    raises for the database: one that cannot be written is left as it is."""
     path = Path(site_dir) / CACHE_DIR / DATABASE
     with contextlib.suppress(sqlite3.Error, OSError):
         path.parent.mkdir(exist_ok=True)
@@ -218,20 +251,10 @@ def record(site_dir: Path, key: str, stamp: Stamp | None, sources: dict[str, str
                              isolation_level=None)
         try:
             db.execute("PRAGMA trusted_schema = OFF")
-            db.execute("PRAGMA synchronous = OFF")  # a torn write only loses the stamp
+            db.execute("PRAGMA synchronous = OFF")  # a torn write only loses what is kept
             with db:
                 db.execute("BEGIN IMMEDIATE")
-                db.execute(_SCHEMA)
-                db.execute(_MEMOS)
-                db.executemany("INSERT OR REPLACE INTO memos VALUES (?, ?)",
-                               [(name, json.dumps(value)) for name, value in
-                                (memos or {}).items()])
-                db.execute("INSERT OR REPLACE INTO builds VALUES (?, ?, ?, ?)",
-                           (key, json.dumps(asdict(stamp) if stamp else None),
-                            json.dumps(sources),
-                            time.time_ns()))
-                db.execute("DELETE FROM builds WHERE condition NOT IN (SELECT condition FROM "
-                           "builds ORDER BY updated DESC LIMIT ?)", (_KEEP_ROWS,))
+                work(db)
         finally:
             db.close()
 
@@ -249,17 +272,10 @@ def sources_of(site_dir: Path, key: str) -> dict[str, str]:
 def memo(site_dir: Path, name: str) -> object:
     """The JSON value last stored as memo ``name`` (None if there is none). Its user
     must check it is of the shape it stores, and that its keys name all its inputs."""
-    path = Path(site_dir) / CACHE_DIR / DATABASE
-    if not path.is_file():
-        return None
+    found = rows(site_dir, "SELECT value FROM memos WHERE name = ?", (name,))
     try:
-        db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.5)
-        try:
-            found = db.execute("SELECT value FROM memos WHERE name = ?", (name,)).fetchone()
-        finally:
-            db.close()
-        return json.loads(found[0]) if found else None
-    except (sqlite3.Error, ValueError, TypeError):
+        return json.loads(found[0][0]) if found else None
+    except (ValueError, TypeError):
         return None
 
 
@@ -287,16 +303,5 @@ def _load(site_dir: Path, key: str) -> Stamp | None:
 
 def _row(site_dir: Path, key: str, column: str) -> str | None:
     """One column of the condition's row, opened read-only; None if there is none."""
-    path = site_dir / CACHE_DIR / DATABASE
-    if not path.is_file():
-        return None
-    try:
-        db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.5)
-        try:
-            found = db.execute(f"SELECT {column} FROM builds WHERE condition = ?",
-                               (key,)).fetchone()
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return None
-    return found[0] if found and isinstance(found[0], str) else None
+    found = rows(site_dir, f"SELECT {column} FROM builds WHERE condition = ?", (key,))
+    return found[0][0] if found and isinstance(found[0][0], str) else None
