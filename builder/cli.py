@@ -85,9 +85,20 @@ def _site_dir(cmd: argparse.ArgumentParser) -> None:
 
 
 def _build_flags(cmd: argparse.ArgumentParser) -> None:
-    cmd.add_argument("--base-url", metavar="URL", help="override base_url for this build")
+    cmd.add_argument("--base-url", metavar="URL", type=_base_url,
+                     help="override base_url for this build")
     cmd.add_argument("--drafts", action="store_true", help="include draft articles")
     cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+
+def _base_url(value: str) -> str:
+    """``--base-url``, checked as site.yml's base_url is; a bad one is a usage error (2)."""
+    from builder.config import base_url_problem  # imports YAML: only when the option is given
+
+    wrong = base_url_problem(value)
+    if wrong:
+        raise argparse.ArgumentTypeError(wrong)
+    return value
 
 
 def _report_failure(failure: BuildFailed) -> int:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import re
+import string
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from builder.frontmatter import YamlError, load_yaml
 from builder.problems import BuildFailed, Problem
+from builder.yamlsafe import YamlError, load_yaml
 
 CONFIG_NAME = "site.yml"
 PERMALINK_FIELDS = ("slug", "year", "month", "day")
@@ -71,6 +73,15 @@ _KEYS = {
 }
 #: sub-keys of ``publish:`` (all strings)
 PUBLISH_KEYS = ("git", "branch", "dir", "rsync", "ssh", "message")
+#: whole-number settings: (smallest, largest) accepted
+NUMBER_RANGES = {"paginate": (1, 1_000_000), "summary_words": (1, 1_000_000),
+                 "words_per_minute": (1, 1_000_000), "feed.limit": (0, 1_000_000)}
+#: settings naming a folder: relative to the site folder (or absolute)
+_FOLDER_KEYS = ("theme", "content_dir", "output_dir")
+#: a BCP 47 language tag, as ``<html lang>`` and Atom's ``xml:lang`` want it
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
+#: not valid in a URL unless percent-encoded (WHATWG URL), plus controls and spaces
+_NOT_IN_URL = re.compile(r'[\x00-\x20\x7f-\x9f"<>\\^`{|}]')
 
 
 def _type_name(kind: type) -> str:
@@ -112,8 +123,12 @@ def load_config(site_dir: Path) -> tuple[SiteConfig, list[Problem]]:
         if kind is int and isinstance(value, bool) or not isinstance(value, kind):
             fail(key, f"{key} must be {_type_name(kind)}")
             continue
+        if key in NUMBER_RANGES and not _in_range(key, value, fail):
+            continue
+        if key in _FOLDER_KEYS and not _is_folder(key, value, fail):
+            continue
         if key == "permalinks":
-            _apply_permalinks(config, value, fail)
+            _apply_permalinks(config, value, fail, problems, lines.get(key, 1))
         elif key == "markdown":
             config.markdown_html = bool(value.get("html", True))
         elif key == "entities":
@@ -121,6 +136,7 @@ def load_config(site_dir: Path) -> tuple[SiteConfig, list[Problem]]:
             if not isinstance(autolink, bool):
                 fail(key, "entities.autolink must be true or false")
             config.autolink = autolink is True
+            _unknown_keys(key, value, ("autolink",), problems, lines.get(key, 1))
         elif key == "feed":
             _apply_feed(config, value, fail)
         elif key == "publish":
@@ -130,17 +146,22 @@ def load_config(site_dir: Path) -> tuple[SiteConfig, list[Problem]]:
         else:
             setattr(config, key, value)
 
-    if config.paginate < 1:
-        fail("paginate", "paginate must be 1 or more")
-    parts = urlsplit(config.base_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        fail("base_url", f'base_url must be an absolute http(s) URL, not "{config.base_url}"')
+    wrong = base_url_problem(config.base_url)
+    if wrong:
+        fail("base_url", f"base_url {wrong}")
     elif not config.base_url.endswith("/"):
         config.base_url += "/"
+    if not _LANGUAGE_TAG.fullmatch(config.language):
+        hint = f' (did you mean "{config.language.replace("_", "-")}"?)' \
+            if _LANGUAGE_TAG.fullmatch(config.language.replace("_", "-")) else ""
+        fail("language", f'language must be a language tag such as "en" or "pt-BR", not '
+             f"{_shown(config.language)}{hint}")
+        config.language = "en"
     try:
         ZoneInfo(config.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        fail("timezone", f'unknown timezone "{config.timezone}" (use a name like "Europe/Paris")')
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        fail("timezone", f"unknown timezone {_shown(config.timezone)} "
+             '(use a name like "Europe/Paris")')
         config.timezone = "UTC"
     for index, item in enumerate(config.menu):
         if not (isinstance(item, dict) and isinstance(item.get("title"), str)
@@ -165,22 +186,89 @@ class _Draft:
         return SiteConfig(**{item.name: getattr(self, item.name) for item in fields(SiteConfig)})
 
 
-def _apply_permalinks(config: _Draft, value: dict, fail) -> None:
+def _apply_permalinks(config: _Draft, value: dict, fail, problems: list[Problem],
+                      line: int) -> None:
+    _unknown_keys("permalinks", value, ("article",), problems, line)
     pattern = value.get("article", config.permalink)
-    if not isinstance(pattern, str) or "{slug}" not in pattern:
-        fail("permalinks", 'permalinks.article must be a string containing "{slug}"')
-        return
-    try:
-        pattern.format(**{name: "x" for name in PERMALINK_FIELDS})
-    except (KeyError, IndexError, ValueError) as exc:
-        fail("permalinks", f"permalinks.article: unknown field {exc} "
-             f"(use {', '.join('{' + f + '}' for f in PERMALINK_FIELDS)})")
+    wrong = permalink_problem(pattern)
+    if wrong:
+        fail("permalinks", f"permalinks.article {wrong}")
         return
     if not pattern.startswith("/"):
         pattern = "/" + pattern
     if not (pattern.endswith("/") or pattern.endswith(".html")):
         pattern += "/"
     config.permalink = pattern
+
+
+def permalink_problem(pattern: object) -> str | None:
+    """What is wrong with an article permalink pattern, or None.
+
+    A pattern is a path on the site (``/articles/{slug}/``, ``{year}/{slug}.html``):
+    no scheme or host, no ``.`` or ``..`` segment, no query or fragment, and
+    only the fields ``{slug}``, ``{year}``, ``{month}`` and ``{day}``, with
+    ``{slug}`` among them, without conversions or format specs.
+    """
+    fields_help = "use " + ", ".join("{" + name + "}" for name in PERMALINK_FIELDS)
+    if not isinstance(pattern, str):
+        return 'must be a string containing "{slug}"'
+    try:
+        parsed = list(string.Formatter().parse(pattern))
+    except ValueError as exc:  # a lone "{" or "}"
+        return f"is not a pattern: {exc} ({fields_help})"
+    literal = ""
+    for text, name, spec, conversion in parsed:
+        literal += text
+        if name is None:
+            continue
+        if name not in PERMALINK_FIELDS or spec or conversion:
+            whole = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            return f"has an unknown field {_shown('{' + whole + '}')} ({fields_help})"
+        literal += "x"  # a field is never empty, and never holds "/"
+    if not any(name == "slug" for _, name, _, _ in parsed):
+        return 'must be a string containing "{slug}"'
+    if "{" in literal or "}" in literal:
+        return "may not hold a brace outside a field"
+    if "://" in pattern or pattern.startswith("//") or urlsplit(literal).scheme:
+        return f"must be a path on the site such as /articles/{{slug}}/, not {_shown(pattern)}"
+    if not re.fullmatch(r"[\w\-.~/]*", literal):
+        return ("may hold only letters, digits, -, _, ., ~ and / besides its fields, not "
+                f"{_shown(pattern)}")
+    if any(part in (".", "..") for part in literal.split("/")):
+        return f'may not have a "." or ".." folder: {_shown(pattern)}'
+    return None
+
+
+def base_url_problem(url: str) -> str | None:
+    """What is wrong with a site's published address, or None.
+
+    It must be an absolute ``http``/``https`` URL (RFC 3986) with a host, an
+    optional valid port and path, and no user name, password, query or
+    fragment; characters that a URL must percent-encode are refused. The
+    message starts after the setting's name: ``base_url {message}``.
+    """
+    shown = _shown(url)
+    if _NOT_IN_URL.search(url):
+        return ("may not hold a space, a control character or any of \" < > \\ ^ ` { | }: "
+                f"{shown}")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return f"must be an absolute http(s) URL, not {shown}"
+    try:
+        parts.port  # noqa: B018  (raises on a port that is not a number from 0 to 65535)
+    except ValueError:
+        return f"has an invalid port: {shown}"
+    if parts.username is not None or parts.password is not None:
+        return f"may not hold a user name or password: {shown}"
+    host = parts.hostname or ""
+    if not (re.fullmatch(r"[\w-]+(\.[\w-]+)*\.?", host) or host.startswith("[") or
+            re.fullmatch(r"[0-9a-f:.]+", host)) or "_" in host:
+        return f"has an invalid host name: {shown}"
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        return f"may not have a query (?) or fragment (#): {shown}"
+    if any(part in (".", "..") for part in parts.path.split("/")):
+        return f'may not have a "." or ".." folder: {shown}'
+    return None
 
 
 def _apply_feed(config: _Draft, value: dict, fail) -> None:
@@ -190,9 +278,9 @@ def _apply_feed(config: _Draft, value: dict, fail) -> None:
     else:
         config.feed_content = content
     limit = value.get("limit", config.feed_limit)
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+    if isinstance(limit, bool) or not isinstance(limit, int):
         fail("feed", "feed.limit must be a whole number, 0 for every article")
-    else:
+    elif _in_range("feed.limit", limit, lambda _, message: fail("feed", message)):
         config.feed_limit = limit
     for key in value:
         if key not in ("content", "limit"):
@@ -221,3 +309,48 @@ def _apply_publish(config: _Draft, value: dict, fail, problems: list[Problem],
             fail("publish", f"publish.{key} must be a non-empty string")
         else:
             config.publish[key] = item.strip()
+
+
+def _in_range(name: str, value: int, fail) -> bool:
+    low, high = NUMBER_RANGES[name]
+    if low <= value <= high:
+        return True
+    fail(name, f"{name} must be a whole number from {low:,} to {high:,}, not "
+         f"{_shown(value)[1:-1]}")
+    return False
+
+
+def _is_folder(key: str, value: str, fail) -> bool:
+    """A folder name or path the file system can take: not empty, no NUL character,
+    no part longer than 255 bytes (what Linux, macOS and Windows allow)."""
+    parts = re.split(r"[/\\]", value)
+    if not value.strip():
+        fail(key, f"{key} may not be empty")
+    elif "\0" in value:
+        fail(key, f"{key} may not hold a NUL character")
+    elif any(len(part.encode("utf-8", "surrogatepass")) > 255 for part in parts):
+        fail(key, f"{key} has a folder name longer than 255 bytes")
+    elif key == "theme" and (Path(value).is_absolute() or ".." in parts):
+        fail(key, f'theme must be the name of a folder under themes/, not {_shown(value)}')
+    else:
+        return True
+    return False
+
+
+def _unknown_keys(key: str, value: dict, known: tuple[str, ...], problems: list[Problem],
+                  line: int) -> None:
+    for name in value:
+        if name not in known:
+            close = difflib.get_close_matches(str(name), known, n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            problems.append(Problem(CONFIG_NAME, line, f'unknown key "{key}.{name}"{hint}',
+                                    warning=True))
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """A value quoted for a message: shortened, control characters escaped."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return '"' + "".join(char if char.isprintable() else f"\\u{ord(char):04x}"
+                         for char in text) + '"'

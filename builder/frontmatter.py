@@ -9,38 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from builder.problems import Problem, line_of_offset
+from builder.yamlsafe import YamlError, load_yaml
 
-try:  # the C loader is several times faster; fall back where it is missing
-    _SafeLoader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _SafeLoader = yaml.SafeLoader
-
-
-class _BaseLoader(_SafeLoader):  # type: ignore[valid-type,misc]
-    """Safe loading, but an impossible date (``2024-02-30``) stays a string.
-
-    PyYAML raises a bare ValueError with no position for those; as a string
-    the date check reports it with its key's line.
-    """
-
-    def construct_yaml_timestamp(self, node):  # noqa: ANN001, ANN201
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-
-_BaseLoader.add_constructor("tag:yaml.org,2002:timestamp", _BaseLoader.construct_yaml_timestamp)
-
-
-class YamlError(Exception):
-    def __init__(self, line: int, message: str):
-        self.line = line
-        self.message = message
-        super().__init__(f"{line}: {message}")
+__all__ = ["Document", "Fields", "YamlError", "load", "load_yaml", "split"]
 
 
 @dataclass
@@ -54,57 +26,36 @@ class Document:
         return self.key_lines.get(key, 1)
 
 
-def load_yaml(text: str, first_line: int = 1) -> tuple[Any, dict[str, int]]:
-    """Parse YAML; return the value and the file line of each top-level key.
-
-    ``first_line`` is the file line on which ``text`` starts.
-    """
-    loader = _BaseLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, {}
-        value = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = first_line + (mark.line if mark else 0)
-        message = f"invalid YAML: {exc.problem or exc.context}"
-        if exc.context and exc.context_mark and exc.problem_mark:
-            start = first_line + exc.context_mark.line
-            if start != line:
-                message += f" ({exc.context} that starts on line {start})"
-        raise YamlError(line, message) from None
-    except yaml.YAMLError as exc:
-        raise YamlError(first_line, f"invalid YAML: {exc}") from None
-    finally:
-        loader.dispose()
-    key_lines: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, _ in node.value:
-            if isinstance(key_node.value, str):
-                key_lines.setdefault(key_node.value, first_line + key_node.start_mark.line)
-    return value, key_lines
-
-
 def split(text: str) -> Document:
-    """Split ``text`` into front matter and body. Raises :class:`YamlError`."""
+    """Split ``text`` into front matter and body. Raises :class:`YamlError`.
+
+    Lines end with LF or CRLF. A file with old Mac line endings (CR alone) is
+    refused by name: YAML and Markdown would read it, but every line number
+    reported for it (counted in LFs, as editors and the rest of Postil do)
+    would be 1.
+    """
     if text.startswith("\ufeff"):
         text = text[1:]
     if not (text.startswith("---\n") or text.startswith("---\r\n")):
+        if text.startswith("---\r"):
+            raise YamlError(1, "the file has old Mac line endings (CR alone): save it with "
+                               "LF (Unix) or CRLF (Windows) line endings")
         raise YamlError(1, "missing front matter: the file must start with a '---' line")
-    lines = text.splitlines(keepends=True)
+    # LF alone ends a line, as for every line number Postil reports; not
+    # str.splitlines, which also splits at form feeds and U+2028 in a value.
+    lines = text.split("\n")
     for index in range(1, len(lines)):
         if lines[index].rstrip() in ("---", "..."):
             break
     else:
         raise YamlError(1, "front matter is not closed: add a '---' line after it")
-    yaml_text = "".join(lines[1:index])
+    yaml_text = "\n".join(lines[1:index]) + "\n"
     value, key_lines = load_yaml(yaml_text, first_line=2)
     if value is None:
         value = {}
     if not isinstance(value, dict):
         raise YamlError(2, "front matter must be a mapping of keys to values")
-    body = "".join(lines[index + 1 :])
+    body = "\n".join(lines[index + 1 :])
     return Document(meta=value, body=body, body_line=index + 2, key_lines=key_lines)
 
 
