@@ -176,10 +176,10 @@ def _depth_bound(text: str) -> int:
     if brackets > _C_SAFE_DEPTH:
         return brackets
     # Lines whose opening run could take the bound above MAX_DEPTH: usually none.
-    run = max(0, (MAX_DEPTH - 3 - brackets) // 2)
-    first = len(text) - len(text.lstrip(_OPENERS))
-    if first <= run and _opening_run(run).search(text) is None:
-        return min(MAX_DEPTH, 2 * run + 3 + brackets)
+    run = (MAX_DEPTH - 3 - brackets) // 2  # the longest opening run within MAX_DEPTH
+    if run >= 0 and len(text) - len(text.lstrip(_OPENERS)) <= run and \
+            _opening_run(run).search(text) is None:
+        return 2 * run + 3 + brackets
     longest = max(len(line) - len(line.lstrip(_OPENERS)) for line in text.split("\n"))
     return 2 * longest + 3 + brackets
 
@@ -235,8 +235,10 @@ def _measure(root: Node, limit: int) -> None:
         measured = done.get(id(child))
         if measured is not None:  # a node seen before: an alias
             aliases += 1
+            # An alias is its anchor's node, marked where the anchor is: blame the
+            # collection that holds the alias instead.
             if aliases > MAX_ALIASES:
-                raise _Refused(f"more than {MAX_ALIASES:,} aliases", child.start_mark)
+                raise _Refused(f"more than {MAX_ALIASES:,} aliases", node.start_mark)
         elif id(child) in on_path:
             raise _Refused("an alias refers to a value that contains it (a cycle)",
                            child.start_mark)
@@ -249,7 +251,7 @@ def _measure(root: Node, limit: int) -> None:
             stack.append([child, _children(child), 0, 1, 0])
             continue
         if len(stack) + measured[1] > MAX_DEPTH:
-            raise _Refused(_too_deep(), child.start_mark)
+            raise _Refused(_too_deep(), node.start_mark)
         frame[3] += measured[0]
         frame[4] = max(frame[4], measured[1])
 
