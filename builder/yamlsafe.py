@@ -137,7 +137,7 @@ def load_yaml(text: str, first_line: int = 1) -> tuple[Any, dict[Any, int]]:
         node = loader.get_single_node()
         if node is None:
             return None, {}
-        if bound > MAX_DEPTH or _ANCHOR.search(text):
+        if bound > MAX_DEPTH or "&" in text and _ANCHOR.search(text):
             _measure(node, MAX_EXPANSION + 4 * len(text))
         value = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:

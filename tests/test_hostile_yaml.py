@@ -110,6 +110,35 @@ def test_nesting_100_deep_is_accepted():
     assert depth == 99
 
 
+@pytest.mark.parametrize("text", [
+    "x: [" + ", ".join(f"[{i}]" for i in range(1200)) + "]\n",  # over 1,000 brackets: composed
+    "x: |\n" + "".join(" " * 300 + f"line {i}\n" for i in range(3)) + "y: &y [1]\nz: *y\n",
+    "a: AT&T\nb: https://example.org/?a=1&b=2\nc: Q & A\n",
+])
+def test_the_slower_paths_load_what_pyyaml_loads(text):
+    """Documents whose depth bound is high (composed in Python, or measured) or that
+    hold an "&" give exactly PyYAML's value."""
+    import yaml
+
+    assert load_yaml(text)[0] == yaml.load(text, Loader=yaml.CSafeLoader)
+
+
+def test_the_example_site_loads_as_pyyaml_loads_it():
+    import yaml
+
+    from builder.frontmatter import split
+
+    for path in sorted((REPO / "content").rglob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        front = text.split("\n---\n", 1)[0][4:]
+        assert split(text).meta == yaml.load(front, Loader=yaml.CSafeLoader), path
+
+
+def test_a_repeated_key_is_located_where_the_value_that_wins_is(tmp_path):
+    assert config_problems(tmp_path, "title: X\npaginate: 2\npaginate: 0\n") == [
+        "site.yml:3: paginate must be a whole number from 1 to 1,000,000, not 0"]
+
+
 def test_very_deep_nesting_fails_cleanly_in_a_real_build(tmp_path):
     """libyaml's recursive composer crashed the interpreter (a segmentation fault) on
     this, so it runs in a process of its own."""
