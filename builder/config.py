@@ -261,8 +261,8 @@ def base_url_problem(url: str) -> str | None:
     if parts.username is not None or parts.password is not None:
         return f"may not hold a user name or password: {shown}"
     host = parts.hostname or ""
-    if not (re.fullmatch(r"[\w-]+(\.[\w-]+)*\.?", host) or host.startswith("[") or
-            re.fullmatch(r"[0-9a-f:.]+", host)) or "_" in host:
+    ipv6 = "[" in parts.netloc and re.fullmatch(r"[0-9a-f:.]+", host)
+    if not (re.fullmatch(r"[\w-]+(\.[\w-]+)*\.?", host) or ipv6):
         return f"has an invalid host name: {shown}"
     if parts.query or parts.fragment or url.endswith(("?", "#")):
         return f"may not have a query (?) or fragment (#): {shown}"
@@ -278,7 +278,7 @@ def _apply_feed(config: _Draft, value: dict, fail) -> None:
     else:
         config.feed_content = content
     limit = value.get("limit", config.feed_limit)
-    if isinstance(limit, bool) or not isinstance(limit, int):
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         fail("feed", "feed.limit must be a whole number, 0 for every article")
     elif _in_range("feed.limit", limit, lambda _, message: fail("feed", message)):
         config.feed_limit = limit

@@ -225,7 +225,9 @@ def config_problems(tmp_path: Path, text: str) -> list[str]:
     ("words_per_minute: -230", "words_per_minute must be a whole number from 1 to 1,000,000, "
                                "not -230"),
     ("summary_words: 0", "summary_words must be a whole number from 1 to 1,000,000, not 0"),
-    ("feed: {limit: -1}", "feed.limit must be a whole number from 0 to 1,000,000, not -1"),
+    ("feed: {limit: -1}", "feed.limit must be a whole number, 0 for every article"),
+    ("feed: {limit: 1000001}", "feed.limit must be a whole number from 0 to 1,000,000, not "
+                               "1000001"),
     ("words_per_minute: 2.5", "words_per_minute must be a whole number"),
     ("paginate: .inf", "paginate must be a whole number"),
 ])
@@ -250,7 +252,8 @@ def test_words_per_minute_zero_is_blamed_on_site_yml_not_the_theme(built):
     ("https://example.org:x/", 'has an invalid port: "https://example.org:x/"'),
     ("https://me:pw@example.org/", 'may not hold a user name or password: '
                                    '"https://me:pw@example.org/"'),
-    ("https://ex_ample.org/", 'has an invalid host name: "https://ex_ample.org/"'),
+    ("https://exa!mple.org/", 'has an invalid host name: "https://exa!mple.org/"'),
+    ("https://a..b/", 'has an invalid host name: "https://a..b/"'),
     ("https://example.org/?a=1", 'may not have a query (?) or fragment (#): '
                                  '"https://example.org/?a=1"'),
     ("https://example.org/a/../b/", 'may not have a "." or ".." folder: '
@@ -263,7 +266,8 @@ def test_base_url_must_be_well_formed(tmp_path, url, message):
 
 @pytest.mark.parametrize("url", ["https://example.org", "http://localhost:8000/",
                                  "https://example.org/archive/", "http://127.0.0.1:1313/",
-                                 "https://[::1]:8080/", "https://bücher.example/"])
+                                 "https://[::1]:8080/", "https://bücher.example/",
+                                 "http://build_box.local/"])
 def test_good_base_urls_pass(tmp_path, url):
     assert config_problems(tmp_path, f'title: X\nbase_url: "{url}"\n') == []
 
