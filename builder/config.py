@@ -89,8 +89,16 @@ def _type_name(kind: type) -> str:
             list: "a list", dict: "a mapping"}[kind]
 
 
-def load_config(site_dir: Path) -> tuple[SiteConfig, list[Problem]]:
-    """Read ``site_dir/site.yml``. Raises :class:`BuildFailed` on errors."""
+def load_config(site_dir: Path, keep_going: bool = False) -> tuple[SiteConfig, list[Problem]]:
+    """Read ``site_dir/site.yml``: the configuration and its warnings.
+
+    Raises :class:`BuildFailed` on errors. With ``keep_going``, a value error
+    (a number out of range, a bad base_url) is returned among the problems
+    instead, with the default in the value's place, so that a build can go on
+    reading every other file and report all problems in one run; it must not
+    render or write with that configuration. A site.yml that cannot be read or
+    parsed raises in any case.
+    """
     path = site_dir / CONFIG_NAME
     config = _Draft(site_dir)
     problems: list[Problem] = []
@@ -149,6 +157,7 @@ def load_config(site_dir: Path) -> tuple[SiteConfig, list[Problem]]:
     wrong = base_url_problem(config.base_url)
     if wrong:
         fail("base_url", f"base_url {wrong}")
+        config.base_url = SiteConfig.base_url
     elif not config.base_url.endswith("/"):
         config.base_url += "/"
     if not _LANGUAGE_TAG.fullmatch(config.language):
@@ -167,7 +176,7 @@ def load_config(site_dir: Path) -> tuple[SiteConfig, list[Problem]]:
         if not (isinstance(item, dict) and isinstance(item.get("title"), str)
                 and isinstance(item.get("url"), str)):
             fail("menu", f"menu item {index + 1} needs a title and a url")
-    if any(not p.warning for p in problems):
+    if any(not p.warning for p in problems) and not keep_going:
         raise BuildFailed(problems)
     return config.freeze(), problems
 

@@ -126,7 +126,9 @@ class SiteBuilder:
         started, started_ns = time.perf_counter(), time.time_ns()
         timings: dict[str, float] = {}
         clock = _Clock(timings)
-        config, problems = load_config(self.site_dir)
+        # A bad site.yml value is an error among the problems: the content is still
+        # read, so every file's problems are reported; the build fails before rendering.
+        config, problems = load_config(self.site_dir, keep_going=True)
         if options.base_url:  # a new configuration: the loaded one never changes
             config = replace(config, base_url=options.base_url.rstrip("/") + "/")
         theme = find_theme(config)
@@ -134,8 +136,9 @@ class SiteBuilder:
             raise BuildFailed(problems + [Problem(CONFIG_NAME, 1, f'theme "{config.theme}" not '
                                                   "found in themes/ or the built-in themes")])
         output = (options.output or config.site_dir / config.output_dir).resolve()
-        problems += _check_output(config, output)
-        if _fails(problems, options.strict):
+        found = _check_output(config, output)
+        problems += found
+        if _fails(found, options.strict):
             raise BuildFailed(problems)
         folder = OutputFolder(output) if options.write else None
         roots = input_roots(config, theme)

@@ -241,6 +241,13 @@ def test_words_per_minute_zero_is_blamed_on_site_yml_not_the_theme(built):
                       "1,000,000, not 0")
 
 
+def test_a_bad_site_yml_value_and_bad_content_are_reported_together(built):
+    built.write("site.yml", SITE_YML.replace("https://example.org/", "example.org"))
+    built.write("content/other.md", article("Other", "2024-01-02", weight='!!int "x"'))
+    fails_with(built, 'content/other.md:4: "x" is not a valid !!int value',
+               'site.yml:2: base_url must be an absolute http(s) URL, not "example.org"')
+
+
 @pytest.mark.parametrize(("url", "message"), [
     ("example.org", 'must be an absolute http(s) URL, not "example.org"'),
     ("ftp://example.org/", 'must be an absolute http(s) URL, not "ftp://example.org/"'),
@@ -413,7 +420,7 @@ def test_every_broken_file_is_reported_in_one_run_and_the_output_kept(built):
     built.write("content/f.md", f"---\ntitle: F\ndate: 2024-01-08\nx: {deep}\n---\nBody\n")
     built.write("content/g.md", article("G", "2024-02-30"))
     built.write("content/entities/h.md", '---\nname: H\nweight: !!int "x"\n---\n')
-    built.write("site.yml", SITE_YML + "paramz: {}\n")
+    built.write("site.yml", SITE_YML + "paramz: {}\nwords_per_minute: 0\n")
     result = postil("build", str(built.root))
     assert result.returncode == 1
     e_text = "\n".join(["title: E", "date: 2024-01-07", *bomb()]) + "\n"
@@ -431,6 +438,7 @@ def test_every_broken_file_is_reported_in_one_run_and_the_output_kept(built):
         'content/g.md:3: invalid date: "2024-02-30" is not a date: use YYYY-MM-DD or '
         "YYYY-MM-DD HH:MM[:SS][+HH:MM]",
         'site.yml:5: warning: unknown key "paramz" (did you mean "params"?)',
-        "build failed: 8 errors, 1 warning; nothing was written",
+        "site.yml:6: words_per_minute must be a whole number from 1 to 1,000,000, not 0",
+        "build failed: 9 errors, 1 warning; nothing was written",
     ]
     assert snapshot(built.root / "public") == before
