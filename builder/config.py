@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from builder.frontmatter import YamlError, load_yaml
 from builder.problems import BuildFailed, Problem
+from builder.safeurl import check_url
+from builder.sanitize import clean_meta
 
 CONFIG_NAME = "site.yml"
 PERMALINK_FIELDS = ("slug", "year", "month", "day")
@@ -35,7 +37,7 @@ class SiteConfig:
     future: bool = True
     summary_words: int = 40
     words_per_minute: int = 230
-    markdown_html: bool = True
+    markdown_html: bool | str = True  # raw HTML: True sanitized, "trusted" as written, False text
     content_dir: str = "content"
     output_dir: str = "public"
     menu: list[dict[str, str]] = field(default_factory=list)
@@ -97,6 +99,8 @@ def load_config(site_dir: Path) -> tuple[SiteConfig, list[Problem]]:
     data = data or {}
     if not isinstance(data, dict):
         raise BuildFailed([Problem(CONFIG_NAME, 1, "must be a mapping of keys to values")])
+    data, found = clean_meta(data, lambda key: lines.get(key, 1))
+    problems += [Problem(CONFIG_NAME, line, message, warning=True) for line, message in found]
 
     def fail(key: str, message: str) -> None:
         problems.append(Problem(CONFIG_NAME, lines.get(key, 1), message))
@@ -115,7 +119,7 @@ def load_config(site_dir: Path) -> tuple[SiteConfig, list[Problem]]:
         if key == "permalinks":
             _apply_permalinks(config, value, fail)
         elif key == "markdown":
-            config.markdown_html = bool(value.get("html", True))
+            _apply_markdown(config, value, fail)
         elif key == "entities":
             autolink = value.get("autolink", False)
             if not isinstance(autolink, bool):
@@ -146,6 +150,12 @@ def load_config(site_dir: Path) -> tuple[SiteConfig, list[Problem]]:
         if not (isinstance(item, dict) and isinstance(item.get("title"), str)
                 and isinstance(item.get("url"), str)):
             fail("menu", f"menu item {index + 1} needs a title and a url")
+            continue
+        verdict = check_url(item["url"])
+        if not verdict.ok:  # printed on every page: never a link that runs script
+            problems.append(Problem(CONFIG_NAME, lines.get("menu", 1), verdict.message(
+                f"menu item {index + 1}: url", item["url"]), warning=verdict.level != "error"))
+            config.menu[index] = {**item, "url": ""}
     if any(not p.warning for p in problems):
         raise BuildFailed(problems)
     return config.freeze(), problems
@@ -181,6 +191,15 @@ def _apply_permalinks(config: _Draft, value: dict, fail) -> None:
     if not (pattern.endswith("/") or pattern.endswith(".html")):
         pattern += "/"
     config.permalink = pattern
+
+
+def _apply_markdown(config: _Draft, value: dict, fail) -> None:
+    html = value.get("html", True)
+    if not (html is True or html is False or html == "trusted"):
+        fail("markdown", 'markdown.html must be true (raw HTML, sanitized), "trusted" '
+             "(raw HTML as written) or false (shown as text)")
+        return
+    config.markdown_html = html
 
 
 def _apply_feed(config: _Draft, value: dict, fail) -> None:

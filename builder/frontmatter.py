@@ -126,10 +126,15 @@ class Fields:
     """Typed access to front matter values; a value of the wrong shape becomes a problem."""
 
     def __init__(self, path: str, doc: Document):
+        from builder.sanitize import clean_meta
+
         self.path = path
+        # Characters HTML and XML forbid go here, once, for every output (a warning each).
+        doc.meta, found = clean_meta(doc.meta, doc.line)
         self.meta = doc.meta
         self.doc = doc
-        self.problems: list[Problem] = []
+        self.problems: list[Problem] = [Problem(path, line, message, warning=True)
+                                        for line, message in found]
 
     def problem(self, key: str, message: str, warning: bool = False) -> None:
         self.problems.append(Problem(self.path, self.doc.line(key), message, warning))
