@@ -31,7 +31,8 @@ def _check_links(state: StateCore) -> None:
     env = state.env
     first_line = env.get("first_line", 1)
     for block in state.tokens:
-        if block.type != "inline" or not block.children:
+        if block.type != "inline" or not block.children or \
+                ("[" not in block.content and "<" not in block.content):  # no link in it
             continue
         line = first_line + (block.map[0] if block.map else 0)
         children = block.children
