@@ -38,6 +38,9 @@ _FORBIDDEN = re.compile(
 
 #: prefix of ids and names written in raw HTML
 USER_PREFIX = "user-content-"
+#: the placeholders of Postil's own links (builder.markdown.internal_links.RESERVED; not
+#: imported from there, so that reading site.yml does not load the Markdown parser)
+RESERVED = ("postil-ref:", "postil-wiki:")
 
 
 def clean_text(text: str) -> str:
@@ -210,6 +213,10 @@ class _RawScanner(HTMLParser):
             if name in _URL_ATTRS and value:
                 for url in (value.split(",") if "srcset" in name else (value,)):
                     url = url.strip().split(" ")[0] if "srcset" in name else url
+                    if url.strip().lower().startswith(RESERVED):
+                        owner.report(line, f'raw HTML <{tag} {name}> "{url}" uses a scheme '
+                                     "reserved for Postil's own links", error=True)
+                        continue
                     verdict = check_url(url, embed=name != "href" and tag == "img")
                     if not verdict.ok:
                         owner.report(line, verdict.message(f"raw HTML <{tag} {name}>", url),

@@ -238,3 +238,13 @@ def test_control_characters_are_removed_from_every_output(site):
     assert page.get("lang") == "en"
     feed = ET.parse(out / "feed.xml").getroot()
     assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+
+
+def test_raw_html_may_not_write_postils_own_placeholders():
+    from builder.markdown.internal_links import RESERVED
+    from builder.sanitize import RESERVED as SANITIZER_RESERVED
+
+    assert SANITIZER_RESERVED == RESERVED
+    rendered = render('<a href="postil-ref:0">x</a>\n')
+    assert rendered.problems == [
+        (1, 'raw HTML <a href> "postil-ref:0" uses a scheme reserved for Postil\'s own links')]
