@@ -104,7 +104,8 @@ def clean_meta(meta: dict, line_of: Any) -> tuple[dict, list[tuple[int, str]]]:
 # -- raw HTML ---------------------------------------------------------------------------
 
 #: elements kept (ammonia's defaults, plus what Postil's own markup uses)
-TAGS = frozenset(nh3.ALLOWED_TAGS) | {"section", "input", "label", "summary", "details"}
+TAGS = frozenset(nh3.ALLOWED_TAGS) | {"section", "input", "label", "summary", "details",
+                                      "picture", "source", "video", "audio", "track"}
 #: elements removed with their content (script, style, embedded documents, forms' controls)
 DROPPED_WITH_CONTENT = frozenset({
     "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "noscript",
@@ -116,7 +117,12 @@ _GENERIC = {"id", "class", "title", "lang", "dir", "role", "tabindex", "aria-lab
 ATTRIBUTES: dict[str, set[str]] = {
     "*": _GENERIC,
     "a": {"href", "hreflang", "name", "rel"},
-    "img": {"src", "alt", "width", "height", "loading"},
+    "img": {"src", "srcset", "sizes", "alt", "width", "height", "loading"},
+    "source": {"src", "srcset", "sizes", "type", "media"},
+    "video": {"src", "poster", "controls", "width", "height", "preload", "loop", "muted",
+              "playsinline"},
+    "audio": {"src", "controls", "preload", "loop", "muted"},
+    "track": {"src", "kind", "srclang", "label", "default"},
     "td": {"colspan", "rowspan", "headers", "style"},
     "th": {"colspan", "rowspan", "headers", "scope", "style"},
     "col": {"span"}, "colgroup": {"span"},
@@ -141,20 +147,31 @@ _URL_ATTRS = frozenset({"href", "src", "action", "formaction", "cite", "poster",
                         "lowsrc", "dynsrc", "usemap", "srcset", "imagesrcset"})
 
 
-def _cleaner(data_urls: bool) -> nh3.Cleaner:
+def _cleaner(filtered: bool) -> nh3.Cleaner:
     return nh3.Cleaner(
         tags=set(TAGS), clean_content_tags=set(DROPPED_WITH_CONTENT - TAGS),
         attributes={tag: set(names) for tag, names in ATTRIBUTES.items()},
         tag_attribute_values=_INPUT_TYPES, link_rel=None, strip_comments=True,
-        url_schemes=_SCHEMES | ({"data"} if data_urls else set()),
+        url_schemes=_SCHEMES | ({"data"} if filtered else set()),
         # Alignment of Markdown table columns: a property that cannot break out.
         filter_style_properties={"text-align"},
-        attribute_filter=_data_images if data_urls else None)
+        attribute_filter=_filter if filtered else None)
 
 
-def _data_images(element: str, attribute: str, value: str) -> str | None:
-    if attribute in ("href", "src", "cite") and value.lstrip().lower().startswith("data:"):
-        return value if element == "img" and attribute == "src" and \
+def _embeds(element: str, attribute: str) -> bool:
+    """Whether the attribute's URL is fetched as an image or media, not opened as a page."""
+    return element in ("img", "source", "video") and attribute in ("src", "srcset", "poster")
+
+
+def _filter(element: str, attribute: str, value: str) -> str | None:
+    """What ammonia does not judge itself: ``data:`` URLs (only images, only embedded)
+    and each URL of a ``srcset``. Called for every attribute: used only on bodies that
+    hold ``data:`` or ``srcset``."""
+    if attribute == "srcset":
+        urls = [candidate.strip().split(" ")[0] for candidate in value.split(",")]
+        return value if all(check_url(url, embed=True).ok for url in urls if url) else None
+    if value.lstrip()[:5].lower() == "data:":
+        return value if _embeds(element, attribute) and \
             check_url(value, embed=True).ok else None
     return value
 
@@ -166,10 +183,10 @@ def sanitize_body(html: str) -> str:
     """The rendered body (HTML fragment) through the allow-list: balanced, no script,
     event handler, ``style`` element, or URL outside :data:`builder.safeurl.SAFE_SCHEMES`.
     """
-    data_urls = "data:" in html
-    cleaner = _CLEANERS.get(data_urls)
+    filtered = "data:" in html or "srcset" in html
+    cleaner = _CLEANERS.get(filtered)
     if cleaner is None:
-        cleaner = _CLEANERS[data_urls] = _cleaner(data_urls)
+        cleaner = _CLEANERS[filtered] = _cleaner(filtered)
     return cleaner.clean(html)
 
 
@@ -217,7 +234,7 @@ class _RawScanner(HTMLParser):
                         owner.report(line, f'raw HTML <{tag} {name}> "{url}" uses a scheme '
                                      "reserved for Postil's own links", error=True)
                         continue
-                    verdict = check_url(url, embed=name != "href" and tag == "img")
+                    verdict = check_url(url, embed=_embeds(tag, name))
                     if not verdict.ok:
                         owner.report(line, verdict.message(f"raw HTML <{tag} {name}>", url),
                                      error=verdict.level == "error")

@@ -248,3 +248,25 @@ def test_raw_html_may_not_write_postils_own_placeholders():
     rendered = render('<a href="postil-ref:0">x</a>\n')
     assert rendered.problems == [
         (1, 'raw HTML <a href> "postil-ref:0" uses a scheme reserved for Postil\'s own links')]
+
+
+def test_media_are_kept_and_their_urls_judged_by_the_sanitizer_too():
+    # What the raw HTML scan reports as an error never reaches a page; the sanitizer
+    # refuses it as well, on its own (for bodies made some other way).
+    cleaned = sanitize_body(
+        '<img srcset="javascript:alert(1) 1x, ok.png 2x" src="a.png">'
+        '<img srcset="a.png 1x, b.png 2x" sizes="50vw" alt="">'
+        '<video poster="javascript:x" src="clip.mp4" controls></video>'
+        '<a href="data:image/png;base64,AAAA">l</a><img src="data:image/png;base64,AAAA">'
+        '<picture><source srcset="javascript:1"><source srcset="wide.png" media="(x)"></picture>')
+    tree = parse_fragment(cleaned)
+    assert [img.attrib for img in tree.iter("img")] == [
+        {"src": "a.png"}, {"srcset": "a.png 1x, b.png 2x", "sizes": "50vw", "alt": ""},
+        {"src": "data:image/png;base64,AAAA"}]
+    assert tree.find("video").attrib == {"src": "clip.mp4", "controls": ""}
+    assert tree.find("a").attrib == {}
+    assert [s.attrib for s in tree.iter("source")] == [{}, {"srcset": "wide.png",
+                                                            "media": "(x)"}]
+    assert render('<img srcset="ok.png 1x, javascript:alert(1) 2x">\n').problems == [
+        (1, 'raw HTML <img srcset> "javascript:alert(1)" is a javascript: URL, which runs '
+            "script")]
