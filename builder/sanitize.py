@@ -197,7 +197,8 @@ class _RawScanner(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.owner, self.text, self.line = owner, text, line
         self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self.edits: list[tuple[int, int, str]] = []
+        # start tags to write again once every raw id is known: (start, end, tag, attrs, closed)
+        self.edits: list[tuple[int, int, str, list[tuple[str, str | None]], bool]] = []
 
     def _line(self) -> int:
         return self.line + self.getpos()[0] - 1
@@ -225,7 +226,10 @@ class _RawScanner(HTMLParser):
                 owner.warn(line, f"raw HTML: removed the event handler {name} on <{tag}>")
             elif name == "style" and tag not in ("td", "th"):
                 owner.warn(line, f"raw HTML: removed the style attribute on <{tag}>")
-            elif name in ("id", "name") and value:
+            if name in ("id", "name") and value:
+                rewrite = True
+                owner.ids.add(value)
+            elif name == "href" and value and value.startswith("#"):
                 rewrite = True
             if name in _URL_ATTRS and value:
                 for url in (value.split(",") if "srcset" in name else (value,)):
@@ -241,7 +245,7 @@ class _RawScanner(HTMLParser):
         if rewrite:
             start = self.starts[self.getpos()[0] - 1] + self.getpos()[1]
             raw = self.get_starttag_text() or ""
-            self.edits.append((start, start + len(raw), _rebuild(tag, attrs, closed)))
+            self.edits.append((start, start + len(raw), tag, attrs, closed))
         if not closed and tag not in _VOID and tag not in _OPTIONAL_END:
             owner.open.append((tag, line))
             if tag in DROPPED_WITH_CONTENT:
@@ -261,18 +265,16 @@ class _RawScanner(HTMLParser):
                 return
         self.owner.warn(self._line(), f"raw HTML: </{tag}> closes nothing and was removed")
 
-    def rewritten(self) -> str:
-        text = self.text
-        for start, end, new in reversed(self.edits):
-            text = text[:start] + new + text[end:]
-        return text
 
 
-def _rebuild(tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> str:
+def _rebuild(tag: str, attrs: list[tuple[str, str | None]], closed: bool, ids: set[str]) -> str:
+    """A start tag written again: raw ids and names prefixed, and links to them too."""
     parts = [tag]
     for name, value in attrs:
         if name in ("id", "name") and value:
             value = USER_PREFIX + value
+        elif name == "href" and value and value[1:] in ids:
+            value = "#" + USER_PREFIX + value[1:]
         parts.append(name if value is None else
                      f'{name}="{value.replace("&", "&amp;").replace(chr(34), "&quot;")}"')
     return "<" + " ".join(parts) + (" />" if closed else ">")
@@ -285,6 +287,8 @@ class _RawHtml:
         self.problems: list[tuple[int, str, bool]] = []  # (line, message, is an error)
         self.open: list[tuple[str, int]] = []
         self.dropping = 0  # depth inside elements removed with their content
+        self.ids: set[str] = set()  # ids and names written in raw HTML
+        self.pending: list[tuple[object, str, _RawScanner]] = []  # tokens to write again
 
     def warn(self, line: int, message: str) -> None:
         self.report(line, message, error=False)
@@ -294,11 +298,22 @@ class _RawHtml:
         if item not in self.problems:
             self.problems.append(item)
 
-    def read(self, text: str, line: int) -> str:
+    def read(self, token: object, attribute: str, line: int) -> None:
+        """Scan the raw HTML in ``token.<attribute>`` (its ``content``)."""
+        text = getattr(token, attribute)
         scanner = _RawScanner(self, text, line)
         scanner.feed(text)
         scanner.close()
-        return scanner.rewritten() if scanner.edits else text
+        if scanner.edits:
+            self.pending.append((token, attribute, scanner))
+
+    def rewrite(self) -> None:
+        """Write the tags that hold raw ids, or links to them, again (see :func:`_rebuild`)."""
+        for token, attribute, scanner in self.pending:
+            text = scanner.text
+            for start, end, tag, attrs, closed in reversed(scanner.edits):
+                text = text[:start] + _rebuild(tag, attrs, closed, self.ids) + text[end:]
+            setattr(token, attribute, text)
 
 
 def scan_raw_html(state: Any) -> None:
@@ -316,14 +331,21 @@ def scan_raw_html(state: Any) -> None:
         line = first_line + (block.map[0] if block.map else 0)
         if block.type == "html_block":
             found = True
-            block.content = raw.read(block.content, line)
+            raw.read(block, "content", line)
         elif block.type == "inline" and block.children and "<" in block.content:
             for child in block.children:
                 if child.type in ("softbreak", "hardbreak"):
                     line += 1
                 elif child.type == "html_inline":
                     found = True
-                    child.content = raw.read(child.content, line)
+                    raw.read(child, "content", line)
+    raw.rewrite()
+    if raw.ids:  # Markdown links to an anchor written in raw HTML follow its new name
+        for block in state.tokens:
+            for child in block.children or ():
+                href = child.attrGet("href") if child.type == "link_open" else None
+                if href and href[:1] == "#" and href[1:] in raw.ids:
+                    child.attrSet("href", "#" + USER_PREFIX + href[1:])
     for name, line in raw.open:
         raw.warn(line, f"raw HTML: <{name}> is never closed (closed at the end of the body)")
     env["raw_html"] = found

@@ -105,6 +105,14 @@ def test_raw_ids_and_names_get_a_prefix_and_postils_ids_do_not():
     assert tree.find(".//a[@name]").get("name") == "user-content-top"
 
 
+def test_links_to_raw_anchors_follow_the_prefix():
+    rendered = render('See [note](#n1), <a href="#n1">raw</a> and [head](#intro).\n\n'
+                      '## Intro\n\n<p id="n1">Note <a href="#elsewhere">x</a></p>\n')
+    tree = parse_fragment(rendered.html)
+    assert [a.get("href") for a in tree.iter("a")] == [
+        "#user-content-n1", "#user-content-n1", "#intro", "#intro", "#elsewhere"]
+
+
 def test_markdown_inside_details_still_renders():
     rendered = render("<details>\n<summary>More</summary>\n\n**bold** and [a](https://x.org)"
                       "\n\n</details>\n")
