@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from builder.problems import Problem, line_of_offset
+from builder.sanitize import clean_meta
 
 try:  # the C loader is several times faster; fall back where it is missing
     _SafeLoader = yaml.CSafeLoader
@@ -126,8 +127,6 @@ class Fields:
     """Typed access to front matter values; a value of the wrong shape becomes a problem."""
 
     def __init__(self, path: str, doc: Document):
-        from builder.sanitize import clean_meta
-
         self.path = path
         # Characters HTML and XML forbid go here, once, for every output (a warning each).
         doc.meta, found = clean_meta(doc.meta, doc.line)
