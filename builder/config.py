@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from builder.problems import BuildFailed, Problem
+from builder.safeurl import check_url
+from builder.sanitize import clean_meta
 from builder.yamlsafe import YamlError, load_yaml
 
 CONFIG_NAME = "site.yml"
@@ -37,7 +39,7 @@ class SiteConfig:
     future: bool = True
     summary_words: int = 40
     words_per_minute: int = 230
-    markdown_html: bool = True
+    markdown_html: bool | str = True  # raw HTML: True sanitized, "trusted" as written, False text
     content_dir: str = "content"
     output_dir: str = "public"
     menu: list[dict[str, str]] = field(default_factory=list)
@@ -116,6 +118,8 @@ def load_config(site_dir: Path, keep_going: bool = False) -> tuple[SiteConfig, l
     data = data or {}
     if not isinstance(data, dict):
         raise BuildFailed([Problem(CONFIG_NAME, 1, "must be a mapping of keys to values")])
+    data, found = clean_meta(data, lambda key: lines.get(key, 1))
+    problems += [Problem(CONFIG_NAME, line, message, warning=True) for line, message in found]
 
     def fail(key: str, message: str) -> None:
         problems.append(Problem(CONFIG_NAME, lines.get(key, 1), message))
@@ -138,7 +142,7 @@ def load_config(site_dir: Path, keep_going: bool = False) -> tuple[SiteConfig, l
         if key == "permalinks":
             _apply_permalinks(config, value, fail, problems, lines.get(key, 1))
         elif key == "markdown":
-            config.markdown_html = bool(value.get("html", True))
+            _apply_markdown(config, value, fail)
         elif key == "entities":
             autolink = value.get("autolink", False)
             if not isinstance(autolink, bool):
@@ -176,6 +180,12 @@ def load_config(site_dir: Path, keep_going: bool = False) -> tuple[SiteConfig, l
         if not (isinstance(item, dict) and isinstance(item.get("title"), str)
                 and isinstance(item.get("url"), str)):
             fail("menu", f"menu item {index + 1} needs a title and a url")
+            continue
+        verdict = check_url(item["url"])
+        if not verdict.ok:  # printed on every page: never a link that runs script
+            problems.append(Problem(CONFIG_NAME, lines.get("menu", 1), verdict.message(
+                f"menu item {index + 1}: url", item["url"]), warning=verdict.level != "error"))
+            config.menu[index] = {**item, "url": ""}
     if any(not p.warning for p in problems) and not keep_going:
         raise BuildFailed(problems)
     return config.freeze(), problems
@@ -278,6 +288,15 @@ def base_url_problem(url: str) -> str | None:
     if any(part in (".", "..") for part in parts.path.split("/")):
         return f'may not have a "." or ".." folder: {shown}'
     return None
+
+
+def _apply_markdown(config: _Draft, value: dict, fail) -> None:
+    html = value.get("html", True)
+    if not (html is True or html is False or html == "trusted"):
+        fail("markdown", 'markdown.html must be true (raw HTML, sanitized), "trusted" '
+             "(raw HTML as written) or false (shown as text)")
+        return
+    config.markdown_html = html
 
 
 def _apply_feed(config: _Draft, value: dict, fail) -> None:

@@ -53,8 +53,8 @@ def read_entity(path: str, raw: bytes) -> tuple[EntityRecord | None, list[Proble
     doc, problems = frontmatter.load(path, raw)
     if doc is None:
         return None, problems
-    meta = doc.meta
     fields = Fields(path, doc)
+    meta = doc.meta
     problems = fields.problems
 
     def date_value(key: str) -> PartialDate | None:
@@ -93,9 +93,9 @@ def read_entity(path: str, raw: bytes) -> tuple[EntityRecord | None, list[Proble
         key=entity_key(path, raw),
         extra={k: v for k, v in meta.items() if k not in KNOWN_KEYS},
     )
-    if problems:
+    if any(not p.warning for p in problems):
         return None, problems
-    return entity, []
+    return entity, problems
 
 
 def registry_entry(entity: EntityRecord) -> RegistryEntry:
@@ -105,7 +105,7 @@ def registry_entry(entity: EntityRecord) -> RegistryEntry:
                          weak_aliases=entity.weak_aliases, line_of=lines)
 
 
-def render_notes(entity: EntityRecord, lexicon: Lexicon, base_path: str, html: bool
+def render_notes(entity: EntityRecord, lexicon: Lexicon, base_path: str, html: bool | str
                  ) -> tuple[str, list[tuple[int, str]], list[Problem]]:
     """The entity's notes as HTML (link placeholders in), its wikilinks to articles
     (line, target) and the problems found in them."""
@@ -114,8 +114,10 @@ def render_notes(entity: EntityRecord, lexicon: Lexicon, base_path: str, html: b
     rendered = render(entity.body_markdown, source_dir=os.path.dirname(entity.source),
                       base_path=base_path, first_line=entity.body_line, html=html,
                       lexicon=lexicon)
-    return rendered.html, rendered.wikilinks, [Problem(entity.source, line, message)
-                                               for line, message in rendered.problems]
+    return rendered.html, rendered.wikilinks, [
+        *(Problem(entity.source, line, message) for line, message in rendered.problems),
+        *(Problem(entity.source, line, message, warning=True)
+          for line, message in rendered.warnings)]
 
 
 class EntityReader:

@@ -20,6 +20,7 @@ from xml.etree import ElementTree as ET
 from builder import __version__
 from builder.config import SiteConfig
 from builder.model import Article, Site
+from builder.sanitize import clean_text
 from builder.slugs import slugify
 from builder.urls import absolute, output_file
 
@@ -29,9 +30,6 @@ FEED_NAME = "feed.xml"
 #: ``<updated>`` of a feed with no entries: fixed, so an empty feed never changes
 EPOCH = "1970-01-01T00:00:00Z"
 
-# XML 1.0 forbids most control characters even escaped; a stray one (pasted from a
-# PDF) would make the whole feed unreadable to a strict parser.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _URL_ATTR = re.compile(r"""(\s(?:href|src|poster)\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE)
 
 
@@ -130,7 +128,7 @@ class FeedWriter:
         config = self.config
         limit = config.feed_limit or None
         entries = [self._entry(article) for article in source.articles[:limit]]
-        feed = ET.Element("feed", {"xmlns": ATOM, XML_LANG: config.language})
+        feed = ET.Element("feed", {"xmlns": ATOM, XML_LANG: _clean(config.language)})
         _text(feed, "id", absolute(config.base_url, source.feed_url))
         _text(feed, "title", source.title)
         if source.subtitle:
@@ -175,12 +173,12 @@ class FeedWriter:
         # A date-only "updated" on the day of a timed "date" must not go back in time.
         updated = max(published, _moment(article.updated, config) if article.updated
                       else published)
-        entry = ET.Element("entry", {XML_LANG: article.lang} if article.lang else {})
+        entry = ET.Element("entry", {XML_LANG: _clean(article.lang)} if article.lang else {})
         _text(entry, "id", url)
         _text(entry, "title", article.title)
         ET.SubElement(entry, "link", rel="alternate", type="text/html", href=url)
         if article.source_url:
-            ET.SubElement(entry, "link", rel="via", href=article.source_url)
+            ET.SubElement(entry, "link", rel="via", href=_clean(article.source_url))
         _text(entry, "published", _rfc3339(published))
         _text(entry, "updated", _rfc3339(updated))
         for name in article.authors:
@@ -230,7 +228,10 @@ def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
 
 
 def _clean(text: str) -> str:
-    return _NOT_XML.sub("", str(text))
+    # XML 1.0 forbids most control characters even escaped; a stray one (pasted from a
+    # PDF) would make the whole feed unreadable to a strict parser. Content and
+    # configuration are cleaned when read; this covers what a feed adds to them.
+    return clean_text(str(text))
 
 
 def _moment(value: date | datetime, config: SiteConfig) -> datetime:

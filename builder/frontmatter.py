@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from builder.problems import Problem, line_of_offset
+from builder.sanitize import clean_meta
 from builder.yamlsafe import YamlError, load_yaml
 
 __all__ = ["Document", "Fields", "YamlError", "load", "load_yaml", "split"]
@@ -78,9 +79,12 @@ class Fields:
 
     def __init__(self, path: str, doc: Document):
         self.path = path
+        # Characters HTML and XML forbid go here, once, for every output (a warning each).
+        doc.meta, found = clean_meta(doc.meta, doc.line)
         self.meta = doc.meta
         self.doc = doc
-        self.problems: list[Problem] = []
+        self.problems: list[Problem] = [Problem(path, line, message, warning=True)
+                                        for line, message in found]
 
     def problem(self, key: str, message: str, warning: bool = False) -> None:
         self.problems.append(Problem(self.path, self.doc.line(key), message, warning))

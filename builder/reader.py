@@ -16,6 +16,7 @@ from builder.lexicon import Lexicon
 from builder.markdown import render
 from builder.model import ArticleRecord
 from builder.problems import Problem
+from builder.safeurl import check_url
 from builder.slugs import slugify
 
 #: front matter keys Postil reads; any other key is kept in ``Article.extra``
@@ -31,7 +32,7 @@ class ReadSettings:
 
     timezone: str = "UTC"
     base_path: str = "/"
-    html: bool = True
+    html: bool | str = True  # raw HTML: True sanitized, "trusted" as written, False as text
     summary_words: int = 40
     lexicon: Lexicon | None = None  # the entity registry; its repr is its fingerprint
 
@@ -46,8 +47,8 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     doc, problems = frontmatter.load(path, raw)
     if doc is None:
         return None, problems
-    meta = doc.meta
     fields = Fields(path, doc)
+    meta = doc.meta
     problems = fields.problems
 
     tz = ZoneInfo(settings.timezone)
@@ -97,6 +98,9 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
                       base_path=settings.base_path, first_line=doc.body_line, html=settings.html,
                       lexicon=settings.lexicon)
     problems += [Problem(path, line, message) for line, message in rendered.problems]
+    problems += [Problem(path, line, message, warning=True)
+                 for line, message in rendered.warnings]
+    source_url = _source_url(fields)
     summary = fields.text("summary")
     if not summary:
         summary = _truncate_words(rendered.first_paragraph, settings.summary_words)
@@ -107,7 +111,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         part.owner = key  # still parsing: what they hold is a function of the key
     article = ArticleRecord(
         source=path, slug=slug, title=title, date=day, datetime=moment, updated=updated,
-        authors=authors, tags=tags, source_url=fields.text("source"),
+        authors=authors, tags=tags, source_url=source_url,
         publication=fields.text("publication"), summary=summary, draft=draft,
         lang=fields.text("lang"), template=template, body_html=rendered.html,
         word_count=rendered.words, headings=rendered.headings,
@@ -117,6 +121,16 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         wikilinks=rendered.wikilinks, key=key,
     )
     return article, problems
+
+
+def _source_url(fields: Fields) -> str:
+    """``source:``, if it may be a link (:mod:`builder.safeurl`); else "" and a problem."""
+    url = fields.text("source")
+    verdict = check_url(url)
+    if verdict.ok:
+        return url
+    fields.problem("source", verdict.message("source", url), warning=verdict.level != "error")
+    return ""
 
 
 def _events(value: object, line: int, path: str, problems: list[Problem]) -> list[dict]:

@@ -13,11 +13,13 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from builder import sanitize
 from builder.markdown.annotations import annotations_plugin
 from builder.markdown.autolink import autolink_plugin
 from builder.markdown.critic import critic_plugin
 from builder.markdown.internal_links import internal_links_plugin
 from builder.markdown.mark import mark_plugin
+from builder.markdown.safe_links import safe_links_plugin
 from builder.markdown.wikilinks import wikilinks_plugin
 from builder.model import Highlight, Mention
 from builder.slugs import slugify
@@ -45,6 +47,7 @@ class Rendered:
     highlights: list[Highlight] = field(default_factory=list)
     wikilinks: list[tuple[int, str]] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
 
 
 _TEXT_TYPES = frozenset({"text", "code_inline", "softbreak", "hardbreak"})
@@ -65,6 +68,9 @@ def parser(html: bool = True) -> MarkdownIt:
     md.core.ruler.push("postil_anchor_labels", _label_anchors)
     md.add_render_rule("table_open", _table_open)
     md.add_render_rule("table_close", _table_close)
+    # Untrusted content: every link's URL is judged, raw HTML read before rendering.
+    md.use(safe_links_plugin)
+    md.core.ruler.after("postil_safe_links", "postil_raw_html", sanitize.scan_raw_html)
     for plugin in SYNTAX_PLUGINS:
         md.use(plugin)
     return md
@@ -92,15 +98,22 @@ def _table_close(self, tokens, idx, options, env) -> str:  # noqa: ANN001
 
 
 def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line: int = 1,
-           html: bool = True, lexicon: Any = None) -> Rendered:
+           html: bool | str = True, lexicon: Any = None) -> Rendered:
     """Render a Markdown body. ``first_line`` is its first line in the file.
 
+    ``html``: ``True`` lets raw HTML through the sanitizer (:mod:`builder.sanitize`),
+    ``"trusted"`` passes it unchanged, ``False`` shows it as text.
     ``lexicon`` (a :class:`builder.lexicon.Lexicon`) resolves wikilinks and,
     when autolinking is on, finds entity names in prose.
     """
-    md = parser(html)
+    md = parser(html is not False)
+    warnings: list[tuple[int, str]] = []
+    if sanitize.has_forbidden(text):
+        warnings += sanitize.forbidden_lines(text, first_line)
+        text = sanitize.clean_text(text)
     env: dict[str, Any] = {"source_dir": source_dir, "base_path": base_path,
-                           "first_line": first_line, "lexicon": lexicon}
+                           "first_line": first_line, "lexicon": lexicon,
+                           "sanitize": html is True}
     tokens = md.parse(text, env)
     words = 0
     first_paragraph = ""
@@ -118,7 +131,13 @@ def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line:
         elif not first_paragraph and previous.type == "paragraph_open" and plain.strip():
             first_paragraph = " ".join(plain.split())
     body = md.renderer.render(tokens, md.options, env)
+    if env.get("raw_html"):
+        body = sanitize.sanitize_body(body)
+    problems = env.get("problems", [])
+    for line, message, error in (*env.get("url_problems", ()), *env.get("raw_problems", ())):
+        (problems if error else warnings).append((line, message))
     return Rendered(html=body, words=words, first_paragraph=first_paragraph,
                     headings=headings, links=env.get("links", []),
                     mentions=env.get("mentions", []), highlights=env.get("highlights", []),
-                    wikilinks=env.get("wikilinks", []), problems=env.get("problems", []))
+                    wikilinks=env.get("wikilinks", []), problems=problems,
+                    warnings=sorted(warnings))
