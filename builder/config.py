@@ -18,6 +18,7 @@ from builder.yamlsafe import YamlError, load_yaml
 
 CONFIG_NAME = "site.yml"
 PERMALINK_FIELDS = ("slug", "year", "month", "day")
+_NAME_KEYS = frozenset({"content_dir", "output_dir", "theme", "timezone", "base_url"})
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,12 @@ def load_config(site_dir: Path, keep_going: bool = False) -> tuple[SiteConfig, l
     data = data or {}
     if not isinstance(data, dict):
         raise BuildFailed([Problem(CONFIG_NAME, 1, "must be a mapping of keys to values")])
-    data, found = clean_meta(data, lambda key: lines.get(key, 1))
+    # Text shown on pages loses its control characters (with a warning); names of folders,
+    # the theme, the timezone and the address are checked instead: a changed name would
+    # silently point somewhere else.
+    shown, found = clean_meta({k: v for k, v in data.items() if k not in _NAME_KEYS},
+                              lambda key: lines.get(key, 1))
+    data = {k: shown.get(k, v) for k, v in data.items()}
     problems += [Problem(CONFIG_NAME, line, message, warning=True) for line, message in found]
 
     def fail(key: str, message: str) -> None:

@@ -346,8 +346,9 @@ def test_a_traversing_permalink_fails_the_build_and_keeps_the_output(built):
 @pytest.mark.parametrize(("line", "message"), [
     ("language: en_US", 'language must be a language tag such as "en" or "pt-BR", not "en_US" '
                         '(did you mean "en-US"?)'),
-    ('language: "en\\x10"', 'language must be a language tag such as "en" or "pt-BR", not '
-                            '"en\\u0010"'),
+    # Control characters are removed (and warned about) before the tag is checked.
+    ('language: "en\\x10"', "warning: language: removed control characters (not allowed in "
+                            "HTML or XML)"),
     ('timezone: "UTC\\0"', 'unknown timezone "UTC\\u0000" (use a name like "Europe/Paris")'),
     ("timezone: " + "a" * 300, 'unknown timezone "' + "a" * 60 + '…" (use a name like '
                                 '"Europe/Paris")'),

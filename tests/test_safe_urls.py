@@ -141,12 +141,12 @@ def test_script_urls_anywhere_fail_the_build_from_the_cli_and_keep_the_output(bu
                             "  - {title: Evil, url: 'javascript://%0aalert(1)'}\n")
     result = postil("build", str(built.root))
     assert result.returncode == 1
-    assert result.stderr.splitlines()[:1] == [
-        'site.yml:3: menu item 1: url "javascript://%0aalert(1)" is a javascript: URL, '
-        "which runs script"]
-    built.write("site.yml", "title: T\nbase_url: https://example.org/\n")
-    result = postil("build", str(built.root))
-    assert result.returncode == 1
+    # A bad site.yml value is reported in the same run as every content file's problems.
+    problems = [line for line in result.stderr.splitlines() if ".md:" in line or ".yml:" in line]
+    menu = ('site.yml:3: menu item 1: url "javascript://%0aalert(1)" is a javascript: URL, '
+            "which runs script")
+    assert menu in problems
+    problems.remove(menu)
     problems = [line for line in result.stderr.splitlines() if ".md:" in line]
     assert problems == [
         'content/entities/ada.md:5: link "vbscript:msgbox(1)" is a vbscript: URL, which runs '
