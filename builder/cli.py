@@ -48,6 +48,9 @@ def make_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--explain", metavar="URL", help="say why the page at URL (a site "
                      "path such as /tags/x/) was rendered again, or that it was reused")
     cmd.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    cmd.add_argument("--force", action="store_true", help="write into an output folder that "
+                     "is not empty and was not made by Postil (its files of the same names "
+                     "as the site's are overwritten; the others are left alone)")
     cmd.set_defaults(run=run_build)
 
     cmd = commands.add_parser("check", help="run every validation of a build, write nothing",
@@ -131,7 +134,8 @@ def _options(args: argparse.Namespace, write: bool) -> BuildOptions:
     return BuildOptions(output=getattr(args, "output", None), base_url=args.base_url,
                         drafts=args.drafts, strict=args.strict, write=write,
                         fresh=getattr(args, "no_cache", False), read_only=not write,
-                        explain=getattr(args, "explain", None))
+                        explain=getattr(args, "explain", None),
+                        force=getattr(args, "force", False))
 
 
 def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
