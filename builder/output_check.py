@@ -82,7 +82,7 @@ def foreign_folder(output: Path) -> str | None:
     shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
     return (f"output folder {output} holds files Postil did not write ({shown}) and no "
             f"{MANIFEST}: a build would overwrite those of the same name as its own. "
-            "Choose an empty or new folder, or give --force to write into it anyway "
+            "Choose an empty or new folder, or build with --force to write into it anyway "
             "(Postil then removes only files it wrote)")
 
 

@@ -109,10 +109,13 @@ def new_article(site_dir: Path, title: str) -> Path:
     path = site_dir / "content" / f"{slug}.md"
     text = ARTICLE.format(title=_yaml_string(title), today=date.today().isoformat())
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True)
         with path.open("x", encoding="utf-8") as handle:  # "x": never over an existing file
             handle.write(text)
     except FileExistsError:
+        if not path.exists():  # content is something other than a folder
+            raise ScaffoldError(f"cannot write {path}: {path.parent} is not a folder") from None
         raise ScaffoldError(f"{path} exists already; not overwriting it") from None
     except OSError as exc:
         raise ScaffoldError(f"cannot write {path}: {exc.strerror or exc}") from None

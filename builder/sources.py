@@ -85,6 +85,9 @@ def read_source(path: Path | str) -> tuple[bytes, os.stat_result]:
     is opened non-blocking and checked with fstat, so a file swapped for a FIFO after a
     stat cannot hang the build either), and :class:`OSError` if it cannot be read.
     """
+    kind = special_kind(os.stat(path).st_mode)  # a socket cannot even be opened
+    if kind is not None:
+        raise NotAFile(kind)
     fd = os.open(path, _OPEN)
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(fd)

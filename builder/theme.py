@@ -27,6 +27,7 @@ def find_theme(config: SiteConfig) -> Path | None:
 
 # A backslash is a "/" to browsers (WHATWG URL), control characters are dropped from or
 # refused in URLs, and a name that is not UTF-8 has no URL: no host serves such a file.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _UNSERVABLE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
@@ -60,7 +61,7 @@ def static_files(config: SiteConfig, theme: Path,
             continue
         for folder, dirs, names in os.walk(root):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in names:
+            for name in sorted(names):
                 if name.startswith(".") or name.endswith("~"):
                     continue
                 path = Path(folder) / name
@@ -107,5 +108,7 @@ def _skipped(config: SiteConfig, path: Path, why: str) -> Problem:
         shown = path.relative_to(config.site_dir).as_posix()
     except ValueError:  # a built-in theme's file
         shown = str(path)
-    shown = os.fsencode(shown).decode("utf-8", "backslashreplace")  # printable, always
+    # Printable, always: bytes that are not UTF-8 and control characters as \\xNN.
+    shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}",
+                         os.fsencode(shown).decode("utf-8", "backslashreplace"))
     return Problem(shown, 1, f"skipped: {why}", warning=True)

@@ -26,6 +26,7 @@ and the staging folder in :mod:`builder.staging`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import stat
@@ -116,7 +117,11 @@ class OutputFolder:
         if self._lock_fd is not None:
             yield self
             return
-        made = not self.root.exists()
+        made = []  # the folders this creates, the output folder first: none if it exists
+        folder = self.root
+        while not os.path.lexists(folder) and folder != folder.parent:
+            made.append(folder)
+            folder = folder.parent
         fd = self._lock()
         self._lock_fd, self._records = fd, None
         try:
@@ -126,9 +131,11 @@ class OutputFolder:
             with contextlib.suppress(OSError):  # while still held: see _lock
                 os.unlink(self._base + LOCK)
             os.close(fd)
-            if made:  # a first build that failed leaves no empty folder behind
-                with contextlib.suppress(OSError):
-                    self.root.rmdir()
+            for folder in made:  # a first build that failed leaves no empty folder behind
+                try:
+                    folder.rmdir()
+                except OSError:  # not empty: the build succeeded
+                    break
 
     def _lock(self) -> int:
         path = self._base + LOCK
@@ -142,6 +149,8 @@ class OutputFolder:
             try:
                 fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
             except OSError as exc:
+                if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):  # a read-only folder
+                    raise WriteFailed(f"cannot write into {self.root}: {reason(exc)}") from None
                 raise WriteFailed(f"cannot lock {path}: {reason(exc)}") from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
