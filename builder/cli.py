@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 content errors, 2 usage errors.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -139,7 +140,7 @@ def _options(args: argparse.Namespace, write: bool) -> BuildOptions:
 
 
 def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
-    if not (args.site_dir / "site.yml").is_file():
+    if not os.path.isfile(args.site_dir / "site.yml"):
         print(f"postil: no site.yml in {args.site_dir} (run 'postil init DIR' to make a site)",
               file=sys.stderr)
         return EXIT_USAGE
@@ -161,7 +162,7 @@ def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
 
 def run_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    if not args.no_cache and not args.explain and (args.site_dir / "site.yml").is_file():
+    if not args.no_cache and not args.explain and os.path.isfile(args.site_dir / "site.yml"):
         done = _unchanged(args, started)
         if done is not None:
             return done

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -101,7 +102,7 @@ def new_article(site_dir: Path, title: str) -> Path:
     :class:`ScaffoldError` if there is no site, the title makes no slug, the file exists
     (never overwritten) or cannot be written.
     """
-    if not (site_dir / CONFIG_NAME).is_file():
+    if not os.path.isfile(site_dir / CONFIG_NAME):  # (False, not an error, for a long name)
         raise ScaffoldError(f"no {CONFIG_NAME} in {site_dir}: run 'postil init DIR' first")
     slug = readable_slug(title, NEW_SLUG_MAX)
     if not slug:

@@ -480,3 +480,15 @@ def test_a_long_lived_builder_survives_a_fifo_that_replaced_an_article(site):
     os.unlink(site.root / "content/b.md")
     site.write("content/b.md", article("B2", date="2024-05-02"))
     assert [a.title for a in builder.build().site.articles] == ["B2", "A"]
+
+
+def test_a_site_folder_name_too_long_is_a_usage_error(tmp_path):
+    folder = tmp_path / ("a" * 300)
+    for args, message in [
+            (["build", str(folder)], f"postil: no site.yml in {folder} (run 'postil init DIR' "
+                                     "to make a site)"),
+            (["new", "T", str(folder)], f"postil: no site.yml in {folder}: run 'postil init "
+                                        "DIR' first"),
+            (["init", str(folder)], f"postil: cannot write into {folder}: File name too long")]:
+        result = postil(*args)
+        assert (result.returncode, lines(result.stderr)) == (2, [message])
