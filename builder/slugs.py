@@ -54,6 +54,12 @@ def shorten(slug: str, limit: int = MAX_SLUG) -> str:
     return f"{slug[:limit - _HASH - 1].rstrip('-')}-{digest}"
 
 
+def full_length(text: str) -> int:
+    """The length of ``text``'s slug before :func:`shorten` (characters): a ``slug:`` the
+    user gave longer than :data:`MAX_SLUG` is an error rather than shortened unasked."""
+    return len(_full_slug(text))
+
+
 def readable_slug(text: str, limit: int) -> str:
     """:func:`slugify` cut at a ``-`` to at most ``limit`` characters, with no hash: for a
     name a person will type again, such as the file ``postil new`` makes."""

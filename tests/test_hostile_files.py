@@ -125,7 +125,7 @@ def test_long_tags_authors_slugs_and_file_names_build(site):
     long = "Long " * 60  # 300 characters
     site({"content/a.md": article("A", tags=f"[{long}]", author=long.strip()),
           f"content/{'f' * 250}.md": article("B"),
-          "content/c.md": article("C", slug="s" * 300),
+          "content/c.md": article("C", slug="s" * 200),
           f"content/entities/{'e' * 250}.md": "---\nname: Ent\ntype: person\n---\n",
           "content/d.md": article("D", entities=f"[{'e' * 250}]")},
          config=SITE_YML + "permalinks: {article: '/{year}/{slug}.html'}\n")
@@ -136,9 +136,16 @@ def test_long_tags_authors_slugs_and_file_names_build(site):
     assert max(len(os.fsencode(part)) for name in names for part in name.split("/")) <= 255
     assert (public / "tags" / slugify(long) / "index.html").is_file()
     assert (public / "authors" / slugify(long) / "feed.xml").is_file()
-    assert (public / "2024" / f"{slugify('s' * 300)}.html").is_file()
+    assert (public / "2024" / f"{'s' * 200}.html").is_file()
     assert (public / "2024" / f"{slugify('f' * 250)}.annotations.json").is_file()
     assert (public / "entities" / slugify("e" * 250) / "index.html").is_file()
+
+
+def test_a_slug_given_too_long_is_an_error_on_its_line(built):
+    built.write("content/c.md", article("C", slug="S" * 201))
+    fails_leaving_output(built, [], [
+        "content/c.md:4: slug is 201 characters long; at most 200 (a file name has at most "
+        "255 bytes)", "build failed: 1 error; nothing was written"])
 
 
 # --- the output folder: full, read-only, a file in the way --------------------------------
