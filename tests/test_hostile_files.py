@@ -408,9 +408,12 @@ WRONG = [7, None, "x", [], {}, [1, 2], {"!tuple": []}, {"!nope": 1}, [[["deep"]]
 
 
 def _cached_site(site) -> Path:
-    site({"content/a.md": article("A", tags="[x]", entities="[ent]", body="About [[Ent]]."),
+    site({"content/a.md": article("A", "2024-05-01 10:00", tags="[x]", entities="[ent]",
+                                  events='[{date: "2024-05", text: "It began", entities: [ent]}]',
+                                  body="About [[Ent]].\n\n## A heading\n\nText."),
           "content/b.md": article("B", date="2024-05-02", tags="[x]"),
-          "content/entities/ent.md": "---\nname: Ent\ntype: person\n---\nNotes on [[A]].\n"},
+          "content/entities/ent.md": "---\nname: Ent\ntype: person\n---\nNotes on [[A]].\n",
+          "content/entities/ev.md": "---\nname: Ev\ntype: event\ndate: 2024-05-03\n---\n"},
          config=SITE_YML + "entities: {autolink: true}\n")
     return site.root
 
@@ -499,3 +502,59 @@ def test_a_site_folder_name_too_long_is_a_usage_error(tmp_path):
             (["init", str(folder)], f"postil: cannot write into {folder}: File name too long")]:
         result = postil(*args)
         assert (result.returncode, lines(result.stderr)) == (2, [message])
+
+
+def _damage_articles(database: Path, damage) -> None:
+    from builder.cache import CODEC, encode_entry
+
+    db = sqlite3.connect(database)
+    for key, value in db.execute("SELECT key, value FROM entries").fetchall():
+        record, problems = CODEC.decode(value)[3]
+        if record is not None and record.title == "A":
+            db.execute("UPDATE entries SET value = ? WHERE key = ?",
+                       (encode_entry(key, (damage(record), problems)), key))
+    db.commit()
+    db.close()
+
+
+def _damage_entities(database: Path, damage) -> None:
+    from builder.cache import CODEC
+
+    db = sqlite3.connect(database)
+    for name, value in db.execute("SELECT name, value FROM entities").fetchall():
+        code, stored = CODEC.decode(value)
+        if name.startswith("file:") and stored[1][0] is not None:
+            key, (record, problems) = stored
+            db.execute("UPDATE entities SET value = ? WHERE name = ?",
+                       (CODEC.encode([code, (key, (damage(record), problems))]), name))
+    db.execute("UPDATE builds SET stamp = 'null'")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("damage", [
+    "heading without its id", "event with a date of another type", "time without its zone",
+    "entity date of another type"])
+def test_cached_records_of_a_shape_the_reader_never_makes_are_misses(site, tmp_path, damage):
+    """Fields the codec cannot check by their annotation (``Any`` inside) are checked."""
+    from dataclasses import replace
+
+    root = _cached_site(site)
+    cold = tmp_path / "cold"
+    assert postil("build", str(root), "-o", str(cold)).returncode == 0
+    cache = root / ".postil-cache"
+    if damage == "entity date of another type":
+        _damage_entities(cache / "build.sqlite3", lambda r: replace(r, date={"y": 2024}))
+    else:
+        _damage_articles(cache / "articles.sqlite3", {
+            "heading without its id": lambda r: replace(r, headings=[{"level": 2}] * 3),
+            "event with a date of another type": lambda r: replace(
+                r, events=[{**r.events[0], "date": "2024-05"}]),
+            "time without its zone": lambda r: replace(
+                r, datetime=r.datetime.replace(tzinfo=None)),
+        }[damage])
+        _set_every(cache / "build.sqlite3", "builds", "stamp", None)
+    out = tmp_path / "out"
+    result = postil("build", str(root), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert published(out) == published(cold)
