@@ -4,7 +4,8 @@
 whatever Postil did not put there), under an OS lock, in two phases:
 
 1. Every check that could make a rename fail (a file where a folder should be, a
-   folder where a file should be, a name too long, a symbolic link on the way)
+   folder where a file should be, a name too long, a symbolic link on the way, a
+   folder this process may not write into)
    is done first; then each changed file is written into a staging folder
    ``ROOT/.postil-staging-XXXX`` made for this run, under a name created
    exclusively there, so no link planted anywhere is ever written through. Any
@@ -265,14 +266,14 @@ class OutputFolder:
                     continue
             info = tree.check(name, folders)
             if info is None:
-                plan.write[name] = data
+                plan.write[name] = tree.writable(name, data)
                 plan.added.append(name)
             elif stat.S_ISREG(info.st_mode) and info.st_size == len(data) \
                     and read_regular(self._base + name) == data:
                 plan.keep[name] = Record(found, record and record.signature, info.st_size,
                                          info.st_mtime_ns, info.st_ino)
             else:
-                plan.write[name] = data
+                plan.write[name] = tree.writable(name, data)
         plan.folders = sorted(folders)  # a folder sorts before what is inside it
         # Owned files no longer in the site. One behind a link, or no longer a file, is not
         # Postil's to touch any more: it is dropped from the manifest.
@@ -301,7 +302,7 @@ class OutputFolder:
         plan.digests[name] = entry.digest
         info = tree.check(name, folders)
         if info is None:
-            plan.write[name] = entry
+            plan.write[name] = tree.writable(name, entry)
             plan.added.append(name)
             return
         if stat.S_ISREG(info.st_mode) and info.st_size == entry.record.size:
@@ -310,7 +311,7 @@ class OutputFolder:
                 plan.keep[name] = Record(entry.digest, None, info.st_size, info.st_mtime_ns,
                                          info.st_ino)
                 return
-        plan.write[name] = entry
+        plan.write[name] = tree.writable(name, entry)
 
     def sync(self, files: Mapping[str, bytes],
              signatures: dict[str, str] | None = None) -> WriteReport:

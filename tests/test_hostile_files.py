@@ -232,6 +232,29 @@ def test_a_read_only_output_folder_is_one_line(built):
     assert everything(public) == before
 
 
+def test_a_read_only_folder_inside_the_output_is_found_before_anything_is_renamed(built):
+    """annotations/index.html sorts (and was renamed) before articles/a/index.html."""
+    public = built.root / "public"
+    built.write("content/a.md", article("A", body="Now {==marked==}."))
+    before = everything(public)
+    prefix = _read_only(public / "articles")
+    if prefix is None:
+        pytest.skip("no way to make a read-only folder here")
+    try:
+        result = subprocess.run([*prefix, sys.executable, "-m", "builder", "build",
+                                 str(built.root)], capture_output=True, text=True,
+                                timeout=TIMEOUT, env={**os.environ, "PYTHONPATH": str(REPO)})
+    finally:
+        for path in [public, *public.rglob("*")]:
+            if path.is_dir():
+                path.chmod(0o755)
+    assert (result.returncode, lines(result.stderr)) == (1, [
+        "postil: cannot write 'articles/a/annotations.json': articles/a is read-only (no "
+        "permission to write into it)"])
+    assert everything(public) == before
+    assert postil("build", str(built.root)).returncode == 0
+
+
 # --- static files with names no host can serve, special files ------------------------------
 
 def test_static_files_a_host_cannot_serve_are_skipped_with_a_warning(built):
