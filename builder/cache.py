@@ -29,6 +29,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,34 @@ def decode_entry(key: str, data: Any) -> Any:
     record = value[0]
     if record is not None and (type(record) is not model.ArticleRecord or record.key != key):
         raise DecodeError("not the record of this key")
+    if record is not None and not _well_formed(record):
+        raise DecodeError("a record of another shape than the reader makes")
     return value
+
+
+_HEADING = frozenset({"level", "id", "text"})
+_EVENT = frozenset({"date", "text", "entities", "line"})
+
+
+def _well_formed(record: model.ArticleRecord) -> bool:
+    """The fields the codec cannot check by their annotation (``Any`` inside) have the
+    shape :func:`builder.reader.read_article` gives them, and times carry their zone: a
+    stored record of any other shape would fail the build later, every time."""
+    for moment in (record.datetime, record.updated):
+        if type(moment) is datetime and moment.tzinfo is None:
+            return False
+    for heading in record.headings:
+        if type(heading) is not dict or heading.keys() != _HEADING or \
+                type(heading["level"]) is not int or type(heading["id"]) is not str or \
+                type(heading["text"]) is not str:
+            return False
+    for event in record.events:
+        if type(event) is not dict or event.keys() != _EVENT or \
+                type(event["date"]) is not PartialDate or type(event["text"]) is not str or \
+                type(event["line"]) is not int or type(event["entities"]) is not list or \
+                any(type(slug) is not str for slug in event["entities"]):
+            return False
+    return True
 
 
 class ArticleCache:

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 content errors, 2 usage errors.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -48,6 +49,9 @@ def make_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--explain", metavar="URL", help="say why the page at URL (a site "
                      "path such as /tags/x/) was rendered again, or that it was reused")
     cmd.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    cmd.add_argument("--force", action="store_true", help="write into an output folder that "
+                     "is not empty and was not made by Postil (its files of the same names "
+                     "as the site's are overwritten; the others are left alone)")
     cmd.set_defaults(run=run_build)
 
     cmd = commands.add_parser("check", help="run every validation of a build, write nothing",
@@ -142,11 +146,12 @@ def _options(args: argparse.Namespace, write: bool) -> BuildOptions:
     return BuildOptions(output=getattr(args, "output", None), base_url=args.base_url,
                         drafts=args.drafts, strict=args.strict, write=write,
                         fresh=getattr(args, "no_cache", False), read_only=not write,
-                        explain=getattr(args, "explain", None))
+                        explain=getattr(args, "explain", None),
+                        force=getattr(args, "force", False))
 
 
 def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
-    if not (args.site_dir / "site.yml").is_file():
+    if not os.path.isfile(args.site_dir / "site.yml"):
         print(f"postil: no site.yml in {args.site_dir} (run 'postil init DIR' to make a site)",
               file=sys.stderr)
         return EXIT_USAGE
@@ -168,7 +173,7 @@ def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
 
 def run_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    if not args.no_cache and not args.explain and (args.site_dir / "site.yml").is_file():
+    if not args.no_cache and not args.explain and os.path.isfile(args.site_dir / "site.yml"):
         done = _unchanged(args, started)
         if done is not None:
             return done

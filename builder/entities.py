@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING
 
 from builder import frontmatter
@@ -32,6 +33,8 @@ _QID = re.compile(r"Q[1-9][0-9]*")
 
 
 def discover_entities(content: Path) -> list[tuple[str, Path]]:
+    """Every entity file, as (site-relative path, file), sorted; anything named ``*.md``
+    but a folder, so that a FIFO or socket there is reported (and never read)."""
     from builder.sources import is_ignored
 
     folder = content / ENTITY_DIR
@@ -40,7 +43,7 @@ def discover_entities(content: Path) -> list[tuple[str, Path]]:
     site_dir = content.parent
     return [(path.relative_to(site_dir).as_posix(), path)
             for path in sorted(folder.iterdir())
-            if path.suffix == ".md" and path.is_file() and not is_ignored(path.name)]
+            if path.suffix == ".md" and not path.is_dir() and not is_ignored(path.name)]
 
 
 def entity_key(path: str, raw: bytes) -> str:
@@ -143,25 +146,34 @@ class EntityReader:
 
         ``store`` holds parses and notes of earlier processes (and is told what this
         read used and made, for the caller to save once the build succeeds)."""
+        from builder.sources import NotAFile, read_source, skipped  # (it imports this module)
+
         problems: list[Problem] = []
         records: list[EntityRecord] = []
+        by_slug: dict[str, EntityRecord] = {}
         known: dict[str, tuple[tuple[int, int], EntityRecord | None, list[Problem], str]] = {}
         for rel, path in discover_entities(content):
+            if not path.exists():  # a dangling link
+                continue
             try:
                 info = path.stat()
                 stat = (info.st_mtime_ns, info.st_size)
                 previous = self._files.get(rel)
-                if previous is not None and previous[0] == stat:
+                if previous is not None and previous[0] == stat and S_ISREG(info.st_mode):
                     record, found, key = previous[1], previous[2], previous[3]
                     if store is not None:
                         store.used.add(f"file:{rel}")
                 else:
-                    raw = path.read_bytes()
+                    raw, info = read_source(path)
+                    stat = (info.st_mtime_ns, info.st_size)
                     key = entity_key(rel, raw)
                     stored = store.record(rel, key) if store is not None else None
                     record, found = stored if stored is not None else read_entity(rel, raw)
                     if store is not None and stored is None:
                         store.put_record(rel, key, (record, found))
+            except NotAFile as exc:
+                problems.append(skipped(rel, exc.kind))
+                continue
             except OSError as exc:
                 stat, key, record, found = (0, 0), "", None, [
                     Problem(rel, 1, f"cannot read: {exc.strerror}")]
@@ -169,6 +181,11 @@ class EntityReader:
             problems += found
             if record is None:  # a stub, so references to it are not reported as well
                 record = EntityRecord(source=rel, slug=rel.rsplit("/", 1)[-1][:-3], name="")
+            other = by_slug.setdefault(record.slug, record)
+            if other is not record:  # one of them would lose its page
+                problems.append(Problem(rel, 1, f'duplicate slug "{record.slug}": '
+                                        f"{other.source} has it too"))
+                continue
             records.append(record)
         self._files = known
         lexicon, collisions = build_lexicon([registry_entry(r) for r in records if r.name],

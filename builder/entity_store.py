@@ -25,12 +25,14 @@ from typing import Any
 
 from builder.cache import CODEC, code_fingerprint
 from builder.codec import DecodeError
+from builder.dates import PartialDate
 from builder.model import EntityRecord
 from builder.problems import Problem
 from builder.state import rows, write
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS entities (name TEXT PRIMARY KEY, value BLOB NOT NULL)"
 Notes = tuple[str, list[tuple[int, str]], list[Problem]]
+_DATE = (type(None), PartialDate)  # an entity's date and end
 
 
 class EntityStore:
@@ -74,7 +76,10 @@ class EntityStore:
             return None
         record, problems = found
         if not (record is None or (type(record) is EntityRecord and record.key == key
-                                   and record.source == path)) or \
+                                   and record.source == path
+                                   # (annotated Any: unchecked by the codec)
+                                   and type(record.date) in _DATE and type(record.end) in _DATE
+                                   )) or \
                 type(problems) is not list or any(type(p) is not Problem for p in problems):
             return None
         return record, problems

@@ -28,6 +28,7 @@ from builder.feeds import FeedCache, FeedWriter, feed_sources, tag_names
 from builder.index import index_site
 from builder.lexicon import Lexicon
 from builder.model import Site
+from builder.output_check import foreign_folder, source_overlap
 from builder.outputs import (
     SITE_MARK,
     Files,
@@ -47,7 +48,7 @@ from builder.state import Stamp, condition, output_stats, snapshot
 from builder.theme import find_theme, static_files, template_dirs
 from builder.urls import annotations_path, output_file
 from builder.webannotation import annotation_file
-from builder.writer import OutputFolder, WriteReport
+from builder.writer import OutputFolder, WriteFailed, WriteReport
 
 Progress = Callable[[str, int, int], None]
 RELATED_MEMO = "related-articles"  # in builder.state: [code fingerprint, {digest: sources}]
@@ -65,6 +66,7 @@ class BuildOptions:
     fresh: bool = False  # ignore earlier work (cache and output), but fill the cache again
     read_only: bool = False  # write nothing at all, not even the cache (check, --dry-run)
     explain: str | None = None  # a page's URL: say why it was rendered again, or reused
+    force: bool = False  # write into a non-empty folder that Postil did not make
 
 
 @dataclass
@@ -91,7 +93,8 @@ def build(site_dir: Path, options: BuildOptions | None = None,
 
     Raises :class:`BuildFailed` with every problem, or, when writing,
     :class:`builder.writer.OutputBusy` (another build holds the output folder)
-    or :class:`builder.writer.WriteFailed` (nothing of the old output changed).
+    or :class:`builder.writer.WriteFailed` (nothing of the old output changed; also for a
+    non-empty output folder without Postil's manifest, unless ``options.force``).
     """
     return SiteBuilder(site_dir, options).build(progress)
 
@@ -136,10 +139,13 @@ class SiteBuilder:
             raise BuildFailed(problems + [Problem(CONFIG_NAME, 1, f'theme "{config.theme}" not '
                                                   "found in themes/ or the built-in themes")])
         output = (options.output or config.site_dir / config.output_dir).resolve()
-        found = _check_output(config, output)
+        found = source_overlap(config, output, theme, options.output is not None)
         problems += found
         if _fails(found, options.strict):
             raise BuildFailed(problems)
+        refusal = foreign_folder(output) if options.write and not options.force else None
+        if refusal is not None:
+            raise WriteFailed(refusal)
         folder = OutputFolder(output) if options.write else None
         roots = input_roots(config, theme)
         inputs = snapshot(roots, started_ns) if folder is not None and options.cache else None
@@ -218,13 +224,14 @@ class SiteBuilder:
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
 
-        renderer = Renderer(site, template_dirs(config, theme))
+        renderer = Renderer(site, template_dirs(config, theme, problems))
         signer = Signer(site, templates_version(config, renderer.template_dirs),
                         settings_version(config))
         signatures, rendered, found = self._pages(renderer, site, signer, disk, progress, files)
         problems += found
         clock("render")
-        problems += self._add_static(config, static_files(config, theme), files, signatures)
+        static = static_files(config, theme, problems)  # (with a warning for each left out)
+        problems += self._add_static(config, static, files, signatures)
         self._annotation_files(config, site, signer, disk, files, signatures)
         self._feed_files(site, signer, disk, files, signatures)
         self._sitemap_files(site, signer, disk, files, signatures)
@@ -383,12 +390,3 @@ def _shown(config: SiteConfig, path: Path) -> str:
         return path.resolve().relative_to(config.site_dir).as_posix()
     except ValueError:
         return str(path)
-
-
-def _check_output(config: SiteConfig, output: Path) -> list[Problem]:
-    """The output folder must not hold the site's sources: stale-file removal works there."""
-    site = config.site_dir
-    if output == site or site.is_relative_to(output) or output.is_relative_to(config.content_path):
-        return [Problem(CONFIG_NAME, 1, f"output folder {output} would overwrite the site's "
-                        "own files; choose a folder such as public/")]
-    return []

@@ -17,7 +17,7 @@ from builder.markdown import render
 from builder.model import ArticleRecord
 from builder.problems import Problem
 from builder.safeurl import check_url
-from builder.slugs import slugify
+from builder.slugs import MAX_SLUG, full_length, slugify
 
 #: front matter keys Postil reads; any other key is kept in ``Article.extra``
 KNOWN_KEYS = frozenset({
@@ -82,6 +82,9 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     stem = posixpath.splitext(posixpath.basename(path))[0]
     slug_source = fields.text("slug") or stem
     slug = slugify(slug_source)
+    if fields.text("slug") and full_length(slug_source) > MAX_SLUG:  # a chosen URL: say so
+        fields.problem("slug", f"slug is {full_length(slug_source)} characters long; at most "
+                       f"{MAX_SLUG} (a file name has at most 255 bytes)")
     if not slug:
         fields.problem("slug", f'cannot make a slug from "{slug_source}": give a slug with letters '
                 "or digits")

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
 from builder.config import CONFIG_NAME
-from builder.slugs import slugify
+from builder.slugs import readable_slug
 
 
 class ScaffoldError(Exception):
-    pass
+    """A site or article that cannot be made; ``str()`` is a one-line reason."""
+
+
+# Characters in the slug of a file ``postil new`` makes, cut at a word: a file name a
+# person types again, far below the 255 bytes a file name may have.
+NEW_SLUG_MAX = 80
 
 
 SITE_YML = """\
@@ -62,6 +68,16 @@ def _yaml_string(text: str) -> str:
 
 
 def init_site(folder: Path) -> list[str]:
+    """Make a new site in ``folder``: ``site.yml``, ``content/welcome.md`` and (if missing)
+    ``.gitignore``; the names made. Raises :class:`ScaffoldError` rather than overwrite,
+    or when the files cannot be written."""
+    try:
+        return _init_site(folder)
+    except OSError as exc:
+        raise ScaffoldError(f"cannot write into {folder}: {exc.strerror or exc}") from None
+
+
+def _init_site(folder: Path) -> list[str]:
     if (folder / CONFIG_NAME).exists():
         raise ScaffoldError(f"{folder / CONFIG_NAME} exists already; not overwriting it")
     content = folder / "content"
@@ -80,15 +96,28 @@ def init_site(folder: Path) -> list[str]:
 
 
 def new_article(site_dir: Path, title: str) -> Path:
-    if not (site_dir / CONFIG_NAME).is_file():
+    """Write ``content/<slug>.md`` (a draft titled ``title``, dated today) and return its path.
+
+    The slug is the title's, cut at a word to :data:`NEW_SLUG_MAX` characters. Raises
+    :class:`ScaffoldError` if there is no site, the title makes no slug, the file exists
+    (never overwritten) or cannot be written.
+    """
+    if not os.path.isfile(site_dir / CONFIG_NAME):  # (False, not an error, for a long name)
         raise ScaffoldError(f"no {CONFIG_NAME} in {site_dir}: run 'postil init DIR' first")
-    slug = slugify(title)
+    slug = readable_slug(title, NEW_SLUG_MAX)
     if not slug:
         raise ScaffoldError(f'cannot make a file name from "{title}"')
     path = site_dir / "content" / f"{slug}.md"
-    if path.exists():
-        raise ScaffoldError(f"{path} exists already; not overwriting it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(ARTICLE.format(title=_yaml_string(title), today=date.today().isoformat()),
-                    encoding="utf-8")
+    text = ARTICLE.format(title=_yaml_string(title), today=date.today().isoformat())
+    try:
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True)
+        with path.open("x", encoding="utf-8") as handle:  # "x": never over an existing file
+            handle.write(text)
+    except FileExistsError:
+        if not path.exists():  # content is something other than a folder
+            raise ScaffoldError(f"cannot write {path}: {path.parent} is not a folder") from None
+        raise ScaffoldError(f"{path} exists already; not overwriting it") from None
+    except OSError as exc:
+        raise ScaffoldError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

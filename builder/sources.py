@@ -8,6 +8,7 @@ the on-disk :class:`ArticleCache`, keyed by content hash, across processes.
 from __future__ import annotations
 
 import os
+import stat as stat_module
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,52 @@ def discover(content: Path) -> list[tuple[str, Path]]:
                 path = os.path.join(folder, name)
                 found.append((path[prefix:].replace(os.sep, "/"), Path(path)))
     return found
+
+
+_SPECIAL_KINDS = ((stat_module.S_ISFIFO, "a FIFO"), (stat_module.S_ISSOCK, "a socket"),
+                  (stat_module.S_ISCHR, "a character device"),
+                  (stat_module.S_ISBLK, "a block device"), (stat_module.S_ISDIR, "a folder"))
+_OPEN = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC  # a FIFO opens at once, unread
+
+
+class NotAFile(OSError):
+    """A source path that is not a regular file (a FIFO, socket, device, folder); never
+    read, as reading a FIFO blocks until something writes to it. ``kind`` names it."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"not a regular file but {kind}")
+        self.kind = kind
+
+
+def special_kind(mode: int) -> str | None:
+    """None for a regular file's ``st_mode``; else what it is, "a FIFO", "a socket", …"""
+    if stat_module.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _SPECIAL_KINDS if test(mode)), "not a regular file")
+
+
+def skipped(path: str, kind: str) -> Problem:
+    """The warning for a source that is :class:`NotAFile`: ``path:1: warning: …``."""
+    return Problem(path, 1, f"skipped: {kind}, not a regular file", warning=True)
+
+
+def read_source(path: Path | str) -> tuple[bytes, os.stat_result]:
+    """The bytes of the regular file at ``path`` (a link is followed) and its fstat.
+
+    Raises :class:`NotAFile` for anything else, without reading it or waiting (the file
+    is opened non-blocking and checked with fstat, so a file swapped for a FIFO after a
+    stat cannot hang the build either), and :class:`OSError` if it cannot be read.
+    """
+    kind = special_kind(os.stat(path).st_mode)  # a socket cannot even be opened
+    if kind is not None:
+        raise NotAFile(kind)
+    fd = os.open(path, _OPEN)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        kind = special_kind(info.st_mode)
+        if kind is not None:
+            raise NotAFile(kind)
+        return handle.read(), info
 
 
 def read_settings(config: SiteConfig, lexicon: Lexicon | None = None) -> ReadSettings:
@@ -98,13 +145,18 @@ class Reader:
                 info = path.stat()
                 stat = (info.st_mtime_ns, info.st_size)
                 previous = self.known.get(rel)
-                if previous is not None and previous.stat == stat:
+                if previous is not None and previous.stat == stat and \
+                        stat_module.S_ISREG(info.st_mode):
                     known[rel] = previous
                     results.append(previous.result)
                     if self.cache:  # still in use: pruning must keep it
                         self.cache.touch(previous.key)
                     continue
-                raw = path.read_bytes()
+                raw, info = read_source(path)
+                stat = (info.st_mtime_ns, info.st_size)
+            except NotAFile as exc:
+                results.append((None, [skipped(rel, exc.kind)]))
+                continue
             except OSError as exc:
                 results.append((None, [Problem(rel, 1, f"cannot read: {exc.strerror}")]))
                 continue

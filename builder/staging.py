@@ -15,8 +15,11 @@ import os
 import secrets
 import shutil
 import stat
+from typing import TypeVar
 
 from builder.manifest import MANIFEST, Record
+
+T = TypeVar("T")
 
 STAGING = ".postil-staging-"  # + random hex: one folder per run, inside the output folder
 OLD_TMP = ".postil-tmp"  # the suffix of older writers' temporary files
@@ -58,6 +61,7 @@ class Tree:
         self.device = info.st_dev if info else None
         #: folder (relative, "" for the root) → (state, the folder the state comes from)
         self.folders: dict[str, tuple[str, str]] = {"": ("dir" if info else "missing", "")}
+        self.writable_folders: set[str] = set()  # folders found writable (relative)
         base = root
         while not os.path.exists(base):
             base = os.path.dirname(base.rstrip("/")) or "/"
@@ -120,6 +124,22 @@ class Tree:
         if info is not None and stat.S_ISDIR(info.st_mode):
             raise WriteFailed(f"cannot write {where}: a folder of that name is in the way")
         return info
+
+    def writable(self, name: str, data: T) -> T:
+        """``data``, once sure that the file ``name`` can be renamed into its folder (or
+        the nearest one that exists, for a folder to create): one this process may not
+        write into (permissions, a read-only mount) raises :class:`WriteFailed` before
+        anything is written, rather than half-way through the renames."""
+        folder = name.rpartition("/")[0]
+        while folder and self.folder(folder)[0] == "missing":
+            folder = folder.rpartition("/")[0]
+        if folder not in self.writable_folders and self.folder(folder)[0] == "dir":
+            if not os.access(self.root + folder, os.W_OK | os.X_OK):
+                shown_folder = folder or self.root.rstrip("/")
+                raise WriteFailed(f"cannot write {shown(name)}: {shown_folder} is read-only "
+                                  "(no permission to write into it)")
+            self.writable_folders.add(folder)
+        return data
 
     def peek(self, name: str) -> os.stat_result | None:
         """The lstat of ``name``, folders on the way unchecked; None if it cannot be had.

@@ -97,13 +97,13 @@ def snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, bool]:
     limit = (since_ns if since_ns is not None else time.time_ns()) - int(RACY_SECONDS * 1e9)
     racy = False
     for root in [*roots, str(_PACKAGE), *_library_files()]:
-        digest.update(f"root\0{root}\n".encode())
+        digest.update(f"root\0{root}\n".encode(errors="surrogateescape"))  # any file name
         for name, info in _walk(root):
             if info is None:
-                digest.update(f"{name}\0missing\n".encode())
+                digest.update(f"{name}\0missing\n".encode(errors="surrogateescape"))
                 continue
             digest.update(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0"
-                          f"{info.st_ino}\n".encode())
+                          f"{info.st_ino}\n".encode(errors="surrogateescape"))
             racy = racy or info.st_mtime_ns >= limit or info.st_ctime_ns >= limit
     return digest.hexdigest(), racy
 
@@ -290,6 +290,7 @@ def _load(site_dir: Path, key: str) -> Stamp | None:
         return None
     # The database is Postil's own, but a damaged row must never stop a build.
     if stamp is None or not (isinstance(stamp.roots, list) and isinstance(stamp.files, dict)
+                             and all(isinstance(root, str) for root in stamp.roots)
                              and isinstance(stamp.warnings, list)
                              and isinstance(stamp.output, str)):
         return None

@@ -8,9 +8,11 @@ repository's ``themes/`` folder).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from builder.config import SiteConfig
+from builder.problems import Problem
 
 BUILTIN_THEMES = Path(__file__).resolve().parent / "themes"
 
@@ -23,22 +25,90 @@ def find_theme(config: SiteConfig) -> Path | None:
     return None
 
 
-def template_dirs(config: SiteConfig, theme: Path) -> list[Path]:
+# A backslash is a "/" to browsers (WHATWG URL), control characters are dropped from or
+# refused in URLs, and a name that is not UTF-8 has no URL: no host serves such a file.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_UNSERVABLE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def template_dirs(config: SiteConfig, theme: Path,
+                  problems: list[Problem] | None = None) -> list[Path]:
+    """The template folders, the site's own first. With ``problems``, a warning is added
+    to it for each special file (FIFO, socket, device) in them: Jinja2 never opens one
+    (its loader takes only regular files), so it is as if missing."""
     own = config.site_dir / "templates"
-    return [own, theme / "templates"] if own.is_dir() else [theme / "templates"]
+    folders = [own, theme / "templates"] if own.is_dir() else [theme / "templates"]
+    if problems is not None:
+        for folder in folders:
+            for path, kind in _special_files(folder):
+                problems.append(_skipped(config, path, f"{kind}, not a regular file"))
+    return folders
 
 
-def static_files(config: SiteConfig, theme: Path) -> dict[str, Path]:
-    """Output path → source file; the site's ``static/`` wins over the theme's."""
+def static_files(config: SiteConfig, theme: Path,
+                 problems: list[Problem] | None = None) -> dict[str, Path]:
+    """Output path → source file; the site's ``static/`` wins over the theme's.
+
+    Left out, with a warning added to ``problems`` if given: special files (FIFO, socket,
+    device: reading one could wait for ever) and files no web host can serve by their
+    name (a backslash, a control character, not UTF-8).
+    """
+    from builder.sources import special_kind  # (it imports the configuration's readers)
+
     files: dict[str, Path] = {}
     for root in (theme / "static", config.site_dir / "static"):
         if not root.is_dir():
             continue
         for folder, dirs, names in os.walk(root):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in names:
+            for name in sorted(names):
                 if name.startswith(".") or name.endswith("~"):
                     continue
                 path = Path(folder) / name
-                files[path.relative_to(root).as_posix()] = path
+                output = path.relative_to(root).as_posix()
+                bad = _UNSERVABLE.search(output)
+                try:
+                    kind = special_kind(path.stat().st_mode)
+                except OSError:  # a dangling link: left to the build to report
+                    kind = None
+                if bad is None and kind is None:
+                    files[output] = path
+                elif problems is not None:
+                    problems.append(_skipped(config, path, f"{kind}, not a regular file"
+                                             if kind else _unservable(bad.group())))
     return files
+
+
+def _unservable(char: str) -> str:
+    what = ("a backslash, which browsers read as /" if char == "\\" else
+            "bytes that are not UTF-8" if "\ud800" <= char <= "\udfff" else
+            "a control character")
+    return f"no web host can serve a file of this name: it has {what}"
+
+
+def _special_files(folder: Path) -> list[tuple[Path, str]]:
+    """(path, kind) of every special file under ``folder`` (links followed to their file)."""
+    from builder.sources import special_kind
+
+    found = []
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            path = Path(parent) / name
+            try:
+                kind = special_kind(path.stat().st_mode)
+            except OSError:
+                continue
+            if kind is not None:
+                found.append((path, kind))
+    return found
+
+
+def _skipped(config: SiteConfig, path: Path, why: str) -> Problem:
+    try:
+        shown = path.relative_to(config.site_dir).as_posix()
+    except ValueError:  # a built-in theme's file
+        shown = str(path)
+    # Printable, always: bytes that are not UTF-8 and control characters as \\xNN.
+    shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}",
+                         os.fsencode(shown).decode("utf-8", "backslashreplace"))
+    return Problem(shown, 1, f"skipped: {why}", warning=True)

@@ -4,7 +4,8 @@
 whatever Postil did not put there), under an OS lock, in two phases:
 
 1. Every check that could make a rename fail (a file where a folder should be, a
-   folder where a file should be, a name too long, a symbolic link on the way)
+   folder where a file should be, a name too long, a symbolic link on the way, a
+   folder this process may not write into)
    is done first; then each changed file is written into a staging folder
    ``ROOT/.postil-staging-XXXX`` made for this run, under a name created
    exclusively there, so no link planted anywhere is ever written through. Any
@@ -26,6 +27,7 @@ and the staging folder in :mod:`builder.staging`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import stat
@@ -116,7 +118,11 @@ class OutputFolder:
         if self._lock_fd is not None:
             yield self
             return
-        made = not self.root.exists()
+        made = []  # the folders this creates, the output folder first: none if it exists
+        folder = self.root
+        while not os.path.lexists(folder) and folder != folder.parent:
+            made.append(folder)
+            folder = folder.parent
         fd = self._lock()
         self._lock_fd, self._records = fd, None
         try:
@@ -126,9 +132,11 @@ class OutputFolder:
             with contextlib.suppress(OSError):  # while still held: see _lock
                 os.unlink(self._base + LOCK)
             os.close(fd)
-            if made:  # a first build that failed leaves no empty folder behind
-                with contextlib.suppress(OSError):
-                    self.root.rmdir()
+            for folder in made:  # a first build that failed leaves no empty folder behind
+                try:
+                    folder.rmdir()
+                except OSError:  # not empty: the build succeeded
+                    break
 
     def _lock(self) -> int:
         path = self._base + LOCK
@@ -142,6 +150,8 @@ class OutputFolder:
             try:
                 fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
             except OSError as exc:
+                if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):  # a read-only folder
+                    raise WriteFailed(f"cannot write into {self.root}: {reason(exc)}") from None
                 raise WriteFailed(f"cannot lock {path}: {reason(exc)}") from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -256,14 +266,14 @@ class OutputFolder:
                     continue
             info = tree.check(name, folders)
             if info is None:
-                plan.write[name] = data
+                plan.write[name] = tree.writable(name, data)
                 plan.added.append(name)
             elif stat.S_ISREG(info.st_mode) and info.st_size == len(data) \
                     and read_regular(self._base + name) == data:
                 plan.keep[name] = Record(found, record and record.signature, info.st_size,
                                          info.st_mtime_ns, info.st_ino)
             else:
-                plan.write[name] = data
+                plan.write[name] = tree.writable(name, data)
         plan.folders = sorted(folders)  # a folder sorts before what is inside it
         # Owned files no longer in the site. One behind a link, or no longer a file, is not
         # Postil's to touch any more: it is dropped from the manifest.
@@ -292,7 +302,7 @@ class OutputFolder:
         plan.digests[name] = entry.digest
         info = tree.check(name, folders)
         if info is None:
-            plan.write[name] = entry
+            plan.write[name] = tree.writable(name, entry)
             plan.added.append(name)
             return
         if stat.S_ISREG(info.st_mode) and info.st_size == entry.record.size:
@@ -301,7 +311,7 @@ class OutputFolder:
                 plan.keep[name] = Record(entry.digest, None, info.st_size, info.st_mtime_ns,
                                          info.st_ino)
                 return
-        plan.write[name] = entry
+        plan.write[name] = tree.writable(name, entry)
 
     def sync(self, files: Mapping[str, bytes],
              signatures: dict[str, str] | None = None) -> WriteReport:

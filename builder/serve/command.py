@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import signal
 import socket
 import sys
@@ -49,7 +50,7 @@ def _port(text: str) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from builder.serve.server import PreviewServer  # watchdog loads only for this command
 
-    if not (args.site_dir / "site.yml").is_file():
+    if not os.path.isfile(args.site_dir / "site.yml"):  # False for a name too long
         print(f"postil: no site.yml in {args.site_dir} (run 'postil init DIR' to make a site)",
               file=sys.stderr)
         return EXIT_USAGE
