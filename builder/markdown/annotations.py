@@ -42,6 +42,7 @@ class _Open:
     start: int
     line: int
     in_note: bool
+    piece: int = 0  # how many pieces of the plain text came before it
     note_owner: _Open | None = None
     record: object = None
 
@@ -76,16 +77,21 @@ def _collect(state: StateCore) -> None:
     text = "".join(collector.plain)
     base = env.get("base_path", "/")
     mentions: list[Mention] = []
+    joined: dict[int, str] = {}  # id of a block's pieces → its text, joined once, not per mention
     for mention, start, end, pieces, block_start in collector.mentions:
-        block_text = "".join(pieces)
+        block_text = joined.get(id(pieces))
+        if block_text is None:
+            block_text = joined[id(pieces)] = "".join(pieces)
         if start >= 0:
             mention.quote = _quote(text, start, end)
             local_start, local_end = start - block_start, end - block_start
         else:  # inside a margin note: the note's own text is the passage
             local_start, local_end = -start - 1, -end - 1
         mention.offset = local_start
-        mention.before = _clip_left(block_text[:local_start])
-        mention.after = _clip_right(block_text[local_end:])
+        # Only the window a passage can show is sliced: slicing the rest of the
+        # block for each mention is quadratic in a paragraph full of names.
+        mention.before = _clip_left(block_text[max(0, local_start - PASSAGE - 1):local_start])
+        mention.after = _clip_right(block_text[local_end:local_end + PASSAGE + 1])
         mentions.append(mention)
     highlights = []
     for highlight, start, end in collector.marks:
@@ -102,6 +108,7 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
     block_start = c.length
     block_text: list[str] = []  # this block's plain text, for passages
     note_text: list[str] = []
+    note_length = 0  # len("".join(note_text)), kept as it grows
     stack: list[_Open] = []
     last_closed_mark: _Open | None = None
     in_note = 0
@@ -121,6 +128,7 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
                 piece = " "
             if in_note:
                 note_text.append(piece)
+                note_length += len(piece)
             else:
                 c.plain.append(piece)
                 c.length += len(piece)
@@ -136,11 +144,12 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
             stack.append(_Open(child, position(), line, bool(in_note), note_owner=owner))
             in_note += 1
             note_text = []
+            note_length = 0
             continue
         if kind in ("mark_open", "ins_open", "del_open"):
             c.highlights += 1
             child.attrSet("id", f"hl-{c.highlights}")
-            stack.append(_Open(child, position(), line, bool(in_note)))
+            stack.append(_Open(child, position(), line, bool(in_note), piece=len(c.plain)))
             continue
         if kind == "mention_open":
             entity = child.meta.get("entity")
@@ -155,7 +164,7 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
                 child.meta["linked"] = explicit or entity not in c.linked
                 if not explicit:
                     c.linked.add(entity)
-            stack.append(_Open(child, position() if not in_note else len("".join(note_text)),
+            stack.append(_Open(child, position() if not in_note else note_length,
                                line, bool(in_note)))
             continue
         if kind.endswith("_close") and stack and kind[:-6] == stack[-1].token.type[:-5]:
@@ -177,7 +186,7 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
                                   linked=meta["linked"], explicit=meta.get("explicit", False),
                                   quote=_EMPTY)
                 if opened.in_note:  # offsets in the note's text, negative to tell them apart
-                    end = len("".join(note_text))
+                    end = note_length
                     mention.block = -c.notes
                     c.mentions.append((mention, -opened.start - 1, -end - 1, note_text, 0))
                 else:
@@ -186,7 +195,7 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
                                        block_start))
             elif kind != "mention_close":
                 record = Highlight(id=opened.token.attrGet("id"), kind=meta["kind"],
-                                   text=" ".join("".join(c.plain)[opened.start:c.length].split()),
+                                   text=" ".join("".join(c.plain[opened.piece:]).split()),
                                    note="", line=opened.line, quote=_EMPTY)
                 opened.record = record
                 c.marks.append((record, opened.start, c.length))

@@ -7,12 +7,12 @@ from functools import lru_cache
 from typing import Any
 
 from markdown_it import MarkdownIt
-from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from builder.markdown.anchors import anchors_plugin
 from builder.markdown.annotations import annotations_plugin
 from builder.markdown.autolink import autolink_plugin
 from builder.markdown.critic import critic_plugin
@@ -61,7 +61,7 @@ def parser(html: bool = True) -> MarkdownIt:
     md.use(deflist_plugin)
     md.use(tasklists_plugin)
     md.use(anchors_plugin, min_level=2, max_level=4, slug_func=_heading_slug,
-           permalink=True, permalinkSymbol="#")
+           permalink_symbol="#")
     md.core.ruler.push("postil_anchor_labels", _label_anchors)
     md.add_render_rule("table_open", _table_open)
     md.add_render_rule("table_close", _table_close)
