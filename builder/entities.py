@@ -115,7 +115,9 @@ def render_notes(entity: EntityRecord, lexicon: Lexicon, base_path: str, html: b
                       base_path=base_path, first_line=entity.body_line, html=html,
                       lexicon=lexicon)
     return rendered.html, rendered.wikilinks, [Problem(entity.source, line, message)
-                                               for line, message in rendered.problems]
+                                               for line, message in rendered.problems] + [
+        Problem(entity.source, line, message, warning=True)
+        for line, message in rendered.warnings]
 
 
 class EntityReader:

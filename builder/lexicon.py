@@ -164,8 +164,9 @@ def _names_pattern(first: str, names: Iterable[tuple[str, ...]]) -> re.Pattern[s
     The words after the first are a trie (``lashkar(?: +(?:e +taiba|i +jhangvi))``),
     so the regex's backtracking tries at most one branch per character.
     :meth:`Lexicon.find` tries it with ``match`` where a word starts; the
-    lookbehind (no word character before) keeps ``search`` right too. The standard library has no trie
-    matcher; the text it runs on is folded, its joiners made spaces (``_FOLDS``).
+    lookbehind (no word character before) keeps ``search`` right too. The
+    standard library has no trie matcher; the text it runs on is folded, its
+    joiners made spaces (``_FOLDS``).
     """
     trie: dict = {}
     for words in names:

@@ -97,6 +97,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
                       base_path=settings.base_path, first_line=doc.body_line, html=settings.html,
                       lexicon=settings.lexicon)
     problems += [Problem(path, line, message) for line, message in rendered.problems]
+    problems += [Problem(path, line, message, warning=True) for line, message in rendered.warnings]
     summary = fields.text("summary")
     if not summary:
         summary = _truncate_words(rendered.first_paragraph, settings.summary_words)

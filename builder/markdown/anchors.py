@@ -36,7 +36,11 @@ def anchors_plugin(md: MarkdownIt, *, min_level: int, max_level: int,
             children = inline.children if inline.children is not None else []
             slug = token.attrGet("id")
             if not slug:
-                title = "".join(c.content for c in children if c.type in ("text", "code_inline"))
+                if len(children) == 1 and children[0].type == "text":  # most headings
+                    title = children[0].content
+                else:
+                    title = "".join([c.content for c in children
+                                     if c.type in ("text", "code_inline")])
                 slug = _unique(slug_func(title), taken, following)
                 token.attrSet("id", slug)
             link = Token("link_open", "a", 1)

@@ -6,6 +6,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline.state_inline import Delimiter, StateInline
 
 _EQUALS = 0x3D
+_SCOPES = "postil_mark_scopes"  # attribute of the inline state
 
 
 def mark_plugin(md: MarkdownIt) -> None:
@@ -20,6 +21,22 @@ def _tokenize(state: StateInline, silent: bool) -> bool:
     length = scanned.length
     if length < 2:
         return False
+    # A run that can only close, with no opener before it in this scope, can
+    # never pair: leave it as text, like any other character. Kept as a
+    # delimiter, 100,000 stray `{==` made 200,000 tokens and delimiters for
+    # nothing. (Ids of the delimiter lists holding an opener; a list freed and
+    # its id reused only means taking the general path.)
+    scopes: set[int] = state.__dict__.setdefault(_SCOPES, set())
+    if not scanned.can_open and id(state.delimiters) not in scopes:
+        run = state.src[state.pos:state.pos + length]  # the whole run: its flanking is decided
+        if hasattr(state, "append_pending"):  # markdown-it-py >= 4.1: O(1)
+            state.append_pending(run)
+        else:
+            state.pending += run
+        state.pos += length
+        return True
+    if scanned.can_open:
+        scopes.add(id(state.delimiters))
     if length % 2:  # an odd run: the extra "=" is text
         state.push("text", "", 0).content = "="
         length -= 1

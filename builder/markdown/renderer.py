@@ -18,6 +18,7 @@ from builder.markdown.autolink import autolink_plugin
 from builder.markdown.critic import critic_plugin
 from builder.markdown.internal_links import internal_links_plugin
 from builder.markdown.mark import mark_plugin
+from builder.markdown.nesting import nesting_plugin
 from builder.markdown.wikilinks import wikilinks_plugin
 from builder.model import Highlight, Mention
 from builder.slugs import slugify
@@ -31,7 +32,7 @@ def _note_blocks(md: MarkdownIt) -> None:
 #: Postil's own syntax plugins, applied in this order after the standard ones.
 #: Core rules run in this order too: ids are given last, once mentions are found.
 SYNTAX_PLUGINS = [internal_links_plugin, wikilinks_plugin, critic_plugin, mark_plugin,
-                  _note_blocks, autolink_plugin, annotations_plugin]
+                  _note_blocks, autolink_plugin, annotations_plugin, nesting_plugin]
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Rendered:
     highlights: list[Highlight] = field(default_factory=list)
     wikilinks: list[tuple[int, str]] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
 
 
 _TEXT_TYPES = frozenset({"text", "code_inline", "softbreak", "hardbreak"})
@@ -121,4 +123,5 @@ def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line:
     return Rendered(html=body, words=words, first_paragraph=first_paragraph,
                     headings=headings, links=env.get("links", []),
                     mentions=env.get("mentions", []), highlights=env.get("highlights", []),
-                    wikilinks=env.get("wikilinks", []), problems=env.get("problems", []))
+                    wikilinks=env.get("wikilinks", []), problems=env.get("problems", []),
+                    warnings=env.get("warnings", []))
