@@ -92,6 +92,8 @@ CASES: dict[str, tuple[str, Callable[[int], str]]] = {
     "mark-run": ("one run of `=`", lambda n: "a " + "=" * n + " a"),
     "mark-unclosed": ("unclosed `==a`", lambda n: _repeat("==a ", n)),
     "mark-many": ("closed `==a==`", lambda n: _repeat("==a== ", n)),
+    "mark-nested": ("`==a ==a … b== b==`",
+                    lambda n: _repeat("==a ", n // 2) + _repeat("b== ", n // 2)),
     "list-nested": ("list nested by indentation", _indented_list),
     "list-nested-line": ("`- - - … x`, one line", lambda n: _repeat("- ", n) + "x\n"),
     "quote-nested": ("`>>>… x`, one line", lambda n: _repeat(">", n) + " x\n"),

@@ -126,6 +126,21 @@ def test_stray_highlight_closers_stay_text_and_openers_still_pair():
     assert text_of(root.find("p")).startswith("a== a== ")
 
 
+def test_highlights_nested_past_eight_deep_are_text_with_a_warning():
+    # n nested highlights would hold n²/2 characters of quoted text.
+    text = "==a " * 3_000 + "b== " * 3_000
+    result = render(text, first_line=7)
+    # The eight outer ones are kept, innermost first; what they enclose is text.
+    inner = ("a " + "==a " * (3_000 - 8) + "b== " * (3_000 - 8) + "b").replace("  ", " ")
+    assert [h.text for h in result.highlights] == [
+        " ".join(["a"] * depth + [inner] + ["b"] * depth) for depth in range(8)]
+    root = parse_fragment(result.html)
+    assert len(root.findall(".//mark")) == 8
+    assert text_of(root).count("==") == 2 * (3_000 - 8)
+    assert result.warnings == [(7, "highlights nested more than 8 deep: the inner == are "
+                                   "shown as text")]
+
+
 # --- deep nesting --------------------------------------------------------------------
 
 def test_a_list_nested_ten_thousand_deep_keeps_what_follows_and_warns(site):

@@ -22,6 +22,11 @@ from builder.model import Highlight, Mention, Quote
 CONTEXT = 32  # characters of prefix/suffix, as Hypothesis keeps
 PASSAGE = 280  # characters of passage shown around a mention on entity pages
 _TEXT = ("text", "code_inline")
+#: ``==highlights==`` nest (``==a ==b c== d==``); each one's text and quote hold
+#: all it encloses, so n nested ones hold n²/2 characters (60 GB for a 1 MB
+#: body). Deeper ones are shown as the text they were written as.
+MAX_MARK_DEPTH = 8
+TOO_DEEP = f"highlights nested more than {MAX_MARK_DEPTH} deep: the inner == are shown as text"
 _BREAKS = ("softbreak", "hardbreak")
 
 
@@ -43,6 +48,7 @@ class _Open:
     line: int
     in_note: bool
     piece: int = 0  # how many pieces of the plain text came before it
+    flattened: bool = False  # a highlight nested too deep, shown as text
     note_owner: _Open | None = None
     record: object = None
 
@@ -110,14 +116,25 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
     note_text: list[str] = []
     note_length = 0  # len("".join(note_text)), kept as it grows
     stack: list[_Open] = []
+    flattened = False  # a too deep highlight was met in this block
     last_closed_mark: _Open | None = None
     in_note = 0
 
     def position() -> int:
         return c.length
 
+    marks_open = 0  # highlights, insertions and deletions open here
     for child in children:
         kind = child.type
+        if kind == "mark_open" and marks_open >= MAX_MARK_DEPTH and child.markup == "==":
+            kind = _as_text(child)
+            stack.append(_Open(child, position(), line, bool(in_note), flattened=True))
+            if not flattened:
+                c.env.setdefault("warnings", []).append((line, TOO_DEEP))
+            flattened = True
+        elif kind == "mark_close" and stack and stack[-1].flattened:
+            kind = _as_text(child)
+            stack.pop()
         if kind in _TEXT or kind in _BREAKS:  # most tokens: text, read as fast as may be
             if kind in _TEXT:
                 piece = child.content
@@ -147,6 +164,7 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
             note_length = 0
             continue
         if kind in ("mark_open", "ins_open", "del_open"):
+            marks_open += 1
             c.highlights += 1
             child.attrSet("id", f"hl-{c.highlights}")
             stack.append(_Open(child, position(), line, bool(in_note), piece=len(c.plain)))
@@ -169,6 +187,8 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
             continue
         if kind.endswith("_close") and stack and kind[:-6] == stack[-1].token.type[:-5]:
             opened = stack.pop()
+            if kind in ("mark_close", "ins_close", "del_close"):
+                marks_open -= 1
             meta = opened.token.meta
             if kind == "sidenote_close":
                 in_note -= 1
@@ -203,6 +223,13 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
 
 
 _EMPTY = Quote("", "", "", 0, 0)
+
+
+def _as_text(token: Token) -> str:
+    """Make a highlight's opening or closing token the text it was written as."""
+    token.type, token.tag, token.nesting, token.content = "text", "", 0, token.markup
+    token.attrs = {}
+    return "text"
 
 
 def _quote(text: str, start: int, end: int) -> Quote:
