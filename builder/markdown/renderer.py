@@ -16,6 +16,7 @@ from builder.markdown.anchors import anchors_plugin
 from builder.markdown.annotations import annotations_plugin
 from builder.markdown.autolink import autolink_plugin
 from builder.markdown.critic import critic_plugin
+from builder.markdown.gc_pause import gc_paused
 from builder.markdown.internal_links import internal_links_plugin
 from builder.markdown.mark import mark_plugin
 from builder.markdown.nesting import nesting_plugin
@@ -93,6 +94,7 @@ def _table_close(self, tokens, idx, options, env) -> str:  # noqa: ANN001
     return self.renderToken(tokens, idx, options, env) + "</div>\n"
 
 
+@gc_paused  # parsing a large body: see gc_pause.py
 def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line: int = 1,
            html: bool = True, lexicon: Any = None) -> Rendered:
     """Render a Markdown body. ``first_line`` is its first line in the file.
