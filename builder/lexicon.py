@@ -9,7 +9,6 @@ wikilink but are never matched in prose; the longest name wins.
 from __future__ import annotations
 
 import hashlib
-import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -69,28 +68,38 @@ class Lexicon:
         if firsts.keys().isdisjoint(words):  # the common case, decided in C
             return []
         # A name is looked for only if all of its first two words are here, and a
-        # case-sensitive one only if written so ("is" in prose, where "IS" is a name).
+        # case-sensitive one only where written so ("is" in prose, where "IS" is a name).
         present = set(words)
-        searches = []
+        matchers: dict[str, _First] = {}
         for word in firsts.keys() & present:
             first = firsts[word]
-            if (first.seconds is None or not first.seconds.isdisjoint(present)) and \
-                    (first.exacts is None or any(exact in text for exact in first.exacts)):
-                searches.append(first.search or first.compile())
-        if not searches:
+            if first.seconds is None or not first.seconds.isdisjoint(present):
+                if first.match is None:
+                    first.compile()
+                matchers[word] = first
+        if not matchers:
             return []
         folded = text.translate(_FOLDS)
         origin = None if text.isascii() or _RESIZED.isdisjoint(text) else _origin(text)
         found: list[tuple[int, int, str]] = []
-        nexts = [search(folded) for search in searches]  # each first word's next name
-        while True:
-            match = min(filter(None, nexts), key=_START, default=None)
+        # One pass over the words, trying the names of each first word where it
+        # stands: linear in the text whatever the number of names in it (a search
+        # per first word, each rescanning the text, was not).
+        resume = 0
+        for word in _WORD.finditer(folded):
+            first = matchers.get(word.group())
+            if first is None or word.start() < resume:
+                continue
+            if first.exacts is not None:
+                at = word.start() if origin is None else origin[word.start()]
+                if not any(text.startswith(exact, at) for exact in first.exacts):
+                    continue
+            match = first.match(folded, word.start())
             if match is None:
-                return found
+                continue
             # The match is the longest name starting here; a shorter one is tried
             # only when a case-sensitive name is written in another case.
             words = list(_WORD.finditer(folded, match.start(), match.end()))
-            resume = words[0].end()  # no name here: the next one starts after this word
             for count in range(len(words), 0, -1):
                 entry = self.phrases.get(tuple(w.group() for w in words[:count]))
                 if entry is None:
@@ -104,9 +113,7 @@ class Lexicon:
                 found.append((start, end, slug))
                 resume = words[count - 1].end()
                 break
-            for index, following in enumerate(nexts):
-                if following is not None and following.start() < resume:
-                    nexts[index] = searches[index](folded, resume)
+        return found
 
     @cached_property
     def _firsts(self) -> dict[str, _First]:
@@ -132,7 +139,7 @@ class Lexicon:
 
 @dataclass
 class _First:
-    """The names starting with one word, and a search for them, compiled when first needed.
+    """The names starting with one word, and a matcher for them, compiled when first needed.
 
     One small regex per first word, compiled when that word is first met in a
     text: a text costs the same whatever the size of the registry, and a build
@@ -143,14 +150,11 @@ class _First:
     names: list[tuple[str, ...]]
     seconds: set[str] | None  # the second words, if no name is this word alone
     exacts: list[str] | None  # the spellings, if every name is case-sensitive
-    search: Callable[..., re.Match[str] | None] | None = None
+    match: Callable[..., re.Match[str] | None] | None = None  # (folded text, position)
 
     def compile(self) -> Callable[..., re.Match[str] | None]:
-        self.search = _names_pattern(self.word, self.names).search
-        return self.search
-
-
-_START = operator.methodcaller("start")
+        self.match = _names_pattern(self.word, self.names).match
+        return self.match
 
 
 def _names_pattern(first: str, names: Iterable[tuple[str, ...]]) -> re.Pattern[str]:
@@ -158,10 +162,11 @@ def _names_pattern(first: str, names: Iterable[tuple[str, ...]]) -> re.Pattern[s
     (tuples of folded words, each starting with ``first``).
 
     The words after the first are a trie (``lashkar(?: +(?:e +taiba|i +jhangvi))``),
-    so the regex's backtracking tries at most one branch per character. The
-    lookbehind comes after the word so that the regex starts with a literal,
-    which ``re`` finds by a fast scan. The standard library has no trie
-    matcher; the text it runs on is folded, its joiners made spaces (``_FOLDS``).
+    so the regex's backtracking tries at most one branch per character.
+    :meth:`Lexicon.find` tries it with ``match`` where a word starts; the
+    lookbehind (no word character before) keeps ``search`` right too. The
+    standard library has no trie matcher; the text it runs on is folded, its
+    joiners made spaces (``_FOLDS``).
     """
     trie: dict = {}
     for words in names:

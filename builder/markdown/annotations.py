@@ -22,6 +22,11 @@ from builder.model import Highlight, Mention, Quote
 CONTEXT = 32  # characters of prefix/suffix, as Hypothesis keeps
 PASSAGE = 280  # characters of passage shown around a mention on entity pages
 _TEXT = ("text", "code_inline")
+#: ``==highlights==`` nest (``==a ==b c== d==``); each one's text and quote hold
+#: all it encloses, so n nested ones hold n²/2 characters (60 GB for a 1 MB
+#: body). Deeper ones are shown as the text they were written as.
+MAX_MARK_DEPTH = 8
+TOO_DEEP = f"highlights nested more than {MAX_MARK_DEPTH} deep: the inner == are shown as text"
 _BREAKS = ("softbreak", "hardbreak")
 
 
@@ -42,6 +47,8 @@ class _Open:
     start: int
     line: int
     in_note: bool
+    piece: int = 0  # how many pieces of the plain text came before it
+    flattened: bool = False  # a highlight nested too deep, shown as text
     note_owner: _Open | None = None
     record: object = None
 
@@ -76,16 +83,21 @@ def _collect(state: StateCore) -> None:
     text = "".join(collector.plain)
     base = env.get("base_path", "/")
     mentions: list[Mention] = []
+    joined: dict[int, str] = {}  # id of a block's pieces → its text, joined once, not per mention
     for mention, start, end, pieces, block_start in collector.mentions:
-        block_text = "".join(pieces)
+        block_text = joined.get(id(pieces))
+        if block_text is None:
+            block_text = joined[id(pieces)] = "".join(pieces)
         if start >= 0:
             mention.quote = _quote(text, start, end)
             local_start, local_end = start - block_start, end - block_start
         else:  # inside a margin note: the note's own text is the passage
             local_start, local_end = -start - 1, -end - 1
         mention.offset = local_start
-        mention.before = _clip_left(block_text[:local_start])
-        mention.after = _clip_right(block_text[local_end:])
+        # Only the window a passage can show is sliced: slicing the rest of the
+        # block for each mention is quadratic in a paragraph full of names.
+        mention.before = _clip_left(block_text[max(0, local_start - PASSAGE - 1):local_start])
+        mention.after = _clip_right(block_text[local_end:local_end + PASSAGE + 1])
         mentions.append(mention)
     highlights = []
     for highlight, start, end in collector.marks:
@@ -102,15 +114,27 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
     block_start = c.length
     block_text: list[str] = []  # this block's plain text, for passages
     note_text: list[str] = []
+    note_length = 0  # len("".join(note_text)), kept as it grows
     stack: list[_Open] = []
+    flattened = False  # a too deep highlight was met in this block
     last_closed_mark: _Open | None = None
     in_note = 0
 
     def position() -> int:
         return c.length
 
+    marks_open = 0  # highlights, insertions and deletions open here
     for child in children:
         kind = child.type
+        if kind == "mark_open" and marks_open >= MAX_MARK_DEPTH and child.markup == "==":
+            kind = _as_text(child)
+            stack.append(_Open(child, position(), line, bool(in_note), flattened=True))
+            if not flattened:
+                c.env.setdefault("warnings", []).append((line, TOO_DEEP))
+            flattened = True
+        elif kind == "mark_close" and stack and stack[-1].flattened:
+            kind = _as_text(child)
+            stack.pop()
         if kind in _TEXT or kind in _BREAKS:  # most tokens: text, read as fast as may be
             if kind in _TEXT:
                 piece = child.content
@@ -121,6 +145,7 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
                 piece = " "
             if in_note:
                 note_text.append(piece)
+                note_length += len(piece)
             else:
                 c.plain.append(piece)
                 c.length += len(piece)
@@ -136,11 +161,13 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
             stack.append(_Open(child, position(), line, bool(in_note), note_owner=owner))
             in_note += 1
             note_text = []
+            note_length = 0
             continue
         if kind in ("mark_open", "ins_open", "del_open"):
+            marks_open += 1
             c.highlights += 1
             child.attrSet("id", f"hl-{c.highlights}")
-            stack.append(_Open(child, position(), line, bool(in_note)))
+            stack.append(_Open(child, position(), line, bool(in_note), piece=len(c.plain)))
             continue
         if kind == "mention_open":
             entity = child.meta.get("entity")
@@ -155,11 +182,13 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
                 child.meta["linked"] = explicit or entity not in c.linked
                 if not explicit:
                     c.linked.add(entity)
-            stack.append(_Open(child, position() if not in_note else len("".join(note_text)),
+            stack.append(_Open(child, position() if not in_note else note_length,
                                line, bool(in_note)))
             continue
         if kind.endswith("_close") and stack and kind[:-6] == stack[-1].token.type[:-5]:
             opened = stack.pop()
+            if kind in ("mark_close", "ins_close", "del_close"):
+                marks_open -= 1
             meta = opened.token.meta
             if kind == "sidenote_close":
                 in_note -= 1
@@ -177,7 +206,7 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
                                   linked=meta["linked"], explicit=meta.get("explicit", False),
                                   quote=_EMPTY)
                 if opened.in_note:  # offsets in the note's text, negative to tell them apart
-                    end = len("".join(note_text))
+                    end = note_length
                     mention.block = -c.notes
                     c.mentions.append((mention, -opened.start - 1, -end - 1, note_text, 0))
                 else:
@@ -186,7 +215,7 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
                                        block_start))
             elif kind != "mention_close":
                 record = Highlight(id=opened.token.attrGet("id"), kind=meta["kind"],
-                                   text=" ".join("".join(c.plain)[opened.start:c.length].split()),
+                                   text=" ".join("".join(c.plain[opened.piece:]).split()),
                                    note="", line=opened.line, quote=_EMPTY)
                 opened.record = record
                 c.marks.append((record, opened.start, c.length))
@@ -194,6 +223,13 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
 
 
 _EMPTY = Quote("", "", "", 0, 0)
+
+
+def _as_text(token: Token) -> str:
+    """Make a highlight's opening or closing token the text it was written as."""
+    token.type, token.tag, token.nesting, token.content = "text", "", 0, token.markup
+    token.attrs = {}
+    return "text"
 
 
 def _quote(text: str, start: int, end: int) -> Quote:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline.state_inline import StateInline
 
+from builder.markdown.scan import find
+
 # opener → (closer, token name, HTML tag, kind)
 _FORMS = {
     "==": ("==}", "mark", "mark", "highlight"),
@@ -31,7 +33,7 @@ def _critic(state: StateInline, silent: bool) -> bool:
     if form is None:
         return False
     closer, name, tag, kind = form
-    end = src.find(closer, start + 3, state.posMax)
+    end = find(state, closer, start + 3, state.posMax)  # not src.find: see scan.py
     if end < 0 or end == start + 3:
         return False
     if not silent:

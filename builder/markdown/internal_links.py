@@ -49,6 +49,8 @@ def _rewrite_links(state: StateCore) -> None:
 
 
 def _resolve(href: str, source_dir: str, base_path: str, line: int, env: dict) -> str:
+    if href.startswith("#"):  # a fragment (every heading's permalink): nothing to resolve
+        return href
     if href.lower().startswith(RESERVED):
         env.setdefault("problems", []).append(
             (line, f'link "{href}" uses a scheme reserved for Postil\'s own links'))

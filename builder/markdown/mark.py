@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import isWhiteSpace
 from markdown_it.rules_inline.state_inline import Delimiter, StateInline
 
 _EQUALS = 0x3D
+_SCOPES = "postil_mark_scopes"  # attribute of the inline state
 
 
 def mark_plugin(md: MarkdownIt) -> None:
@@ -16,10 +18,37 @@ def mark_plugin(md: MarkdownIt) -> None:
 def _tokenize(state: StateInline, silent: bool) -> bool:
     if silent or state.src[state.pos] != "=":
         return False
-    scanned = state.scanDelims(state.pos, True)
-    length = scanned.length
+    src, start, limit = state.src, state.pos, state.posMax
+    end = start
+    while end < limit and src[end] == "=":
+        end += 1
+    length = end - start
     if length < 2:
         return False
+    # A run that cannot open, with no opener before it in this scope, can never
+    # pair: leave it as text, like any other character. Kept as a delimiter,
+    # 100,000 stray `{==` made 200,000 tokens and delimiters for nothing.
+    # (Ids of the delimiter lists holding an opener; a list freed and its id
+    # reused only means taking the general path.) A run followed by white
+    # space never opens, which spares scanning its flanking.
+    scopes: set[int] = state.__dict__.setdefault(_SCOPES, set())
+    if id(state.delimiters) not in scopes:
+        if end >= limit or isWhiteSpace(ord(src[end])):
+            can_open = False
+        else:
+            scanned = state.scanDelims(start, True)
+            can_open = scanned.can_open
+        if not can_open:
+            run = src[start:end]  # the whole run: its flanking is decided
+            if hasattr(state, "append_pending"):  # markdown-it-py >= 4.1: O(1)
+                state.append_pending(run)
+            else:
+                state.pending += run
+            state.pos = end
+            return True
+    scanned = state.scanDelims(start, True)
+    if scanned.can_open:
+        scopes.add(id(state.delimiters))
     if length % 2:  # an odd run: the extra "=" is text
         state.push("text", "", 0).content = "="
         length -= 1

@@ -7,18 +7,20 @@ from functools import lru_cache
 from typing import Any
 
 from markdown_it import MarkdownIt
-from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from builder import sanitize
+from builder.markdown.anchors import anchors_plugin
 from builder.markdown.annotations import annotations_plugin
 from builder.markdown.autolink import autolink_plugin
 from builder.markdown.critic import critic_plugin
+from builder.markdown.gc_pause import gc_paused
 from builder.markdown.internal_links import internal_links_plugin
 from builder.markdown.mark import mark_plugin
+from builder.markdown.nesting import nesting_plugin
 from builder.markdown.safe_links import safe_links_plugin
 from builder.markdown.wikilinks import wikilinks_plugin
 from builder.model import Highlight, Mention
@@ -33,7 +35,7 @@ def _note_blocks(md: MarkdownIt) -> None:
 #: Postil's own syntax plugins, applied in this order after the standard ones.
 #: Core rules run in this order too: ids are given last, once mentions are found.
 SYNTAX_PLUGINS = [internal_links_plugin, wikilinks_plugin, critic_plugin, mark_plugin,
-                  _note_blocks, autolink_plugin, annotations_plugin]
+                  _note_blocks, autolink_plugin, annotations_plugin, nesting_plugin]
 
 
 @dataclass
@@ -64,7 +66,7 @@ def parser(html: bool = True) -> MarkdownIt:
     md.use(deflist_plugin)
     md.use(tasklists_plugin)
     md.use(anchors_plugin, min_level=2, max_level=4, slug_func=_heading_slug,
-           permalink=True, permalinkSymbol="#")
+           permalink_symbol="#")
     md.core.ruler.push("postil_anchor_labels", _label_anchors)
     md.add_render_rule("table_open", _table_open)
     md.add_render_rule("table_close", _table_close)
@@ -97,6 +99,7 @@ def _table_close(self, tokens, idx, options, env) -> str:  # noqa: ANN001
     return self.renderToken(tokens, idx, options, env) + "</div>\n"
 
 
+@gc_paused  # parsing a large body: see gc_pause.py
 def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line: int = 1,
            html: bool | str = True, lexicon: Any = None) -> Rendered:
     """Render a Markdown body. ``first_line`` is its first line in the file.
@@ -131,6 +134,7 @@ def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line:
         elif not first_paragraph and previous.type == "paragraph_open" and plain.strip():
             first_paragraph = " ".join(plain.split())
     body = md.renderer.render(tokens, md.options, env)
+    warnings += env.get("warnings", [])  # e.g. nesting past the cap
     if env.get("raw_html"):
         body = sanitize.sanitize_body(body)
     problems = env.get("problems", [])

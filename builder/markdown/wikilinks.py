@@ -11,6 +11,8 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline.state_inline import StateInline
 
+from builder.markdown.scan import find
+
 #: href prefix of a wikilink to an article (``postil-wiki:N``), replaced when the site is indexed
 WIKI_PREFIX = "postil-wiki:"
 
@@ -23,11 +25,13 @@ def _wikilink(state: StateInline, silent: bool) -> bool:
     src, start = state.src, state.pos
     if not src.startswith("[[", start) or state.linkLevel > 0:
         return False
-    end = src.find("]]", start + 2, state.posMax)
-    if end < 0:
+    end = find(state, "]]", start + 2, state.posMax)  # not src.find: see scan.py
+    # Looked up, not sliced and searched: in `[[ a [[ a … ]]` every opener
+    # would read on to the same far closer.
+    if end < 0 or find(state, "[", start + 2, end) >= 0 or find(state, "\n", start + 2, end) >= 0:
         return False
     inner = src[start + 2:end]
-    if not inner.strip() or "\n" in inner or "[" in inner:
+    if not inner.strip():
         return False
     target, _, label = inner.partition("|")
     target, label = target.strip(), (label.strip() or target.strip())
