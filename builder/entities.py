@@ -138,14 +138,15 @@ class EntityReader:
         self._notes: dict[tuple, tuple[str, list[tuple[int, str]], list[Problem]]] = {}
 
     def read(self, content: Path, base_path: str, autolink: bool, html: bool,
-             store: EntityStore | None = None
+             store: EntityStore | None = None, within: Path | None = None
              ) -> tuple[list[tuple[EntityRecord, str, list[tuple[int, str]]]], Lexicon,
                         list[Problem]]:
         """(record, notes HTML with link placeholders, the notes' wikilinks) per entity
         file, sorted by file; the lexicon of their names; every problem found.
 
         ``store`` holds parses and notes of earlier processes (and is told what this
-        read used and made, for the caller to save once the build succeeds)."""
+        read used and made, for the caller to save once the build succeeds). A link
+        leading out of the folder ``within`` is skipped with a warning."""
         from builder.sources import NotAFile, read_source, skipped  # (it imports this module)
 
         problems: list[Problem] = []
@@ -164,7 +165,7 @@ class EntityReader:
                     if store is not None:
                         store.used.add(f"file:{rel}")
                 else:
-                    raw, info = read_source(path)
+                    raw, info = read_source(path, within)
                     stat = (info.st_mtime_ns, info.st_size)
                     key = entity_key(rel, raw)
                     stored = store.record(rel, key) if store is not None else None

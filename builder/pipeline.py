@@ -209,10 +209,11 @@ class SiteBuilder:
             if options.cache else None
         entities, lexicon, found = self._entities.read(config.content_path, config.base_path,
                                                        config.autolink, config.markdown_html,
-                                                       self._entity_store)
+                                                       self._entity_store, config.site_dir)
         problems += found
         reader = self._reader_for(config, lexicon)
-        records, found = reader.read(discover(config.content_path), options.jobs, progress)
+        records, found = reader.read(discover(config.content_path), options.jobs, progress,
+                                     config.site_dir)
         problems += found
         clock("read")
         self._load_memo()

@@ -75,16 +75,34 @@ def special_kind(mode: int) -> str | None:
 
 def skipped(path: str, kind: str) -> Problem:
     """The warning for a source that is :class:`NotAFile`: ``path:1: warning: …``."""
-    return Problem(path, 1, f"skipped: {kind}, not a regular file", warning=True)
+    why = kind if kind == OUTSIDE else f"{kind}, not a regular file"
+    return Problem(path, 1, f"skipped: {why}", warning=True)
 
 
-def read_source(path: Path | str) -> tuple[bytes, os.stat_result]:
+OUTSIDE = "a symbolic link to a file outside the site folder"
+
+
+def leaves(path: Path | str, within: Path | str) -> bool:
+    """True if ``path`` is a symbolic link whose target lies outside the folder ``within``
+    (both resolved). Content is untrusted: a committed link to ``~/.ssh/id_rsa`` must
+    not be published (Jekyll's safe mode refuses such links too)."""
+    if not os.path.islink(path):
+        return False
+    top = os.path.realpath(within)
+    return os.path.commonpath([os.path.realpath(path), top]) != top
+
+
+def read_source(path: Path | str, within: Path | str | None = None
+                ) -> tuple[bytes, os.stat_result]:
     """The bytes of the regular file at ``path`` (a link is followed) and its fstat.
 
     Raises :class:`NotAFile` for anything else, without reading it or waiting (the file
     is opened non-blocking and checked with fstat, so a file swapped for a FIFO after a
-    stat cannot hang the build either), and :class:`OSError` if it cannot be read.
+    stat cannot hang the build either), and for a link that leads out of the folder
+    ``within`` when given; :class:`OSError` if it cannot be read.
     """
+    if within is not None and leaves(path, within):
+        raise NotAFile(OUTSIDE)
     kind = special_kind(os.stat(path).st_mode)  # a socket cannot even be opened
     if kind is not None:
         raise NotAFile(kind)
@@ -134,8 +152,10 @@ class Reader:
         self.parsed: list[str] = []  # files parsed by the last read, for tests and stats
 
     def read(self, sources: list[tuple[str, Path]], jobs: int | None = None,
-             progress: Callable[[str, int, int], None] | None = None
-             ) -> tuple[list[ArticleRecord], list[Problem]]:
+             progress: Callable[[str, int, int], None] | None = None,
+             within: Path | None = None) -> tuple[list[ArticleRecord], list[Problem]]:
+        """A record (or the problems) per source (site-relative path, file), parsed or
+        from the cache; a link leading out of the folder ``within`` is skipped."""
         results: list[Result | None] = []
         todo: list[tuple[int, str, tuple[int, int], str, bytes]] = []  # to parse
         lookups: list[tuple[int, str, tuple[int, int], str, bytes]] = []  # in the cache?
@@ -152,7 +172,7 @@ class Reader:
                     if self.cache:  # still in use: pruning must keep it
                         self.cache.touch(previous.key)
                     continue
-                raw, info = read_source(path)
+                raw, info = read_source(path, within)
                 stat = (info.st_mtime_ns, info.st_size)
             except NotAFile as exc:
                 results.append((None, [skipped(rel, exc.kind)]))

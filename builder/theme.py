@@ -50,13 +50,15 @@ def static_files(config: SiteConfig, theme: Path,
     """Output path → source file; the site's ``static/`` wins over the theme's.
 
     Left out, with a warning added to ``problems`` if given: special files (FIFO, socket,
-    device: reading one could wait for ever) and files no web host can serve by their
-    name (a backslash, a control character, not UTF-8).
+    device: reading one could wait for ever), files no web host can serve by their
+    name (a backslash, a control character, not UTF-8), and symbolic links to files
+    outside the site folder (or, for the theme's, outside the theme).
     """
-    from builder.sources import special_kind  # (it imports the configuration's readers)
+    from builder.sources import OUTSIDE, leaves, special_kind  # (it imports config readers)
 
     files: dict[str, Path] = {}
-    for root in (theme / "static", config.site_dir / "static"):
+    for root, within in ((theme / "static", theme), (config.site_dir / "static",
+                                                      config.site_dir)):
         if not root.is_dir():
             continue
         for folder, dirs, names in os.walk(root):
@@ -69,13 +71,15 @@ def static_files(config: SiteConfig, theme: Path,
                 bad = _UNSERVABLE.search(output)
                 try:
                     kind = special_kind(path.stat().st_mode)
+                    kind = kind and f"{kind}, not a regular file"
                 except OSError:  # a dangling link: left to the build to report
                     kind = None
+                if kind is None and leaves(path, within):  # never publish what lies outside
+                    kind = OUTSIDE
                 if bad is None and kind is None:
                     files[output] = path
                 elif problems is not None:
-                    problems.append(_skipped(config, path, f"{kind}, not a regular file"
-                                             if kind else _unservable(bad.group())))
+                    problems.append(_skipped(config, path, kind or _unservable(bad.group())))
     return files
 
 

@@ -580,3 +580,31 @@ def test_cached_records_of_a_shape_the_reader_never_makes_are_misses(site, tmp_p
     result = postil("build", str(root), "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert published(out) == published(cold)
+
+
+def test_links_to_files_outside_the_site_are_skipped_and_never_published(built, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("root:x:0:0:the secret\n", encoding="utf-8")
+    (outside / "out.md").write_text(article("Outside", body="The secret article."),
+                                    encoding="utf-8")
+    (outside / "ent.md").write_text("---\nname: Secret Ent\ntype: person\n---\nSecret.\n",
+                                    encoding="utf-8")
+    (built.root / "static").mkdir(exist_ok=True)
+    os.symlink(outside / "secret.txt", built.root / "static/passwd.txt")
+    os.symlink(outside / "out.md", built.root / "content/out.md")
+    (built.root / "content/entities").mkdir(exist_ok=True)
+    os.symlink(outside / "ent.md", built.root / "content/entities/secret.md")
+    # A link that stays inside the site folder is followed as before.
+    built.write("notes/inside.md", article("Inside", body="Kept."))
+    os.symlink(built.root / "notes/inside.md", built.root / "content/inside.md")
+    result = postil("build", str(built.root))
+    assert result.returncode == 0, result.stderr
+    why = "warning: skipped: a symbolic link to a file outside the site folder"
+    assert sorted(lines(result.stderr)) == [f"content/entities/secret.md:1: {why}",
+                                            f"content/out.md:1: {why}",
+                                            f"static/passwd.txt:1: {why}"]
+    files = published(built.root / "public")
+    assert "passwd.txt" not in files and "articles/out/index.html" not in files
+    assert not any(b"secret" in data.lower() for data in files.values())
+    assert text_of(parse_html(files["articles/inside/index.html"]).find(".//h1")) == "Inside"
