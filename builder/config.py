@@ -83,6 +83,13 @@ NUMBER_RANGES = {"paginate": (1, 1_000_000), "summary_words": (1, 1_000_000),
 _FOLDER_KEYS = ("theme", "content_dir", "output_dir")
 #: a BCP 47 language tag, as ``<html lang>`` and Atom's ``xml:lang`` want it
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
+
+
+def is_language_tag(value: str) -> bool:
+    """Whether ``value`` has the shape of a BCP 47 language tag (``en``, ``pt-BR``,
+    ``zh-Hant-TW``): letters, then subtags of letters and digits joined by ``-``."""
+    return _LANGUAGE_TAG.fullmatch(value) is not None
+
 #: not valid in a URL unless percent-encoded (WHATWG URL), plus controls and spaces
 _NOT_IN_URL = re.compile(r'[\x00-\x20\x7f-\x9f"<>\\^`{|}]')
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from builder import frontmatter
+from builder.config import is_language_tag
 from builder.dates import PartialDate, parse_date
 from builder.frontmatter import Fields
 from builder.lexicon import Lexicon
@@ -103,7 +104,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     problems += [Problem(path, line, message) for line, message in rendered.problems]
     problems += [Problem(path, line, message, warning=True)
                  for line, message in rendered.warnings]
-    source_url = _source_url(fields)
+    source_url, lang = _source_url(fields), _lang(fields)
     summary = fields.text("summary")
     if not summary:
         summary = _truncate_words(rendered.first_paragraph, settings.summary_words)
@@ -116,7 +117,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         source=path, slug=slug, title=title, date=day, datetime=moment, updated=updated,
         authors=authors, tags=tags, source_url=source_url,
         publication=fields.text("publication"), summary=summary, draft=draft,
-        lang=fields.text("lang"), template=template, body_html=rendered.html,
+        lang=lang, template=template, body_html=rendered.html,
         word_count=rendered.words, headings=rendered.headings,
         extra={k: v for k, v in meta.items() if k not in KNOWN_KEYS},
         lines=dict(doc.key_lines), links=rendered.links, mentions=rendered.mentions,
@@ -130,10 +131,25 @@ def _source_url(fields: Fields) -> str:
     """``source:``, if it may be a link (:mod:`builder.safeurl`); else "" and a problem."""
     url = fields.text("source")
     verdict = check_url(url)
+    if verdict.ok and url and not url.lower().startswith(("http://", "https://", "//")):
+        fields.problem("source", f'source "{url[:80]}" is not an absolute URL (http:// or '
+                       "https://): not linked", warning=True)
+        return ""
     if verdict.ok:
         return url
     fields.problem("source", verdict.message("source", url), warning=verdict.level != "error")
     return ""
+
+
+def _lang(fields: Fields) -> str:
+    """``lang:``, if it is a language tag; else "" (the site's language) and a warning:
+    it is printed in ``lang`` attributes and feeds, where anything else is invalid."""
+    lang = fields.text("lang")
+    if lang and not is_language_tag(lang):
+        fields.problem("lang", f'lang "{lang[:80]}" is not a language tag such as "en" or '
+                       '"pt-BR": the site\'s language is used', warning=True)
+        return ""
+    return lang
 
 
 def _events(value: object, line: int, path: str, problems: list[Problem]) -> list[dict]:

@@ -220,3 +220,26 @@ def test_a_safe_source_still_links_everywhere(built):
     notes = parse_html(built.root / "public/annotations/index.html")
     assert notes.find(".//a[@class='original-link']").get("href").startswith(
         "https://example.org/a#:~:text=")
+
+
+@pytest.mark.parametrize("source", ["7", "/local/page", "example.org/a", "ftp.example.org"])
+def test_a_source_that_is_not_an_absolute_url_is_a_warning_and_no_link(built, source):
+    built.write("content/good.md", article("Good", "2024-01-01", source=f'"{source}"'))
+    result = built.build()
+    assert [str(p) for p in result.warnings] == [
+        f'content/good.md:4: warning: source "{source}" is not an absolute URL (http:// or '
+        "https://): not linked"]
+    page = parse_html(built.root / "public/articles/good/index.html")
+    assert page.find(".//a[@class='source-link']") is None
+
+
+@pytest.mark.parametrize("lang", ["en us", 'en" onmouseover="alert(11)', "en_US", "e1"])
+def test_an_article_lang_that_is_no_language_tag_is_a_warning(built, lang):
+    built.write("content/good.md", article("Good", "2024-01-01", lang=f"'{lang}'"))
+    result = built.build()
+    assert [str(p) for p in result.warnings] == [
+        f'content/good.md:4: warning: lang "{lang}" is not a language tag such as "en" or '
+        "\"pt-BR\": the site's language is used"]
+    page = parse_html(built.root / "public/articles/good/index.html")
+    assert page.get("lang") == "en"
+    assert all(el.get("lang") in (None, "en") for el in page.iter())
