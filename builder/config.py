@@ -8,7 +8,7 @@ import string
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from builder.problems import BuildFailed, Problem
@@ -298,7 +298,8 @@ def base_url_problem(url: str) -> str | None:
         return f"has an invalid host name: {shown}"
     if parts.query or parts.fragment or url.endswith(("?", "#")):
         return f"may not have a query (?) or fragment (#): {shown}"
-    if any(part in (".", "..") for part in parts.path.split("/")):
+    # Browsers read %2e as "." in a path (WHATWG URL: "single-dot" and "double-dot" segments).
+    if any(unquote(part) in (".", "..") for part in parts.path.split("/")):
         return f'may not have a "." or ".." folder: {shown}'
     return None
 

@@ -265,6 +265,8 @@ def test_a_bad_site_yml_value_and_bad_content_are_reported_together(built):
                                  '"https://example.org/?a=1"'),
     ("https://example.org/a/../b/", 'may not have a "." or ".." folder: '
                                     '"https://example.org/a/../b/"'),
+    ("https://example.org/%2e%2E/b/", 'may not have a "." or ".." folder: '
+                                      '"https://example.org/%2e%2E/b/"'),
 ])
 def test_base_url_must_be_well_formed(tmp_path, url, message):
     text = f'title: X\nbase_url: "{url}"\n'
