@@ -96,6 +96,7 @@ CASES: dict[str, tuple[str, Callable[[int], str]]] = {
                     lambda n: _repeat("==a ", n // 2) + _repeat("b== ", n // 2)),
     "list-nested": ("list nested by indentation", _indented_list),
     "list-nested-line": ("`- - - … x`, one line", lambda n: _repeat("- ", n) + "x\n"),
+    "tasklist-flat": ("one flat task list `- [ ] x`", lambda n: _repeat("- [ ] x\n", n)),
     "quote-nested": ("`>>>… x`, one line", lambda n: _repeat(">", n) + " x\n"),
     "notes-unclosed": ("unclosed `::: note`", lambda n: _repeat("::: note\n", n)),
     "footnote-refs": ("`[^1]` many times, one definition",
@@ -106,6 +107,14 @@ CASES: dict[str, tuple[str, Callable[[int], str]]] = {
     "entities-prose": (f"{ENTITIES} entity names in one paragraph", _entity_prose),
     "entities-lines": ("entity names, one per line",
                        lambda n: _entity_prose(n).replace(" met ", " met\n")),
+    "html-div-nested": ("raw `<div>` nested, one line", lambda n: _repeat("<div>", n)),
+    "html-list-nested": ("raw `<ul><li>` nested, one line", lambda n: _repeat("<ul><li>", n)),
+    "html-div-blocks": ("raw `<div>` blocks, blank line between",
+                        lambda n: _repeat("<div>\n\n", n)),
+    "html-details-blocks": ("raw `<details>` blocks, blank line between",
+                            lambda n: _repeat("<details>\n\n", n)),
+    "html-span-closers": ("raw `<span>`s, then `</div>`s closing nothing",
+                          lambda n: _repeat("<span>", n // 2) + _repeat("</div>", n // 2)),
 }
 
 

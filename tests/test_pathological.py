@@ -223,3 +223,76 @@ def test_thousands_of_distinct_entity_names_in_one_paragraph_are_all_found():
     found = lexicon.find(text)
     assert [slug for _, _, slug in found] == [f"e{i % 2000}" for i in range(6_000)]
     assert all(text[start:end] == names[i % 2000] for i, (start, end, _) in enumerate(found))
+
+
+# --- task lists ----------------------------------------------------------------------
+
+_TASK_DOCUMENTS = [
+    "- [ ] todo\n- [x] done\n- [X] done too\n",
+    "- [ ] a\n  - [x] nested\n    - [ ] deeper\n  - plain nested\n- [x] b\n",
+    "1. [x] first\n2. [ ] second\n3. third\n\n7) [ ] other marker\n",
+    "- [ ] loose\n\n- [x] list\n\n  with a second paragraph\n\n- no box\n",
+    "- no box\n- text [x] not at the start\n- [x]no space\n- [ ]\n- [] short\n- [y] other\n",
+    "- [x]\ttab after the box\n- [ ]\n  on the next line\n- [ ]  two spaces\n",
+    "- [ ] *emphasis* and [a link](b.md) and `code`\n- [x] ==marked== {==high==}\n",
+    "> - [ ] in a quote\n> - [x] done\n>\n> > 1. [ ] deeper quote\n",
+    "::: note\n- [ ] in a margin note\n  - [x] nested\n:::\n\nAfter.\n",
+    "- [ ] item\n\n  > - [x] quote in an item\n\n  ::: note\n  - [ ] note in an item\n  :::\n",
+    "Text [^1].\n\n[^1]: - [ ] a task in a footnote\n    - [x] done\n",
+    "Term\n: - [ ] in a definition\n\n| a |\n| - |\n| [ ] cell |\n",
+    "- [ ] a\n+ [x] other bullet starts a new list\n* [ ] third\n",
+    "Paragraph first.\n- [ ] then a list\n\n<div>\n\n- [x] after raw html\n\n</div>\n",
+    "".join("  " * depth + f"- [{'x' if depth % 2 else ' '}] item {depth}\n"
+            for depth in range(30)) + "- [x] back at the top\n",
+    "- [ ] a\n\n\n- [x] b\n" * 3 + "\n---\n\n" + "1. [X] c\n" * 3,
+    "    - [ ] code, not a list\n\n```\n- [x] fenced\n```\n",
+    "-\n  [ ] box on the next line\n- \n",
+]
+
+
+@pytest.mark.parametrize("html", [True, False])
+@pytest.mark.parametrize("text", _TASK_DOCUMENTS)
+def test_task_lists_render_as_with_the_library_plugin(monkeypatch, text, html):
+    from mdit_py_plugins.tasklists import tasklists_plugin as library_plugin
+
+    from builder.markdown import renderer
+
+    ours = renderer.render(text, html=html).html
+    # The same parser with the library's plugin in place of Postil's.
+    monkeypatch.setattr(renderer, "tasklists_plugin", library_plugin)
+    library_md = renderer.parser.__wrapped__(html)
+    monkeypatch.setattr(renderer, "parser", lambda html=True: library_md)
+    assert renderer.render(text, html=html).html == ours
+
+
+@pytest.mark.parametrize("text", _TASK_DOCUMENTS)
+def test_task_lists_plugin_alone_matches_the_library(text):
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.tasklists import tasklists_plugin as library_plugin
+
+    from builder.markdown.tasklists import tasklists_plugin
+
+    def plain() -> MarkdownIt:
+        return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    assert plain().use(tasklists_plugin).render(text) == \
+        plain().use(library_plugin).render(text)
+
+
+def test_a_task_list_renders_checkboxes():
+    assert render("- [ ] a\n- [x] b\n- c\n").html == (
+        '<ul class="contains-task-list">\n'
+        '<li class="task-list-item"><input class="task-list-item-checkbox" '
+        'disabled="disabled" type="checkbox"> a</li>\n'
+        '<li class="task-list-item"><input class="task-list-item-checkbox" '
+        'checked="checked" disabled="disabled" type="checkbox"> b</li>\n'
+        '<li>c</li>\n</ul>\n')
+
+
+def test_twenty_thousand_task_items_get_twenty_thousand_checkboxes():
+    # The library's rule searched back to the list's first token for every item:
+    # 20,000 items took minutes.
+    result = render("- [ ] x\n- [x] y\n" * 10_000)
+    assert result.html.count('<input class="task-list-item-checkbox" ') == 20_000
+    assert result.html.count('checked="checked"') == 10_000
+    assert result.html.count('<li class="task-list-item">') == 20_000
+    assert result.html.count('<ul class="contains-task-list">') == 1

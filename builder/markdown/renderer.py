@@ -10,7 +10,6 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
 
 from builder import sanitize
 from builder.markdown.anchors import anchors_plugin
@@ -22,6 +21,7 @@ from builder.markdown.internal_links import internal_links_plugin
 from builder.markdown.mark import mark_plugin
 from builder.markdown.nesting import nesting_plugin
 from builder.markdown.safe_links import safe_links_plugin
+from builder.markdown.tasklists import tasklists_plugin
 from builder.markdown.wikilinks import wikilinks_plugin
 from builder.model import Highlight, Mention
 from builder.slugs import slugify
@@ -65,7 +65,7 @@ def parser(html: bool = True) -> MarkdownIt:
     md.use(footnote_plugin)
     _guard_footnote_refs(md)
     md.use(deflist_plugin)
-    md.use(tasklists_plugin)
+    md.use(tasklists_plugin)  # the library's, in linear time: see tasklists.py
     md.use(anchors_plugin, min_level=2, max_level=4, slug_func=_heading_slug,
            permalink_symbol="#")
     md.core.ruler.push("postil_anchor_labels", _label_anchors)
