@@ -17,6 +17,11 @@ Three things, each done once, where the text is read:
   always balanced: a ``<div>`` left open cannot swallow the theme's page.
   A body without raw HTML is markdown-it's own escaped output and needs no
   pass (that keeps the cost to the articles that hold raw HTML).
+
+ammonia's parser takes time superlinear in the depth of the tree (10,000 nested
+``<div>`` take about a second, 50,000 nested ``<ul><li>`` minutes), so
+:func:`scan_raw_html` also bounds how deep raw HTML nests (:data:`MAX_DEPTH`),
+in one pass over the tags, before the body reaches ``nh3``.
 """
 
 from __future__ import annotations
@@ -145,6 +150,69 @@ _OPTIONAL_END = frozenset({"p", "li", "dt", "dd", "tr", "td", "th", "thead", "tb
 _URL_ATTRS = frozenset({"href", "src", "action", "formaction", "cite", "poster", "background",
                         "longdesc", "data", "codebase", "xlink:href", "manifest", "ping",
                         "lowsrc", "dynsrc", "usemap", "srcset", "imagesrcset"})
+#: the values a table cell's ``text-align`` may take (ammonia keeps the property whatever
+#: its value: ``expression(…)`` would pass)
+_ALIGNMENTS = frozenset({"left", "right", "center", "justify", "start", "end"})
+_STYLE_VALUE = re.compile(r"""\bstyle\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+#: an allowed alignment (ammonia keeps the property only in lower case, the value as is)
+_ALIGNED = re.compile(r"\s*text-align\s*:\s*(?i:" + "|".join(sorted(_ALIGNMENTS))
+                      + r")\s*;?\s*")
+
+#: How deep raw HTML may nest. Hand-written HTML rarely goes past 20 levels, and Postil's
+#: own markup around it past 30 (Markdown nesting stops at 20, markdown.nesting), so 200
+#: leaves room for sloppy HTML that the count below overestimates (unclosed inline tags),
+#: while ammonia's cost at depth 200 is still that of a flat body (about 0.4 s a MB).
+MAX_DEPTH = 200
+#: at most this many warnings of one kind per body, then one line for the rest
+MAX_SAME = 20
+#: start tags the HTML parser ignores inside a body (no element, no depth)
+_IGNORED = frozenset({"html", "head", "body"})
+#: HTML's "special" elements: the search for an open ``<li>``, ``<dd>`` or ``<dt>`` that a
+#: new one closes stops at these (but at address, div and p)
+_SPECIAL = frozenset({
+    "address", "applet", "area", "article", "aside", "base", "basefont", "bgsound",
+    "blockquote", "body", "br", "button", "caption", "center", "col", "colgroup", "dd",
+    "details", "dir", "div", "dl", "dt", "embed", "fieldset", "figcaption", "figure", "footer",
+    "form", "frame", "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hgroup",
+    "hr", "html", "iframe", "img", "input", "keygen", "li", "link", "listing", "main",
+    "marquee", "menu", "meta", "nav", "noembed", "noframes", "noscript", "object", "ol", "p",
+    "param", "plaintext", "pre", "script", "search", "section", "select", "source", "style",
+    "summary", "table", "tbody", "td", "template", "textarea", "tfoot", "th", "thead", "title",
+    "tr", "track", "ul", "wbr", "xmp", "foreignobject", "desc", "mi", "mo", "mn", "ms",
+    "mtext", "annotation-xml"})
+#: the elements that end "button scope": an open <p> behind one of them stays open
+_BUTTON_SCOPE = frozenset({"applet", "caption", "html", "table", "td", "th", "marquee",
+                           "object", "template", "button", "foreignobject", "desc", "title",
+                           "mi", "mo", "mn", "ms", "mtext", "annotation-xml"})
+#: start tags that close an open <p> (when no element of button scope is in between)
+_CLOSES_P = frozenset({
+    "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div",
+    "dl", "fieldset", "figcaption", "figure", "footer", "header", "hgroup", "main", "menu",
+    "nav", "ol", "p", "search", "section", "summary", "ul", "h1", "h2", "h3", "h4", "h5", "h6",
+    "pre", "listing", "form", "hr", "xmp", "li", "dd", "dt", "plaintext", "table"})
+
+
+def _not_li_stop(tag: str) -> bool:
+    return tag not in _SPECIAL or tag in ("address", "div", "p")
+
+
+#: start tag → (the open elements it ends, the elements the search may pass over). The
+#: same rules as HTML's parser, but looking at the top three open elements only: where
+#: the parser would look further and close more, the count here stays higher, never lower.
+_ENDS: dict[str, tuple[frozenset[str], Any]] = {
+    "li": (frozenset({"li"}), _not_li_stop),
+    "dd": (frozenset({"dd", "dt"}), _not_li_stop),
+    "dt": (frozenset({"dd", "dt"}), _not_li_stop),
+    "option": (frozenset({"option"}), lambda tag: False),
+    "optgroup": (frozenset({"option"}), lambda tag: False),
+    "tr": (frozenset({"tr"}), lambda tag: tag in ("td", "th")),
+    "td": (frozenset({"td", "th"}), lambda tag: False),
+    "th": (frozenset({"td", "th"}), lambda tag: False),
+    "thead": (frozenset({"thead", "tbody", "tfoot"}), lambda tag: tag in ("tr", "td", "th")),
+    "tbody": (frozenset({"thead", "tbody", "tfoot"}), lambda tag: tag in ("tr", "td", "th")),
+    "tfoot": (frozenset({"thead", "tbody", "tfoot"}), lambda tag: tag in ("tr", "td", "th")),
+}
+_P_ENDS = (frozenset({"p"}), lambda tag: tag not in _BUTTON_SCOPE)
 
 
 def _cleaner(filtered: bool) -> nh3.Cleaner:
@@ -163,10 +231,20 @@ def _embeds(element: str, attribute: str) -> bool:
     return element in ("img", "source", "video") and attribute in ("src", "srcset", "poster")
 
 
+def _alignment(style: str) -> str | None:
+    """A ``style`` attribute reduced to its ``text-align`` declarations with an allowed
+    value (:data:`_ALIGNMENTS`), or None when none is left."""
+    kept = [part.strip() for part in style.split(";") if _ALIGNED.fullmatch(part)]
+    return "; ".join(kept) or None
+
+
 def _filter(element: str, attribute: str, value: str) -> str | None:
-    """What ammonia does not judge itself: ``data:`` URLs (only images, only embedded)
-    and each URL of a ``srcset``. Called for every attribute: used only on bodies that
-    hold ``data:`` or ``srcset``."""
+    """What ammonia does not judge itself: ``data:`` URLs (only images, only embedded),
+    each URL of a ``srcset``, and the value of ``text-align``. Called for every attribute:
+    used only on bodies that hold ``data:``, ``srcset`` or a style other than an allowed
+    alignment."""
+    if attribute == "style":
+        return _alignment(value)
     if attribute == "srcset":
         urls = [candidate.strip().split(" ")[0] for candidate in value.split(",")]
         return value if all(check_url(url, embed=True).ok for url in urls if url) else None
@@ -183,7 +261,9 @@ def sanitize_body(html: str) -> str:
     """The rendered body (HTML fragment) through the allow-list: balanced, no script,
     event handler, ``style`` element, or URL outside :data:`builder.safeurl.SAFE_SCHEMES`.
     """
-    filtered = "data:" in html or "srcset" in html
+    filtered = "data:" in html or "srcset" in html or any(
+        not _ALIGNED.fullmatch(next(value for value in found.groups() if value is not None))
+        for found in _STYLE_VALUE.finditer(html))
     cleaner = _CLEANERS.get(filtered)
     if cleaner is None:
         cleaner = _CLEANERS[filtered] = _cleaner(filtered)
@@ -195,13 +275,42 @@ class _RawScanner(HTMLParser):
 
     def __init__(self, owner: _RawHtml, text: str, line: int):
         super().__init__(convert_charrefs=True)
-        self.owner, self.text, self.line = owner, text, line
+        self.owner = owner
+        self.use(text, line)
+
+    def use(self, text: str, line: int) -> None:
+        """Read ``text`` (a token starting on file line ``line``) next: with :meth:`feed`,
+        or :meth:`read_bare` (which needs no :meth:`reset`: one scanner serves a body)."""
+        self.text, self.line = text, line
         self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        # start tags to write again once every raw id is known: (start, end, tag, attrs, closed)
-        self.edits: list[tuple[int, int, str, list[tuple[str, str | None]], bool]] = []
+        # spans of the text to replace, in order: (start, end, new text), or (start, end,
+        # (tag, attrs, closed)) for a start tag written again once every raw id is known
+        self.edits: list[tuple[int, int, Any]] = []
+        self.bare: str | None = None  # the tag, when read without the parser (read_bare)
+
+    def read_bare(self) -> None:
+        """Read :attr:`text` when its tags have no attributes (:data:`_NOT_BARE`), as the
+        parser would, without it: 200,000 tags (a MB) cost it 1.5 s, a regular expression
+        a tenth of that. Sets the position :meth:`getpos` reports at each tag."""
+        text, line, last = self.text, 1, 0
+        for found in _BARE_TAG.finditer(text):
+            start = found.start()
+            line += text.count("\n", last, start)
+            last = start
+            self.lineno, self.offset = line, start - self.starts[line - 1]
+            self.bare = found[0]
+            if found[1]:
+                self.handle_endtag(found[2].lower())
+            else:
+                self._start(found[2].lower(), [], closed=bool(found[3]))
 
     def _line(self) -> int:
         return self.line + self.getpos()[0] - 1
+
+    def _offset(self) -> int:
+        """Where the tag being read starts in :attr:`text`."""
+        line, column = self.getpos()
+        return self.starts[line - 1] + column
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._start(tag, attrs, closed=False)
@@ -242,28 +351,106 @@ class _RawScanner(HTMLParser):
                     if not verdict.ok:
                         owner.report(line, verdict.message(f"raw HTML <{tag} {name}>", url),
                                      error=verdict.level == "error")
-        if rewrite:
-            start = self.starts[self.getpos()[0] - 1] + self.getpos()[1]
-            raw = self.get_starttag_text() or ""
-            self.edits.append((start, start + len(raw), tag, attrs, closed))
+        kept = owner.depth.enter(tag, closed)
+        if not kept or rewrite:
+            start = self._offset()
+            end = start + len(self.bare or self.get_starttag_text() or "")
+            self.edits.append((start, end, (tag, attrs, closed) if kept else ""))
+        if not kept and not owner.too_deep:
+            owner.too_deep = True
+            owner.warn(line, f"raw HTML nested more than {MAX_DEPTH} deep: the tags past that "
+                       "depth are removed (their text is kept)")
         if not closed and tag not in _VOID and tag not in _OPTIONAL_END:
             owner.open.append((tag, line))
+            owner.open_count[tag] = owner.open_count.get(tag, 0) + 1
             if tag in DROPPED_WITH_CONTENT:
                 owner.dropping += 1
 
     def handle_endtag(self, tag: str) -> None:
+        kept, before = self.owner.depth.leave(tag)
+        if before or not kept:
+            start = self._offset()
+            end = self.text.find(">", start) + 1 or len(self.text)  # (HTMLParser's end too)
+            self.edits.append((start, start if kept else end, before))
         if tag in _VOID or tag in _OPTIONAL_END:
             return
         if tag in DROPPED_WITH_CONTENT and self.owner.dropping:
             self.owner.dropping -= 1
-        stack = self.owner.open
-        for index in range(len(stack) - 1, -1, -1):
-            if stack[index][0] == tag:
-                for name, line in stack[index + 1:]:
-                    self.owner.warn(line, f"raw HTML: <{name}> is not closed before </{tag}>")
-                del stack[index:]
-                return
+        stack, count = self.owner.open, self.owner.open_count
+        if count.get(tag):  # (counted: a search of the stack for each stray end tag is quadratic)
+            index = len(stack) - 1
+            while stack[index][0] != tag:
+                index -= 1
+            for name, line in stack[index + 1:]:
+                self.owner.warn(line, f"raw HTML: <{name}> is not closed before </{tag}>")
+            for name, _ in stack[index:]:
+                count[name] -= 1
+            del stack[index:]
+            return
         self.owner.warn(self._line(), f"raw HTML: </{tag}> closes nothing and was removed")
+
+
+class _Depth:
+    """How deep the raw HTML of a body nests, counted as HTML's parser would build it (or
+    deeper, never shallower: see :data:`_ENDS`), and what keeps it within :data:`MAX_DEPTH`.
+
+    Postil's own elements around the raw HTML are not counted (Markdown nesting is bounded
+    on its own). Past the limit, start tags are removed, and the end tags that match them;
+    an end tag that closes elements left open gets their end tags written before it, so
+    that ammonia's parser closes what this count closed (it could otherwise ignore the end
+    tag, as it does for a ``</div>`` behind an open ``<table>``, and nest deeper than
+    counted). Each tag costs constant time (amortized); normal documents are unchanged,
+    but for the end tags of misnested elements, written where the parser would imply them."""
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []  # open elements, innermost last
+        self.count: dict[str, int] = {}  # open elements by name
+        self.removed: dict[str, int] = {}  # start tags removed, by name, not yet ended
+
+    def _pop_to(self, index: int) -> list[str]:
+        """Close the elements from ``index`` up; their names, innermost first."""
+        closed = self.stack[index:][::-1]
+        del self.stack[index:]
+        for name in closed:
+            self.count[name] -= 1
+        return closed
+
+    def enter(self, tag: str, closed: bool) -> bool:
+        """A start tag (``closed``: written ``<tag/>``); whether it is kept. The slash of
+        ``<div/>`` means nothing in HTML: only a void element is closed."""
+        if tag in _VOID or tag in _IGNORED:
+            return True
+        stack = self.stack
+        ends = _ENDS.get(tag) or (_P_ENDS if tag in _CLOSES_P and self.count.get("p") else None)
+        if ends is not None and stack:
+            family, passes = ends
+            for index in range(len(stack) - 1, max(len(stack) - 4, -1), -1):
+                if stack[index] in family:
+                    self._pop_to(index)
+                    break
+                if not passes(stack[index]):
+                    break
+        if len(stack) >= MAX_DEPTH:
+            self.removed[tag] = self.removed.get(tag, 0) + 1
+            return False
+        stack.append(tag)
+        self.count[tag] = self.count.get(tag, 0) + 1
+        return True
+
+    def leave(self, tag: str) -> tuple[bool, str]:
+        """An end tag: (whether it is kept, end tags to write before it)."""
+        if self.removed.get(tag):  # the innermost open <tag> is one that was removed
+            self.removed[tag] -= 1
+            return False, ""
+        if not self.count.get(tag):
+            return True, ""  # closes nothing: the parser ignores it (or makes an empty <p>)
+        index = len(self.stack) - 1
+        while self.stack[index] != tag:
+            index -= 1
+        inner = self._pop_to(index)[:-1]
+        # Not those HTML lets one leave out: the parser ends them with the outer element
+        # (and a written </p> with no <p> open makes an empty paragraph).
+        return True, "".join(f"</{name}>" for name in inner if name not in _OPTIONAL_END)
 
 
 
@@ -287,33 +474,86 @@ class _RawHtml:
         self.problems: list[tuple[int, str, bool]] = []  # (line, message, is an error)
         self.open: list[tuple[str, int]] = []
         self.dropping = 0  # depth inside elements removed with their content
+        self.open_count: dict[str, int] = {}  # tags in self.open, by name
         self.ids: set[str] = set()  # ids and names written in raw HTML
-        self.pending: list[tuple[object, str, _RawScanner]] = []  # tokens to write again
+        # tokens to write again: (token, attribute, its text, edits: see _RawScanner.edits)
+        self.pending: list[tuple[object, str, str, list[tuple[int, int, Any]]]] = []
+        self.bare_scanner: _RawScanner | None = None
+        self.depth = _Depth()
+        self.too_deep = False  # whether the nesting warning was given
+        self.seen: set[tuple[int, str, bool]] = set()  # self.problems, to skip repeats
+        # warnings by kind (_kind): how many, and (count left out, first left out)
+        self.kinds: dict[str, int] = {}
+        self.left_out: dict[str, tuple[int, tuple[int, str, bool]]] = {}
 
     def warn(self, line: int, message: str) -> None:
         self.report(line, message, error=False)
 
     def report(self, line: int, message: str, error: bool) -> None:
+        """Note a problem once; past :data:`MAX_SAME` of one kind, count it only."""
         item = (line, message, error)
-        if item not in self.problems:
+        if item in self.seen:
+            return
+        self.seen.add(item)
+        kind = _kind(message)
+        number = self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        if number <= MAX_SAME:
             self.problems.append(item)
+        else:
+            left, first = self.left_out.get(kind, (0, item))
+            self.left_out[kind] = (left + 1, first)
+
+    def summarize(self) -> None:
+        """One problem for each kind past :data:`MAX_SAME`: "… and K more like this"."""
+        for left, (line, message, error) in self.left_out.values():
+            self.problems.append((line, f"… and {left} more like this, the first: {message}",
+                                  error))
+        self.left_out = {}
 
     def read(self, token: object, attribute: str, line: int) -> None:
         """Scan the raw HTML in ``token.<attribute>`` (its ``content``)."""
         text = getattr(token, attribute)
-        scanner = _RawScanner(self, text, line)
-        scanner.feed(text)
-        scanner.close()
+        if not _NOT_BARE.search(text):
+            scanner = self.bare_scanner
+            if scanner is None:
+                scanner = self.bare_scanner = _RawScanner(self, text, line)
+            else:  # (a new parser per token costs a fifth of a body of 140,000 <div>)
+                scanner.use(text, line)
+            scanner.read_bare()
+        else:
+            scanner = _RawScanner(self, text, line)
+            scanner.feed(text)
+            scanner.close()
         if scanner.edits:
-            self.pending.append((token, attribute, scanner))
+            self.pending.append((token, attribute, text, scanner.edits))
 
     def rewrite(self) -> None:
-        """Write the tags that hold raw ids, or links to them, again (see :func:`_rebuild`)."""
-        for token, attribute, scanner in self.pending:
-            text = scanner.text
-            for start, end, tag, attrs, closed in reversed(scanner.edits):
-                text = text[:start] + _rebuild(tag, attrs, closed, self.ids) + text[end:]
-            setattr(token, attribute, text)
+        """Make the edits of each token: tags that hold raw ids, or links to them, written
+        again (see :func:`_rebuild`), tags removed or added by :class:`_Depth`."""
+        for token, attribute, text, edits in self.pending:
+            parts, done = [], 0
+            for start, end, new in edits:
+                parts += (text[done:start],
+                          new if isinstance(new, str) else _rebuild(*new, self.ids))
+                done = end
+            parts.append(text[done:])
+            setattr(token, attribute, "".join(parts))
+
+
+#: a tag without attributes: ("/" of an end tag, name, "/" of <x/>)
+_BARE_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)\s*(/?)>")
+#: what :meth:`_RawScanner.read_bare` cannot read: a "<" that starts no tag, or starts one
+#: with attributes, a comment, or script or style (whose text the parser does not read)
+_NOT_BARE = re.compile(r"<(?![a-zA-Z][a-zA-Z0-9-]*\s*/?>|/[a-zA-Z][a-zA-Z0-9-]*\s*>)"
+                       r"|<(?:script|style)\b", re.I)
+#: what a message's kind leaves out: quoted values and tags
+_DETAILS = re.compile(r'"[^"]*"|<[^>]*>')
+
+
+def _kind(message: str) -> str:
+    """The kind of a message, for :data:`MAX_SAME`: itself without its quoted values and
+    tags (``raw HTML: <…> is never closed``)."""
+    return _DETAILS.sub("…", message)
 
 
 def scan_raw_html(state: Any) -> None:
@@ -348,5 +588,6 @@ def scan_raw_html(state: Any) -> None:
                     child.attrSet("href", "#" + USER_PREFIX + href[1:])
     for name, line in raw.open:
         raw.warn(line, f"raw HTML: <{name}> is never closed (closed at the end of the body)")
+    raw.summarize()
     env["raw_html"] = found
     env.setdefault("raw_problems", []).extend(raw.problems)

@@ -1,13 +1,14 @@
 """Raw HTML through the sanitizer, and characters HTML and XML forbid (issue 10)."""
 
 import json
+import re
 from xml.etree import ElementTree as ET
 
 import pytest
 
 from builder.markdown import render
 from builder.problems import BuildFailed
-from builder.sanitize import clean_text, sanitize_body
+from builder.sanitize import MAX_DEPTH, MAX_SAME, clean_text, sanitize_body
 from conftest import article, parse_fragment, parse_html, text_of
 
 #: every piece of markup Postil itself writes into a body
@@ -184,6 +185,125 @@ def test_entity_notes_are_sanitized(site):
     main = page.find(".//main")
     assert main.find(".//script") is None
     assert main.find(".//img").attrib == {"src": "x"}
+
+
+# -- bounded work: nesting, warnings, styles ------------------------------------------------
+# ammonia's time grows faster than the square of the depth: the sizes below took the old
+# code minutes (50,000 ``<ul><li>``: 204 s), so a regression hangs the suite rather than
+# passing slowly. No test measures time (bench/pathological.py does).
+
+DEEP_WARNING = (f"raw HTML nested more than {MAX_DEPTH} deep: the tags past that depth are "
+                "removed (their text is kept)")
+
+
+def _depth(element) -> int:
+    return 1 + max((_depth(child) for child in element), default=0)
+
+
+_TAG = re.compile(r"<(/?)([a-z][a-z0-9-]*)[^>]*>")
+
+
+def _serialized_depth(html: str) -> int:
+    """How deep the sanitizer's output nests; it writes every end tag (void elements have
+    none), so a count of tags tells, and far faster than html5lib on a large output."""
+    depth = deepest = 0
+    for end, name in _TAG.findall(html):
+        if name not in ("br", "img", "input", "hr", "wbr", "source", "track", "col", "area"):
+            depth += -1 if end else 1
+            assert depth >= 0
+            deepest = max(deepest, depth)
+    assert depth == 0
+    return deepest
+
+
+@pytest.mark.parametrize(("opening", "times"), [("<div>", 50_000), ("<ul><li>", 50_000),
+                                                 ("<div/>", 50_000)])
+def test_deeply_nested_raw_html_is_cut_at_the_limit_with_one_warning(opening, times):
+    rendered = render("Intro.\n\n" + opening * times + "\n", first_line=4)
+    assert rendered.problems == []
+    assert [w for w in rendered.warnings if w[1] == DEEP_WARNING] == [(6, DEEP_WARNING)]
+    assert len(rendered.warnings) <= 3  # with "<div> is never closed" (the same line)
+    assert _serialized_depth(rendered.html) == MAX_DEPTH
+
+
+@pytest.mark.parametrize(("opening", "closing"), [("<div>", "</div>"), ("<ul><li>", "</ul>"),
+                                                   ("<rt>", "</rt>"), ("<b><i>", "</i></b>")])
+def test_past_the_limit_the_text_stays_and_the_end_tags_go_with_their_start_tags(opening,
+                                                                                closing):
+    times = 3 * MAX_DEPTH
+    rendered = render("<section>" + f"{opening}a" * times + closing * times + "</section>\n\n"
+                      "After.\n")
+    assert rendered.warnings == [(1, DEEP_WARNING)]
+    tree = parse_fragment(rendered.html)
+    assert _depth(tree) <= MAX_DEPTH + 1
+    assert text_of(tree) == "a" * times + " After."
+    # Had end tags of removed elements stayed, they would close the kept ones early and
+    # the rest would end the <section>; it holds all of the text.
+    assert [child.tag for child in tree] == ["section", "p"]
+    assert text_of(tree[0]) == "a" * times
+
+
+@pytest.mark.parametrize("block", ["<div>", "<details>"])
+def test_unclosed_blocks_past_the_limit_give_bounded_warnings(block):
+    rendered = render(f"{block}\n\n" * 2_000)
+    name = block[1:-1]
+    never = f"raw HTML: <{name}> is never closed (closed at the end of the body)"
+    assert rendered.warnings == sorted(
+        [(1 + 2 * i, never) for i in range(MAX_SAME)]
+        + [(1 + 2 * MAX_SAME, f"… and {2_000 - MAX_SAME} more like this, the first: {never}"),
+           (1 + 2 * MAX_DEPTH, DEEP_WARNING)])
+    assert _serialized_depth(rendered.html) == MAX_DEPTH
+
+
+def test_misnested_raw_html_cannot_nest_deeper_than_counted():
+    # Each shape nests ammonia's tree one level deeper per repetition while a naive count
+    # of open tags stays flat: end tags ammonia ignores, elements it reopens.
+    times = 10 * MAX_DEPTH
+    for body in ("<div>" + "<table></div><div>" * times, "<b><div></b>" * times,
+                 "".join(f"<div><b id={i}></div>" for i in range(times)) + "x",
+                 "<li><dd>" * times, "<optgroup>x" * times):
+        assert _serialized_depth(render(body + "\n").html) <= 2 * MAX_DEPTH, body[:30]
+
+
+def test_closing_tags_of_a_normal_document_are_not_counted_as_depth():
+    # Lists and tables whose end tags HTML lets one leave out: siblings, not nesting.
+    items = "".join(f"<li>item {i}<p>more" for i in range(3 * MAX_DEPTH))
+    rows = "".join(f"<tr><td>{i}<td>x" for i in range(3 * MAX_DEPTH))
+    terms = "".join(f"<dt>term {i}<dd>definition" for i in range(3 * MAX_DEPTH))
+    rendered = render(f"<ul>{items}</ul>\n\n<table>{rows}</table>\n\n<dl>{terms}</dl>\n")
+    assert rendered.warnings == []
+    tree = parse_fragment(rendered.html)
+    assert len(tree.findall("./ul/li")) == len(tree.findall(".//dd")) == 3 * MAX_DEPTH
+    assert len(tree.findall(".//tr")) == 3 * MAX_DEPTH
+
+
+def test_repeated_warnings_are_kept_once_and_counted_past_the_limit():
+    # (Kept once through a set: the old search of the list of problems for each new one
+    # took 4.5 s for 17,857 warnings.)
+    body = "".join(f"<x-{i}>{i}</x-{i}>\n" for i in range(5_000))
+    rendered = render(body)
+    removed = [(1 + i, f"raw HTML: removed the tag <x-{i}> (its content is kept)")
+               for i in range(MAX_SAME)]
+    assert rendered.warnings == sorted(removed + [
+        (1 + MAX_SAME, f"… and {5_000 - MAX_SAME} more like this, the first: raw HTML: "
+                       f"removed the tag <x-{MAX_SAME}> (its content is kept)")])
+    # The same warning on the same line is given once.
+    assert render("<form><form><form>x\n").warnings == [
+        (1, "raw HTML: <form> is never closed (closed at the end of the body)"),
+        (1, "raw HTML: removed the tag <form> (its content is kept)")]
+
+
+def test_a_cells_alignment_is_kept_only_with_an_allowed_value():
+    rendered = render('<table><tr><td style="text-align: expression(alert(12))">a</td>'
+                      '<td style="text-align:center; color: red">b</td>'
+                      "<th style='text-align: Justify'>c</th><td style=\"\">d</td>"
+                      "</tr></table>\n\n| l | r |\n|:--|--:|\n| 1 | 2 |\n")
+    styles = [cell.get("style") for cell in parse_fragment(rendered.html).iter()
+              if cell.tag in ("td", "th")]
+    assert styles == [None, "text-align:center", "text-align:Justify", None,
+                      "text-align:left", "text-align:right", "text-align:left",
+                      "text-align:right"]
+    assert "expression" not in rendered.html
 
 
 # -- forbidden characters --------------------------------------------------------------------
