@@ -43,6 +43,8 @@ _FORBIDDEN = re.compile(
 
 #: prefix of ids and names written in raw HTML
 USER_PREFIX = "user-content-"
+#: elements Postil writes itself and raw HTML may not: removed from raw HTML (text kept)
+POSTIL_ONLY_TAGS = frozenset({"input", "label"})
 #: the placeholders of Postil's own links (builder.markdown.internal_links.RESERVED; not
 #: imported from there, so that reading site.yml does not load the Markdown parser)
 RESERVED = ("postil-ref:", "postil-wiki:")
@@ -352,10 +354,18 @@ class _RawScanner(HTMLParser):
                         owner.report(line, verdict.message(f"raw HTML <{tag} {name}>", url),
                                      error=verdict.level == "error")
         kept = owner.depth.enter(tag, closed)
-        if not kept or rewrite:
+        # Postil's note toggles and task lists are its only form controls: written in raw
+        # HTML, an <input> would be a text box asking for anything, and a <label for> could
+        # work Postil's own toggles.
+        postils_own = tag in POSTIL_ONLY_TAGS
+        if postils_own and not owner.dropping:
+            owner.warn(line, f"raw HTML: removed <{tag}> (only Postil's own note toggles "
+                       "and task lists have one)")
+        if not kept or rewrite or postils_own:
             start = self._offset()
             end = start + len(self.bare or self.get_starttag_text() or "")
-            self.edits.append((start, end, (tag, attrs, closed) if kept else ""))
+            self.edits.append((start, end, (tag, attrs, closed) if kept and not postils_own
+                               else ""))
         if not kept and not owner.too_deep:
             owner.too_deep = True
             owner.warn(line, f"raw HTML nested more than {MAX_DEPTH} deep: the tags past that "

@@ -85,6 +85,8 @@ def test_scripts_handlers_and_styles_are_removed_with_warnings():
         (9, "raw HTML: removed the event handler onload on <svg>"),
         (11, "raw HTML: removed <style> and its content"),
         (13, "raw HTML: removed <iframe> and its content"),
+        (15, "raw HTML: removed <input> (only Postil's own note toggles and task lists "
+             "have one)"),
         (15, "raw HTML: removed the tag <form> (its content is kept)"),
     ]
     tree = parse_fragment(rendered.html)
@@ -398,3 +400,17 @@ def test_media_are_kept_and_their_urls_judged_by_the_sanitizer_too():
     assert render('<img srcset="ok.png 1x, javascript:alert(1) 2x">\n').problems == [
         (1, 'raw HTML <img srcset> "javascript:alert(1)" is a javascript: URL, which runs '
             "script")]
+
+
+def test_raw_form_controls_are_removed_and_postils_own_toggles_kept():
+    rendered = render('Text.\n\n<div><input type="password" placeholder="Password" autofocus>'
+                      '<label for="sn-1">Open</label></div>\n\nA note{>>aside<<}.\n\n'
+                      "- [x] done\n")
+    why = "(only Postil's own note toggles and task lists have one)"
+    assert rendered.warnings == [(3, f"raw HTML: removed <input> {why}"),
+                                 (3, f"raw HTML: removed <label> {why}")]
+    body = parse_fragment(rendered.html)
+    inputs = [(el.get("type"), el.get("class")) for el in body.iter("input")]
+    assert inputs == [("checkbox", "sidenote-state"), ("checkbox", "task-list-item-checkbox")]
+    assert [(el.get("for"), text_of(el)) for el in body.iter("label")] == [("sn-1", "Note")]
+    assert text_of(body.find("div")) == "Open"  # the label's text is kept
