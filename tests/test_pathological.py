@@ -296,3 +296,11 @@ def test_twenty_thousand_task_items_get_twenty_thousand_checkboxes():
     assert result.html.count('checked="checked"') == 10_000
     assert result.html.count('<li class="task-list-item">') == 20_000
     assert result.html.count('<ul class="contains-task-list">') == 1
+
+
+def test_the_highlight_rules_white_space_is_markdown_its():
+    from markdown_it.common.utils import isWhiteSpace
+
+    from builder.markdown import mark
+
+    assert set(mark._WHITE_SPACE) == {chr(c) for c in range(0x110000) if isWhiteSpace(c)}
