@@ -62,6 +62,15 @@ def site(tmp_path: Path) -> SiteMaker:
     return SiteMaker(tmp_path / "site")
 
 
+@pytest.fixture
+def built(site):
+    """A site that built once, so each test can prove its output survives a failure."""
+    site({"content/good.md": article("Good", "2024-01-01", tags="[a]"),
+          "content/other.md": article("Other", "2024-01-02")})
+    site.build()
+    return site
+
+
 def parse_html(data: bytes | str | Path) -> Element:
     """Parse a page as a browser would; raises on any HTML5 parse error."""
     if isinstance(data, Path):

@@ -6,15 +6,6 @@ from builder.problems import BuildFailed
 from conftest import article, fails_with, snapshot
 
 
-@pytest.fixture
-def built(site):
-    """A site that built once, so each test can prove its output survives a failure."""
-    site({"content/good.md": article("Good", "2024-01-01", tags="[a]"),
-          "content/other.md": article("Other", "2024-01-02")})
-    site.build()
-    return site
-
-
 def test_broken_yaml(built):
     built.write("content/good.md", "---\ntitle: Good\ndate: 2024-01-01\ntags: [a\n---\nx\n")
     fails_with(built, "content/good.md:5: invalid YAML: did not find expected ',' or ']' "

@@ -210,6 +210,20 @@ def _read_only(folder: Path) -> list[str] | None:
             f"remount,ro,bind '{folder}' '{folder}' && exec \"$0\" \"$@\""]
 
 
+def _build_with(prefix: list[str], root: Path) -> subprocess.CompletedProcess:
+    """``postil build`` run under ``prefix`` (see :func:`_read_only`); afterwards the
+    output's folders are writable again, for pytest to clean up."""
+    public = root / "public"
+    try:
+        return subprocess.run([*prefix, sys.executable, "-m", "builder", "build", str(root)],
+                              capture_output=True, text=True, timeout=TIMEOUT,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+    finally:
+        for path in [public, *public.rglob("*")]:
+            if path.is_dir():
+                path.chmod(0o755)
+
+
 def test_a_read_only_output_folder_is_one_line(built):
     public = built.root / "public"
     built.write("content/a.md", article("A", body="Changed."))
@@ -217,14 +231,7 @@ def test_a_read_only_output_folder_is_one_line(built):
     prefix = _read_only(public)
     if prefix is None:
         pytest.skip("no way to make a read-only folder here")
-    try:
-        result = subprocess.run([*prefix, sys.executable, "-m", "builder", "build",
-                                 str(built.root)], capture_output=True, text=True,
-                                timeout=TIMEOUT, env={**os.environ, "PYTHONPATH": str(REPO)})
-    finally:
-        for path in [public, *public.rglob("*")]:
-            if path.is_dir():
-                path.chmod(0o755)
+    result = _build_with(prefix, built.root)
     assert result.returncode == 1, result.stderr
     assert lines(result.stderr)[0] in (f"postil: cannot write into {public}: Read-only file "
                                        "system", f"postil: cannot write into {public}: "
@@ -240,14 +247,7 @@ def test_a_read_only_folder_inside_the_output_is_found_before_anything_is_rename
     prefix = _read_only(public / "articles")
     if prefix is None:
         pytest.skip("no way to make a read-only folder here")
-    try:
-        result = subprocess.run([*prefix, sys.executable, "-m", "builder", "build",
-                                 str(built.root)], capture_output=True, text=True,
-                                timeout=TIMEOUT, env={**os.environ, "PYTHONPATH": str(REPO)})
-    finally:
-        for path in [public, *public.rglob("*")]:
-            if path.is_dir():
-                path.chmod(0o755)
+    result = _build_with(prefix, built.root)
     assert (result.returncode, lines(result.stderr)) == (1, [
         "postil: cannot write 'articles/a/annotations.json': articles/a is read-only (no "
         "permission to write into it)"])

@@ -40,15 +40,6 @@ def expansion_error(text: str) -> str:
             "write it out, or use fewer aliases")
 
 
-@pytest.fixture
-def built(site):
-    """A site that built once: each test proves a failure leaves its output as it was."""
-    site({"content/good.md": article("Good", "2024-01-01", tags="[a]"),
-          "content/other.md": article("Other", "2024-01-02")})
-    site.build()
-    return site
-
-
 # --- aliases, expansion, depth ---------------------------------------------------------
 
 

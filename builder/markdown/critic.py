@@ -10,9 +10,7 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline.state_inline import StateInline
 
-from builder.markdown.scan import find
-
-_APPEND_PENDING = hasattr(StateInline, "append_pending")
+from builder.markdown.scan import append_text, find
 
 # opener → (closer, token name, HTML tag, kind)
 _FORMS = {
@@ -40,12 +38,8 @@ def _critic(state: StateInline, silent: bool) -> bool:
         # The "{" is text. Taken here as markdown-it would take it once every rule failed
         # (no rule after this one starts at "{"): 100,000 stray "{==" then skip seven
         # rules each, a sixth of the time (bench/pathological.py).
-        if silent:
-            pass
-        elif _APPEND_PENDING:  # markdown-it-py >= 4.1: O(1), where += copies the pending text
-            state.append_pending("{")
-        else:
-            state.pending += "{"
+        if not silent:
+            append_text(state, "{")
         state.pos += 1
         return True
     if not silent:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline.state_inline import Delimiter, StateInline
 
+from builder.markdown.scan import append_text
+
 _EQUALS = 0x3D
 _SCOPES = "postil_mark_scopes"  # attribute of the inline state
-_APPEND_PENDING = hasattr(StateInline, "append_pending")
 #: markdown-it's isWhiteSpace (Unicode Zs and tab, LF, VT, FF, CR) as a string: a
 #: membership test costs less than the call, for each of 100,000 stray ``{==``
 _WHITE_SPACE = "".join(map(chr, (*range(0x09, 0x0E), 0x20, 0xA0, 0x1680,
@@ -44,10 +45,7 @@ def _tokenize(state: StateInline, silent: bool) -> bool:
             can_open = scanned.can_open
         if not can_open:
             run = src[start:end]  # the whole run: its flanking is decided
-            if _APPEND_PENDING:  # markdown-it-py >= 4.1: O(1)
-                state.append_pending(run)
-            else:
-                state.pending += run
+            append_text(state, run)
             state.pos = end
             return True
     scanned = state.scanDelims(start, True)
