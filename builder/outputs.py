@@ -18,7 +18,7 @@ build`` process; see :meth:`builder.writer.OutputFolder.reusable`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -63,6 +63,13 @@ class Files(MutableMapping[str, bytes]):
         self._data: dict[str, bytes] = {}
         self._kept: dict[str, tuple[str, Callable[[], bytes]]] = {}
         self._spooled: dict[str, Spooled] = {}
+
+    def copy(self) -> Files:
+        """Another mapping of the same files (bytes shared), to change apart from this one."""
+        other = Files(self.spool)
+        other._data, other._kept = dict(self._data), dict(self._kept)
+        other._spooled = dict(self._spooled)
+        return other
 
     def keep(self, name: str, digest: str, load: Callable[[], bytes]) -> None:
         """``name`` is the file already on disk, whose bytes have ``digest``."""
@@ -190,6 +197,15 @@ class Made:
         their bytes; the next build finds them on disk again)."""
         self.files = {name: (signatures[name], data) for name in files
                       if (data := files.loaded(name)) is not None}
+
+    def update(self, files: Files, names: Iterable[str], signatures: dict[str, str]) -> None:
+        """:meth:`remember` for ``names`` alone, the files a delta build made again."""
+        for name in names:
+            data = files.loaded(name)
+            if data is None:
+                self.files.pop(name, None)
+            else:
+                self.files[name] = (signatures[name], data)
 
     def reuse(self, name: str, signature: str, disk: Reusable | None, files: Files) -> bool:
         """Put the earlier ``name`` made under ``signature`` into ``files``, from memory or

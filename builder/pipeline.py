@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -21,10 +21,12 @@ from pathlib import Path
 from builder import state
 from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
 from builder.config import CONFIG_NAME, SiteConfig, load_config
+from builder.delta import STATIC, Dependents, LastBuild, rebuild, view
 from builder.entities import EntityReader
+from builder.entity_index import WikiResolver
 from builder.entity_store import EntityStore
 from builder.explain import SETTINGS_KEY, TEMPLATES_KEY, explain, find_page
-from builder.feeds import FeedCache, FeedWriter, feed_sources, tag_names
+from builder.feeds import FeedCache, FeedSource, FeedWriter, feed_sources, tag_names
 from builder.index import index_site
 from builder.lexicon import Lexicon
 from builder.model import Site
@@ -67,12 +69,13 @@ class BuildOptions:
     read_only: bool = False  # write nothing at all, not even the cache (check, --dry-run)
     explain: str | None = None  # a page's URL: say why it was rendered again, or reused
     force: bool = False  # write into a non-empty folder that Postil did not make
+    delta: bool = False  # keep what a delta build needs (builder.delta), when not writing
 
 
 @dataclass
 class BuildResult:
     config: SiteConfig
-    site: Site
+    site: Site  # after a delta build, the last full build's but for its pages (builder.delta)
     files: Files  # name → bytes; unchanged files read from the output folder on demand
     warnings: list[Problem] = field(default_factory=list)
     report: WriteReport | None = None
@@ -112,13 +115,24 @@ class SiteBuilder:
         self._feeds = FeedCache()
         self._index_memo: dict = {}
         self._entity_store: EntityStore | None = None
+        self._last: LastBuild | None = None  # what a delta build starts from (not writing)
+        self._pending: LastBuild | None = None
 
-    def build(self, progress: Progress | None = None) -> BuildResult:
+    def build(self, progress: Progress | None = None,
+              saved: Iterable[str] | None = None) -> BuildResult:
+        """Build again. ``saved``: the files that changed since the last build of this
+        builder, when a watcher knows them (absolute paths): edits to article bodies alone
+        are then made without indexing again (:mod:`builder.delta`), when not writing."""
         # A large site is millions of live objects: the cyclic collector would scan
         # them over and over while a build allocates. Collect once, afterwards.
         collecting = gc.isenabled()
         gc.disable()
         try:
+            if saved is not None and self._last is not None and self.options.delta:
+                result = self._delta(list(saved))
+                if result is not None:
+                    return result
+            self._last = None  # until this build succeeds
             return self._build(progress)
         finally:
             if collecting:
@@ -166,7 +180,48 @@ class SiteBuilder:
             self._reader.cache.flush()
             self._reader.cache.prune()
         result.seconds = time.perf_counter() - started
+        self._last, self._pending = self._pending, None
         return result
+
+    def _delta(self, saved: list[str]) -> BuildResult | None:
+        """The build after ``saved`` files changed, made by :func:`builder.delta.rebuild`;
+        None when a full build must decide."""
+        last, reader, started = self._last, self._reader, time.perf_counter()
+        config = last.site.config if last else None
+        if last is None or reader is None or config is None or self.options.write or \
+                self.options.explain or (last.valid_until is not None and
+                                         datetime.now(config.tz).date().isoformat()
+                                         >= last.valid_until):
+            return None
+        sources = []
+        for path in saved:
+            try:
+                rel = Path(path).resolve().relative_to(self.site_dir).as_posix()
+            except (OSError, ValueError):
+                return None
+            if rel not in last.records or any(p.path == rel for p in last.warnings):
+                return None
+            sources.append((rel, self.site_dir / rel))
+        records, problems = reader.read(sources, jobs=1, within=self.site_dir, merge=True)
+        if problems or len(records) != len(sources) or any(
+                view(record) != view(last.records[record.source]) for record in records):
+            return None
+        made = rebuild(last, {r.source: r for r in records}, last.renderer, last.signer,
+                       self._feeds)
+        if made is None:
+            return None
+        self._made.update(made.files, made.made, made.signatures)
+        if reader.cache:  # the saved files' records, for the next process (no pruning:
+            reader.cache.flush()  # this build used only those)
+            reader.cache.close()
+        last.sources.update((r.source, r.key) for r in records)
+        return BuildResult(config=config, site=last.site, files=made.files,
+                           warnings=list(last.warnings),
+                           timings={"delta": time.perf_counter() - started},
+                           rendered=made.rendered, parsed=list(reader.parsed),
+                           signatures=made.signatures, sources=dict(last.sources),
+                           valid_until=last.valid_until,
+                           seconds=time.perf_counter() - started)
 
     def _condition(self) -> str:
         options = self.options
@@ -234,7 +289,7 @@ class SiteBuilder:
         static = static_files(config, theme, problems)  # (with a warning for each left out)
         problems += self._add_static(config, static, files, signatures)
         self._annotation_files(config, site, signer, disk, files, signatures)
-        self._feed_files(site, signer, disk, files, signatures)
+        feeds = self._feed_files(site, signer, disk, files, signatures)
         self._sitemap_files(site, signer, disk, files, signatures)
         if ROBOTS not in files:
             files[ROBOTS] = robots_txt(config.base_url)
@@ -250,11 +305,20 @@ class SiteBuilder:
         explanation = self._explain(site, before, sources, rendered, signatures)
         # With future: false, the day the next future-dated article is due changes the site.
         due = [] if config.future else [r.date for r in records if r.date > today]
+        valid_until = min(due).isoformat() if due else None
+        if options.delta and not options.write:  # what a delta build starts from
+            shown = [article.record for article in site.articles]
+            self._pending = LastBuild(
+                site=site, records={r.source: r for r in records},
+                resolver=WikiResolver(lexicon, [e for e, _, _ in entities], shown, records),
+                warnings=problems, feeds=feeds, files=files, signatures=signatures,
+                renderer=renderer, signer=signer, valid_until=valid_until,
+                sources=dict(sources),
+                dependents=Dependents.of(site.pages, feeds, config.feed_limit or None))
         return BuildResult(config=config, site=site, files=files, warnings=problems,
                            output=output, timings=clock.timings, rendered=rendered,
                            parsed=reader.parsed, signatures=signatures, sources=sources,
-                           valid_until=min(due).isoformat() if due else None,
-                           explanation=explanation)
+                           valid_until=valid_until, explanation=explanation)
 
     def _explain(self, site: Site, before: dict[str, str] | None, sources: dict[str, str],
                  rendered: list[str], signatures: dict[str, str]) -> list[str]:
@@ -312,11 +376,12 @@ class SiteBuilder:
                           self._made, disk, files)
 
     def _feed_files(self, site: Site, signer: Signer, disk: Reusable | None,
-                    files: Files, signatures: dict[str, str]) -> None:
+                    files: Files, signatures: dict[str, str]) -> list[FeedSource]:
         """Atom feeds: the archive's, and each tag's, author's and entity's."""
         writer = FeedWriter(site.config, tag_names(site), self._feeds, signer.of)
         limit = site.config.feed_limit or None
-        for source in feed_sources(site):
+        sources = feed_sources(site)
+        for source in sources:
             name = output_file(source.feed_url)
             if name in files:  # a static file of that name wins
                 continue
@@ -326,6 +391,7 @@ class SiteBuilder:
             reuse_or_make(name, signature, lambda source=source: writer.feed(source),
                           self._made, disk, files)
         writer.keep_used()
+        return sources
 
     def _sitemap_files(self, site: Site, signer: Signer, disk: Reusable | None,
                        files: Files, signatures: dict[str, str]) -> None:
@@ -356,7 +422,7 @@ class SiteBuilder:
                 continue
             known[path] = (stat, data)
             files[name] = data
-            signatures[name] = "static"  # decided by the bytes themselves
+            signatures[name] = STATIC  # decided by the bytes themselves
         self._static = known
         return problems
 

@@ -153,9 +153,13 @@ class Reader:
 
     def read(self, sources: list[tuple[str, Path]], jobs: int | None = None,
              progress: Callable[[str, int, int], None] | None = None,
-             within: Path | None = None) -> tuple[list[ArticleRecord], list[Problem]]:
+             within: Path | None = None, merge: bool = False
+             ) -> tuple[list[ArticleRecord], list[Problem]]:
         """A record (or the problems) per source (site-relative path, file), parsed or
-        from the cache; a link leading out of the folder ``within`` is skipped."""
+        from the cache; a link leading out of the folder ``within`` is skipped.
+
+        ``sources`` is every source of the site, and what the reader remembers is
+        replaced; with ``merge``, only some of them (saved files), added to it."""
         results: list[Result | None] = []
         todo: list[tuple[int, str, tuple[int, int], str, bytes]] = []  # to parse
         lookups: list[tuple[int, str, tuple[int, int], str, bytes]] = []  # in the cache?
@@ -213,7 +217,10 @@ class Reader:
                 self.cache.put(key, result)
             if progress and done % 500 == 0:
                 progress("reading", done, len(work))
-        self.known = known
+        if merge:
+            self.known.update(known)
+        else:
+            self.known = known
         articles: list[ArticleRecord] = []
         problems: list[Problem] = []
         for article, found in results:  # type: ignore[misc]

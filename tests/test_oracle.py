@@ -49,6 +49,7 @@ def run_oracle(workdir: Path, seed: int, steps: int, options: OracleOptions) -> 
 def test_oracle(tmp_path: Path, seed: int, steps: int, cases: list[str]) -> None:
     oracle = run_oracle(tmp_path, seed, steps, OracleOptions(cases=cases))
     assert sorted(oracle.cases_done) == sorted(cases)
+    assert oracle.deltas > 0  # some steps only edited bodies: the delta build was checked
 
 
 @pytest.mark.parametrize(("seed", "steps"), CRASH_RUNS,

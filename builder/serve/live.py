@@ -90,7 +90,7 @@ class LiveSite:
                  err: Callable[[str], None] = to_stderr):
         self.site_dir = Path(site_dir).resolve()
         self.builder = SiteBuilder(self.site_dir, BuildOptions(write=False, drafts=drafts,
-                                                                cache=True))
+                                                                cache=True, delta=True))
         self.server_id = secrets.token_hex(6)  # a restarted server is a new one to the tabs
         self.snapshot = Snapshot({}, base_path=_configured_base_path(self.site_dir), built=False)
         self.history: list[Rebuild] = []
@@ -120,7 +120,7 @@ class LiveSite:
             shown = tuple(sorted(self._shown(path) for path in sources))
             record = self._swap_static(sources, shown, started)
             if record is None:
-                record = self._full_build(shown, started)
+                record = self._full_build(shown, started, sources)
             record.finished = time.monotonic()
             self._report(record)
         with self._done:
@@ -129,9 +129,11 @@ class LiveSite:
             self._done.notify_all()
         return record
 
-    def _full_build(self, shown: tuple[str, ...], started: float) -> Rebuild:
+    def _full_build(self, shown: tuple[str, ...], started: float,
+                    sources: list[str]) -> Rebuild:
         try:
-            result = self.builder.build()
+            # The watcher's paths let edits to article bodies skip indexing (builder.delta).
+            result = self.builder.build(saved=sources or None)
         except BuildFailed as failure:
             record = Rebuild(False, time.perf_counter() - started, shown,
                              problems=[str(p) for p in failure.problems])

@@ -25,6 +25,13 @@ from .trees import _walk, broken_links, compare, empty_folders, mtimes, read_tre
 # --------------------------------------------------------------------------
 
 
+def live_options():  # builder loads late: after the oracle package sets the path
+    """The options of the long-lived builder: ``postil serve``'s, without drafts."""
+    from builder.pipeline import BuildOptions
+
+    return BuildOptions(write=False, drafts=False, jobs=1, delta=True)
+
+
 class OracleFailure(AssertionError):
     """Builds disagreed (or broke a promise) at some step; the message says where and how."""
 
@@ -85,6 +92,9 @@ class Oracle(FaultChecks):
         self.generator = EditGenerator(self.rng, self.options.articles, self.options.entities,
                                        repo / "themes" / "default")
         self.written: dict[str, bytes] = {}
+        self.saved: set[str] = set()  # written or removed since the long-lived builder built
+        self.deltas = 0  # builds of the long-lived builder made without indexing again
+        self.delta = False  # the last one was
         self._clock = 0
         self.live = None
         self.failures: list[str] = []
@@ -97,11 +107,11 @@ class Oracle(FaultChecks):
     def run(self) -> list[str]:
         """Every step; raises :class:`OracleFailure` at the first failing one unless
         ``keep_going`` (then returns the failures)."""
-        from builder.pipeline import BuildOptions, SiteBuilder
+        from builder.pipeline import SiteBuilder
 
         self.work.mkdir(parents=True, exist_ok=True)
         self._write_site()
-        self.live = SiteBuilder(self.site, BuildOptions(write=False, drafts=False, jobs=1))
+        self.live = SiteBuilder(self.site, live_options())
         self._check(0, Step(edits=["the generated site, first build"]),
                     self._step(0, Step(), {}))
         forced = sorted(plan(self.rng, self.steps, self.options.cases).items())
@@ -117,10 +127,11 @@ class Oracle(FaultChecks):
             previous = self.written
             self._write_site()
             self._tamper(step)
-            started = time.perf_counter()
+            started, self.delta = time.perf_counter(), False
             problems = self._fresh(self._step(n, step, previous))
             self.log(f"seed {self.seed} step {n}/{self.steps} "
                      f"({time.perf_counter() - started:.1f} s): {step.describe()}"
+                     + (" [delta build]" if self.delta else "")
                      + (f"  -> {len(problems)} problem(s)" if problems else ""))
             self._check(n, step, problems)
         return self.failures
@@ -151,13 +162,14 @@ class Oracle(FaultChecks):
     def _resync(self, n: int) -> None:
         """After a failure: the incremental folder becomes the cold build, the long-lived
         builder a new one, so the next steps test themselves."""
-        from builder.pipeline import BuildOptions, SiteBuilder
+        from builder.pipeline import SiteBuilder
 
         cold = self.work / "cold" / f"step-{n}"
         shutil.rmtree(self.out, ignore_errors=True)
         if cold.is_dir():
             shutil.copytree(cold, self.out, symlinks=True)
-        self.live = SiteBuilder(self.site, BuildOptions(write=False, drafts=False, jobs=1))
+        self.live = SiteBuilder(self.site, live_options())
+        self.saved = set()
         with contextlib.suppress(Exception):  # a broken step: the next one builds it again
             self.live.build()
 
@@ -173,6 +185,7 @@ class Oracle(FaultChecks):
             if name not in files:
                 path = self.site / name
                 path.unlink()
+                self.saved.add(str(path))
                 folder = path.parent
                 while folder != self.site and not any(folder.iterdir()):
                     folder.rmdir()
@@ -182,6 +195,7 @@ class Oracle(FaultChecks):
                 path = self.site / name
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
+                self.saved.add(str(path))
                 self._clock = max(time.time_ns(), self._clock + 1_000_000)
                 os.utime(path, ns=(self._clock, self._clock))
         self.written = files
@@ -252,8 +266,14 @@ class Oracle(FaultChecks):
         return read_tree(folder), "", folder
 
     def _live(self) -> tuple[dict[str, bytes] | None, str]:
+        # Told what changed, as the preview server's watcher tells it: a step that
+        # only edits article bodies is then built without indexing (builder.delta).
+        saved, self.saved = sorted(self.saved), set()
         try:
-            return self.live.build().files, ""
+            result = self.live.build(saved=saved)
+            self.delta = "delta" in result.timings
+            self.deltas += self.delta
+            return result.files, ""
         except Exception as exc:  # noqa: BLE001 - reported as a finding
             return None, f"{type(exc).__name__}: {str(exc)[:600]}"
 

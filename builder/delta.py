@@ -1,0 +1,376 @@
+"""Rebuild after edits to article bodies, without indexing the site again.
+
+When the preview server sees only existing articles saved, and each saved
+article indexes exactly as before (its :func:`view` is unchanged: the same
+slug, dates, tags, authors, link targets, mentioned entities, …), every
+decision indexing made stands: which pages exist, what each lists and in
+which order, the counts, the related articles. Only what those articles
+*show* changed: their bodies, summaries, word counts, passages and quotes.
+
+A delta build then
+1. rebuilds, in the last build's page contexts, each object that holds one of
+   the saved articles (:class:`Rewriter`), making its card and body as
+   indexing makes them (:func:`builder.index.resolve_links`,
+   :func:`builder.entity_index.passages`);
+2. renders the pages whose contexts reach those articles
+   (:class:`Dependents`), and makes again the feeds that list them and their
+   ``annotations.json``;
+3. keeps every other output as it is.
+
+Anything else (a new, deleted or renamed file, an edited entity, template,
+static file or ``site.yml``, a saved article whose view changed, a problem
+in a saved file) takes a full build. ``tests/test_delta.py`` compares every
+byte of a delta build with a cold build of the same files.
+
+Hand-written: this is Postil's own rebuild logic; no library knows its model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from builder.entity_index import WikiResolver, passages
+from builder.feeds import FeedCache, FeedSource, FeedWriter, tag_names
+from builder.index import resolve_links
+from builder.model import (
+    Article,
+    ArticleRecord,
+    Entity,
+    EntityRecord,
+    Highlight,
+    Mention,
+    Page,
+    Quote,
+    Site,
+)
+from builder.outputs import Files, Signer
+from builder.parallel import render_pages
+from builder.problems import Problem
+from builder.render import Renderer
+from builder.urls import annotations_path, output_file
+from builder.webannotation import annotation_file
+
+#: the signature the pipeline gives a static file (its bytes decide)
+STATIC = "static"
+
+#: values that never hold an article: a walk over a page context stops at them
+_LEAVES = (str, bytes, int, float, bool, date, datetime, type(None), EntityRecord, Mention,
+           Highlight, Quote)
+
+
+def view(record: ArticleRecord) -> ArticleRecord:
+    """What indexing reads of ``record``: the record without the fields indexing only
+    passes on to the templates (body, summary, word count, headings, the text of its
+    mentions and highlights, its key). Two records with equal views index alike.
+
+    Link and wikilink targets are kept without their lines, since those lines reach
+    the output only in a problem, and a delta build refuses any problem.
+    """
+    return replace(
+        record, key="", body_html="", summary="", word_count=0, headings=[],
+        links=[target for _, target in record.links],  # type: ignore[misc]
+        wikilinks=[target for _, target in record.wikilinks],  # type: ignore[misc]
+        mentions=[(m.entity, m.id) for m in record.mentions],  # type: ignore[misc]
+        highlights=[bool(record.highlights)])  # type: ignore[list-item]
+
+
+@dataclass
+class LastBuild:
+    """What a full build leaves for delta builds: its site, records and outputs.
+
+    ``site.pages`` holds the page contexts as the last build (full or delta)
+    rendered them; ``records`` every record read, by source, as read last.
+    """
+
+    site: Site
+    records: dict[str, ArticleRecord]
+    resolver: WikiResolver
+    warnings: list[Problem]
+    feeds: list[FeedSource]
+    files: Files
+    signatures: dict[str, str]
+    renderer: Renderer
+    signer: Signer
+    valid_until: str | None = None  # ISO date on which the output changes by itself
+    sources: dict[str, str] = field(default_factory=dict)  # source → record key
+    changed: dict[str, ArticleRecord] = field(default_factory=dict)  # since the full build
+    dependents: Dependents | None = None  # made on the first delta build
+    kept: list[Any] = field(default_factory=list)  # what delta builds replaced (see rebuild)
+
+    def links(self) -> tuple[dict[str, str], set[str], str]:
+        """(source → site path of each shown article, sources not shown, base path
+        without its last slash): what :func:`resolve_links` resolves against."""
+        urls = {article.source: article.url for article in self.site.articles}
+        return urls, self.records.keys() - urls.keys(), self.site.config.base_path.rstrip("/")
+
+
+@dataclass
+class Dependents:
+    """Which pages and feeds reach each article: source → their indexes in
+    ``site.pages`` and in the feed list. A delta build keeps every view, so what
+    each page lists stays the same: the table holds until the next full build."""
+
+    pages: dict[str, list[int]] = field(default_factory=dict)
+    feeds: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, pages: tuple[Page, ...], feeds: list[FeedSource],
+           feed_limit: int | None) -> Dependents:
+        found = cls()
+        for number, page in enumerate(pages):
+            # Not page.shows: what a page shows is in its context (see Page), and the
+            # sitemap that reads ``shows`` keeps every view, hence every date.
+            for source in reached_articles(page.context):
+                found.pages.setdefault(source, []).append(number)
+        for number, feed in enumerate(feeds):
+            for source in reached_articles(feed.articles[:feed_limit]):
+                found.feeds.setdefault(source, []).append(number)
+        return found
+
+
+def reached_articles(value: Any) -> set[str]:
+    """The source of every article ``value`` holds (a page context: dataclasses,
+    tuples, lists, dicts), each object visited once."""
+    found: set[str] = set()
+    seen: set[int] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _LEAVES) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, Article):
+            found.add(item.record.source)
+            stack += (item.link_targets, item.related)
+        elif isinstance(item, ArticleRecord):
+            found.add(item.source)
+        elif isinstance(item, (tuple, list)):
+            stack += item
+        elif isinstance(item, dict):
+            stack += item.values()
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            stack += [getattr(item, name) for name in _field_names(type(item))]
+    return found
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    return names
+
+
+class Rewriter:
+    """Rebuilds objects of the last build that hold a changed article.
+
+    ``records``: source → the article's record now, for every article changed
+    since the last full build (objects of the last site may still hold any of
+    their earlier records). ``body``: the article's body with its links resolved,
+    as indexing makes it. Objects that hold no changed article come back as they
+    are; each object is rebuilt once, so what was shared stays shared.
+    """
+
+    def __init__(self, records: dict[str, ArticleRecord],
+                 body: Callable[[ArticleRecord], str]):
+        self.records = records
+        self.body = body
+        self._memo: dict[tuple[int, str], tuple[Any, Any]] = {}
+        self._bodies: dict[str, str] = {}
+        self._mentions: dict[str, dict[str, Mention]] = {}
+
+    def value(self, item: Any, entity: str = "") -> Any:
+        """``item`` with every changed article in it rebuilt. ``entity``: the slug of
+        the entity whose passages ``item`` may hold (an entity page's paginator)."""
+        if isinstance(item, _LEAVES) or item is None:
+            return item
+        key = (id(item), entity)
+        known = self._memo.get(key)
+        if known is None:  # (the item is held too, so that its id is never reused)
+            known = self._memo[key] = (item, self._rebuild(item, entity))
+        return known[1]
+
+    def _rebuild(self, item: Any, entity: str) -> Any:
+        if isinstance(item, Article):
+            return self._article(item)
+        if isinstance(item, ArticleRecord):
+            return self.records.get(item.source, item)
+        if isinstance(item, Entity):
+            return self._entity(item)
+        if isinstance(item, tuple):
+            if len(item) == 2 and isinstance(item[0], Article):
+                pair = self._pair(item, entity)
+                if pair is not None:
+                    return pair
+            return self._sequence(item, entity)
+        if isinstance(item, list):
+            return list(self._sequence(tuple(item), entity))
+        if isinstance(item, dict):
+            values = {name: self.value(value, entity) for name, value in item.items()}
+            same = all(values[name] is value for name, value in item.items())
+            return item if same else values
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            return self._fields(item, entity)
+        return item
+
+    def _sequence(self, items: tuple, entity: str) -> tuple:
+        changed = self.records
+        # An unchanged card (most of a long list) is itself: no memo, no call.
+        values = tuple(value if type(value) is Article and not value.related
+                       and not value.link_targets and value.record.source not in changed
+                       else self.value(value, entity) for value in items)
+        return items if all(a is b for a, b in zip(values, items, strict=True)) else values
+
+    def _fields(self, item: Any, entity: str) -> Any:
+        changes = {}
+        for name in _field_names(type(item)):
+            value = getattr(item, name)
+            new = self.value(value, entity)
+            if new is not value:
+                changes[name] = new
+        return replace(item, **changes) if changes else item
+
+    def _article(self, article: Article) -> Article:
+        changes: dict[str, Any] = {}
+        record = self.records.get(article.record.source)
+        if record is not None and record is not article.record:
+            changes["record"] = record
+            changes["body_html"] = self._body(record)
+        for name in ("link_targets", "related"):
+            value = getattr(article, name)
+            new = self.value(value)
+            if new is not value:
+                changes[name] = new
+        return replace(article, **changes) if changes else article
+
+    def _body(self, record: ArticleRecord) -> str:
+        found = self._bodies.get(record.source)
+        if found is None:
+            found = self._bodies[record.source] = self.body(record)
+        return found
+
+    def _pair(self, pair: tuple, entity: str) -> tuple | None:
+        """An entity's (article card, mention), or with ``entity`` its (card, passages)."""
+        card, second = pair
+        record = self.records.get(card.record.source)
+        if isinstance(second, Mention):
+            if record is None:
+                return pair if card is self.value(card) else (self.value(card), second)
+            return self.value(card), self._mention(record, second.id)
+        if entity and isinstance(second, list):
+            if record is None:
+                return pair if card is self.value(card) else (self.value(card), second)
+            return self.value(card), passages([m for m in record.mentions
+                                               if m.entity == entity])
+        return None
+
+    def _mention(self, record: ArticleRecord, mention_id: str) -> Mention:
+        by_id = self._mentions.get(record.source)
+        if by_id is None:
+            by_id = self._mentions[record.source] = {m.id: m for m in record.mentions}
+        return by_id[mention_id]  # the view is unchanged: the same ids
+
+    def _entity(self, entity: Entity) -> Entity:
+        changes = {}
+        for name in ("mentions", "articles", "passages", "timeline"):
+            value = getattr(entity, name)
+            new = self.value(value, entity.slug if name == "passages" else "")
+            if new is not value:
+                changes[name] = new
+        return replace(entity, **changes) if changes else entity
+
+    def page(self, page: Page) -> Page:
+        """The page rebuilt: an entity page's paginator holds that entity's passages."""
+        shown = page.context.get("entity")
+        slug = shown.slug if isinstance(shown, Entity) and "paginator" in page.context else ""
+        context = {name: self.value(value, slug if name == "paginator" else "")
+                   for name, value in page.context.items()}
+        return replace(page, context=context, shows=self.value(page.shows))
+
+
+def body_resolver(last: LastBuild, problems: list[Problem]) -> Callable[[ArticleRecord], str]:
+    """A function making an article's body as indexing does, from the last build's
+    table of URLs; each problem it finds goes to ``problems``."""
+    urls, hidden, prefix = last.links()
+
+    def body(record: ArticleRecord) -> str:
+        return resolve_links(record, urls, hidden, last.resolver, prefix, problems)[0]
+
+    return body
+
+
+@dataclass
+class DeltaResult:
+    """What a delta build made: every output file, its signature, the pages rendered."""
+
+    files: Files
+    signatures: dict[str, str]
+    rendered: list[str]
+    made: list[str]  # every file made again: the pages rendered, feeds, annotations
+
+
+def rebuild(last: LastBuild, saved: dict[str, ArticleRecord], renderer: Renderer,
+            signer: Signer, feeds: FeedCache) -> DeltaResult | None:
+    """The outputs after ``saved`` (source → record now, each with its view unchanged)
+    replace their records, made from ``last`` without indexing; None when a full
+    build must decide (a link or template problem, a page that reads ``site``).
+
+    ``last`` is updated to describe the new outputs only when a result is returned.
+    """
+    config = last.site.config
+    problems: list[Problem] = []
+    changed = {**last.changed, **saved}
+    rewriter = Rewriter(changed, body_resolver(last, problems))
+    if last.dependents is None:
+        last.dependents = Dependents.of(last.site.pages, last.feeds, config.feed_limit or None)
+    dependents = last.dependents
+    numbers = sorted({n for source in saved for n in dependents.pages.get(source, ())})
+    pages = [rewriter.page(last.site.pages[n]) for n in numbers]
+    files, signatures = last.files.copy(), dict(last.signatures)
+    _, found, reads_site = render_pages(renderer, pages, jobs=1, into=files)
+    if problems or found or reads_site:
+        return None
+    made = [output_file(page.url) for page in pages]
+    for page, name in zip(pages, made, strict=True):
+        signatures[name] = signer.page(page)
+    cards = {card.source: card for card in last.site.cards}
+    for source in saved:
+        if source in cards:
+            card = rewriter.value(cards[source])
+            name = output_file(annotations_path(card.url))
+            signatures[name] = signer.of("annotations", card)
+            files[name] = annotation_file(config, card)
+            made.append(name)
+    writer = FeedWriter(config, tag_names(last.site), feeds, signer.of)
+    limit = config.feed_limit or None
+    feed_numbers = sorted({n for source in saved for n in dependents.feeds.get(source, ())})
+    new_feeds = {}
+    for number in feed_numbers:
+        source = new_feeds[number] = rewriter.value(last.feeds[number])
+        name = output_file(source.feed_url)
+        if last.signatures.get(name) == STATIC:  # a static file of that name wins
+            continue
+        entries = tuple(writer.entry_inputs(a) for a in source.articles[:limit])
+        signatures[name] = signer.of("feed", source.feed_url, source.title, source.subtitle,
+                                     source.page_url, entries)
+        files[name] = writer.feed(source)
+        made.append(name)
+    # Done: the last build now describes these outputs. What was replaced stays
+    # referenced, so that no id in the signer's memo is ever reused by a new object.
+    all_pages = list(last.site.pages)
+    for number, page in zip(numbers, pages, strict=True):
+        all_pages[number] = page
+    for number, source in new_feeds.items():
+        last.feeds[number] = source
+    last.kept.append((last.site.pages, rewriter))
+    last.site = replace(last.site, pages=tuple(all_pages))
+    last.changed = changed
+    last.records.update(saved)
+    last.files, last.signatures = files, signatures
+    return DeltaResult(files, signatures, [output_file(page.url) for page in pages], made)
