@@ -50,6 +50,7 @@ from builder.model import (
 from builder.outputs import Files, Signer
 from builder.parallel import render_pages
 from builder.problems import Problem
+from builder.reads import must_render
 from builder.render import Renderer
 from builder.urls import annotations_path, output_file
 from builder.webannotation import annotation_file
@@ -82,8 +83,10 @@ def view(record: ArticleRecord) -> ArticleRecord:
 class LastBuild:
     """What a full build leaves for delta builds: its site, records and outputs.
 
-    ``site.pages`` holds the page contexts as the last build (full or delta)
-    rendered them; ``records`` every record read, by source, as read last.
+    ``records`` holds every record read, by source, as read last; ``site.pages``
+    the page contexts as the last build that rendered each page made them (a page
+    a delta build did not render may hold an earlier record of an article, which
+    differs only in fields the page does not read).
     """
 
     site: Site
@@ -95,17 +98,30 @@ class LastBuild:
     signatures: dict[str, str]
     renderer: Renderer
     signer: Signer
+    reads: dict[str, frozenset[str]] = field(default_factory=dict)  # see builder.reads
     valid_until: str | None = None  # ISO date on which the output changes by itself
     sources: dict[str, str] = field(default_factory=dict)  # source → record key
     changed: dict[str, ArticleRecord] = field(default_factory=dict)  # since the full build
     dependents: Dependents | None = None  # made on the first delta build
     kept: list[Any] = field(default_factory=list)  # what delta builds replaced (see rebuild)
+    _links: tuple[dict[str, str], set[str], str] | None = None
+    _cards: dict[str, Article] | None = None
 
     def links(self) -> tuple[dict[str, str], set[str], str]:
         """(source → site path of each shown article, sources not shown, base path
-        without its last slash): what :func:`resolve_links` resolves against."""
-        urls = {article.source: article.url for article in self.site.articles}
-        return urls, self.records.keys() - urls.keys(), self.site.config.base_path.rstrip("/")
+        without its last slash): what :func:`resolve_links` resolves against. Made
+        once: no delta build changes a view, so none changes a URL."""
+        if self._links is None:
+            urls = {article.source: article.url for article in self.site.articles}
+            self._links = (urls, self.records.keys() - urls.keys(),
+                           self.site.config.base_path.rstrip("/"))
+        return self._links
+
+    def cards(self) -> dict[str, Article]:
+        """Source → card of each shown article, as the full build made it."""
+        if self._cards is None:
+            self._cards = {card.source: card for card in self.site.cards}
+        return self._cards
 
 
 @dataclass
@@ -305,6 +321,15 @@ def body_resolver(last: LastBuild, problems: list[Problem]) -> Callable[[Article
     return body
 
 
+def _passages_changed(old: Page, new: Page) -> bool:
+    """Whether an entity page's passages (its paginator's items) changed."""
+    before, after = old.context.get("paginator"), new.context.get("paginator")
+    if not isinstance(old.context.get("entity"), Entity) or before is None or after is None:
+        return False
+    return any(a is not b and a[1] != b[1] for a, b in zip(before.items, after.items,
+                                                           strict=True))
+
+
 @dataclass
 class DeltaResult:
     """What a delta build made: every output file, its signature, the pages rendered."""
@@ -330,16 +355,36 @@ def rebuild(last: LastBuild, saved: dict[str, ArticleRecord], renderer: Renderer
     if last.dependents is None:
         last.dependents = Dependents.of(last.site.pages, last.feeds, config.feed_limit or None)
     dependents = last.dependents
-    numbers = sorted({n for source in saved for n in dependents.pages.get(source, ())})
-    pages = [rewriter.page(last.site.pages[n]) for n in numbers]
+    # What changed for a page, in the fields it reads, is what changed between the saved
+    # articles' records in ``last.records`` and now: a page an earlier delta build did
+    # not render may hold older records, but they differ only in fields it does not read.
+    fields = {source: {name for name in _field_names(ArticleRecord)
+                       if getattr(last.records[source], name) != getattr(record, name)}
+              for source, record in saved.items()}
+    changes: dict[int, set[str]] = {}
+    for source in saved:
+        for number in dependents.pages.get(source, ()):
+            changes.setdefault(number, set()).update(fields[source])
+    # A page renders again only if it read a field that changed (builder.reads), or
+    # shows passages that changed; the others keep their bytes and their context. Their
+    # recorded signature is then stale: the next full build renders them (a miss, no harm).
+    todo: list[tuple[int, Page]] = []
+    for number, changed_here in sorted(changes.items()):
+        page = last.site.pages[number]
+        if must_render(last.reads.get(output_file(page.url)), changed_here):
+            todo.append((number, rewriter.page(page)))
+        elif isinstance(page.context.get("entity"), Entity):
+            new = rewriter.page(page)
+            if _passages_changed(page, new):
+                todo.append((number, new))
     files, signatures = last.files.copy(), dict(last.signatures)
-    _, found, reads_site = render_pages(renderer, pages, jobs=1, into=files)
-    if problems or found or reads_site:
+    rendered = render_pages(renderer, [page for _, page in todo], jobs=1, into=files)
+    if problems or rendered.problems or rendered.reads_site:
         return None
-    made = [output_file(page.url) for page in pages]
-    for page, name in zip(pages, made, strict=True):
+    made = [output_file(page.url) for _, page in todo]
+    for (_, page), name in zip(todo, made, strict=True):
         signatures[name] = signer.page(page)
-    cards = {card.source: card for card in last.site.cards}
+    cards = last.cards()
     for source in saved:
         if source in cards:
             card = rewriter.value(cards[source])
@@ -364,7 +409,7 @@ def rebuild(last: LastBuild, saved: dict[str, ArticleRecord], renderer: Renderer
     # Done: the last build now describes these outputs. What was replaced stays
     # referenced, so that no id in the signer's memo is ever reused by a new object.
     all_pages = list(last.site.pages)
-    for number, page in zip(numbers, pages, strict=True):
+    for number, page in todo:
         all_pages[number] = page
     for number, source in new_feeds.items():
         last.feeds[number] = source
@@ -373,4 +418,5 @@ def rebuild(last: LastBuild, saved: dict[str, ArticleRecord], renderer: Renderer
     last.changed = changed
     last.records.update(saved)
     last.files, last.signatures = files, signatures
-    return DeltaResult(files, signatures, [output_file(page.url) for page in pages], made)
+    last.reads.update(rendered.reads)
+    return DeltaResult(files, signatures, [output_file(page.url) for _, page in todo], made)

@@ -14,7 +14,7 @@ from typing import Any
 
 from builder.model import Page
 from builder.problems import Problem
-from builder.render import Renderer, problem_key
+from builder.render import Rendered, Renderer, problem_key
 
 #: below this many units of work a process pool costs more than it saves
 PARALLEL_THRESHOLD = 200
@@ -39,7 +39,7 @@ _RENDERER: Renderer | None = None
 _PAGES: list[Page] = []
 
 
-def _render_slice(bounds: tuple[int, int]) -> tuple[dict[str, bytes], list[Problem], set[str]]:
+def _render_slice(bounds: tuple[int, int]) -> Rendered:
     assert _RENDERER is not None
     start, end = bounds
     return _RENDERER.render_all(_PAGES[start:end])
@@ -47,10 +47,10 @@ def _render_slice(bounds: tuple[int, int]) -> tuple[dict[str, bytes], list[Probl
 
 def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
                  progress: Callable[[str, int, int], None] | None = None,
-                 into: MutableMapping[str, bytes] | None = None
-                 ) -> tuple[MutableMapping[str, bytes], list[Problem], set[str]]:
+                 into: MutableMapping[str, bytes] | None = None) -> Rendered:
     """Render ``pages``: output file → bytes, every problem once (the same template
-    error on many pages is one), and the output files whose templates read ``site``.
+    error on many pages is one), the output files whose templates read ``site``, and
+    what each page read of its articles (:mod:`builder.reads`).
 
     The files are put into ``into`` (a new dict if None) as each slice of pages comes
     back, so that a spooling mapping (:class:`builder.outputs.Files`) never holds them all.
@@ -60,13 +60,16 @@ def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
     files: MutableMapping[str, bytes] = {} if into is None else into
     problems: list[Problem] = []
     reads_site: set[str] = set()
+    reads: dict[str, frozenset[str]] = {}
+    shared: dict[frozenset[str], frozenset[str]] = {}  # one object per set, across slices
     reported: set[tuple] = set()
     _RENDERER, _PAGES = renderer, pages
     try:
         results: Iterable = pool_map(_render_slice, slices, jobs, weight=RENDER_SLICE)
-        for done, (part, found, read) in enumerate(results, start=1):
+        for done, (part, found, read, names) in enumerate(results, start=1):
             files.update(part)
             reads_site |= read
+            reads.update((name, shared.setdefault(seen, seen)) for name, seen in names.items())
             for problem in found:
                 if problem_key(problem) not in reported:
                     reported.add(problem_key(problem))
@@ -75,4 +78,4 @@ def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
                 progress("rendering", min(done * RENDER_SLICE, len(pages)), len(pages))
     finally:
         _RENDERER, _PAGES = None, []
-    return files, problems, reads_site
+    return Rendered(files, problems, reads_site, reads)

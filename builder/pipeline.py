@@ -116,6 +116,8 @@ class SiteBuilder:
         self._index_memo: dict = {}
         self._entity_store: EntityStore | None = None
         self._last: LastBuild | None = None  # what a delta build starts from (not writing)
+        self._reads: dict[str, frozenset[str]] = {}  # output file → what it read (see reads)
+        self._page_reads: dict[str, frozenset[str]] = {}  # the same, of the build under way
         self._pending: LastBuild | None = None
 
     def build(self, progress: Progress | None = None,
@@ -181,6 +183,7 @@ class SiteBuilder:
             self._reader.cache.prune()
         result.seconds = time.perf_counter() - started
         self._last, self._pending = self._pending, None
+        self._reads = self._page_reads
         return result
 
     def _delta(self, saved: list[str]) -> BuildResult | None:
@@ -280,7 +283,8 @@ class SiteBuilder:
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
 
-        renderer = Renderer(site, template_dirs(config, theme, problems))
+        renderer = Renderer(site, template_dirs(config, theme, problems),
+                            track_reads=options.delta and not options.write)
         signer = Signer(site, templates_version(config, renderer.template_dirs),
                         settings_version(config))
         signatures, rendered, found = self._pages(renderer, site, signer, disk, progress, files)
@@ -312,7 +316,8 @@ class SiteBuilder:
                 site=site, records={r.source: r for r in records},
                 resolver=WikiResolver(lexicon, [e for e, _, _ in entities], shown, records),
                 warnings=problems, feeds=feeds, files=files, signatures=signatures,
-                renderer=renderer, signer=signer, valid_until=valid_until,
+                renderer=renderer, signer=signer, reads=self._page_reads,
+                valid_until=valid_until,
                 sources=dict(sources),
                 dependents=Dependents.of(site.pages, feeds, config.feed_limit or None))
         return BuildResult(config=config, site=site, files=files, warnings=problems,
@@ -359,8 +364,12 @@ class SiteBuilder:
             else:
                 todo.append(page)
                 signatures[name] = own
-        _, problems, reads_site = render_pages(renderer, todo, self.options.jobs, progress,
-                                               into=files)
+        made = render_pages(renderer, todo, self.options.jobs, progress, into=files)
+        problems, reads_site = made.problems, made.reads_site
+        # What each page read of its articles: a reused page read what it read last time.
+        self._page_reads = {name: found for page in site.pages
+                            if (found := made.reads.get(name := output_file(page.url),
+                                                        self._reads.get(name))) is not None}
         for name in reads_site:
             signatures[name] = signer.with_site(signatures[name])
         return signatures, [output_file(p.url) for p in todo], problems

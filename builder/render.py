@@ -3,27 +3,38 @@
 Template errors are reported as ``template-file:line: message``. While a page
 renders, the names its templates look up are recorded: a page whose
 templates read the global ``site`` depends on the whole site (see
-:mod:`builder.outputs`), however the template reached it.
+:mod:`builder.outputs`), however the template reached it; and what it reads
+of the articles it shows (:mod:`builder.reads`).
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 
 from builder import __version__, structured
 from builder.model import Page, Site
 from builder.problems import Problem
+from builder.reads import Reads, TrackingEnvironment, finalize, note_call
 from builder.slugs import slugify
 from builder.urls import absolute, annotations_path, linker, output_file
 
 NOT_FOUND = "/404.html"
+
+
+class Rendered(NamedTuple):
+    """What rendering some pages gave (see :meth:`Renderer.render_all`)."""
+
+    files: MutableMapping[str, bytes]  # output file → bytes
+    problems: list[Problem]  # each template problem once
+    reads_site: set[str]  # output files whose templates read the global ``site``
+    reads: dict[str, frozenset[str]]  # output file → what it read of its articles
 ENTITY_LABELS = {"person": ("Person", "People"), "organization": ("Organisation", "Organisations"),
                  "place": ("Place", "Places"), "event": ("Event", "Events"),
                  "work": ("Work", "Works"), "other": ("Other", "Other")}
@@ -42,6 +53,16 @@ class _RecordingContext(jinja2.runtime.Context):
     def resolve_or_missing(self, key: str):  # noqa: ANN201 - Jinja's own signature
         _RecordingContext.looked_up.add(key)
         return super().resolve_or_missing(key)
+
+
+
+class _TrackingContext(_RecordingContext):
+    """A recording context that also notes what calls are handed (see builder.reads)."""
+
+    def call(__self, __obj, *args, **kwargs):  # noqa: ANN001, ANN201, N805 - Jinja's own
+        if (args or kwargs) and type(__obj) is not jinja2.runtime.Macro:  # (its reads are its own)
+            note_call(args, kwargs)
+        return super().call(__obj, *args, **kwargs)
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -68,25 +89,30 @@ class _CompiledTemplates(jinja2.BytecodeCache):
         self.codes[bucket.key] = bucket.bytecode_to_string()
 
 
-_COMPILED = _CompiledTemplates()
+# Templates compile differently with the reads of builder.reads noted: one store each.
+_COMPILED, _COMPILED_TRACKING = _CompiledTemplates(), _CompiledTemplates()
 
 
 class Renderer:
     """A Jinja2 environment bound to one site; renders :class:`Page` objects."""
 
-    def __init__(self, site: Site, template_dirs: list[Path]):
+    def __init__(self, site: Site, template_dirs: list[Path], track_reads: bool = False):
+        """``track_reads``: note what each page reads of its articles (builder.reads), at
+        some cost in speed; for delta builds."""
         self.site = site
         self.config = site.config
         self.template_dirs = [d.resolve() for d in template_dirs]
-        self.env = jinja2.Environment(
+        self.track_reads = track_reads
+        self.env = (TrackingEnvironment if track_reads else jinja2.Environment)(
             loader=jinja2.FileSystemLoader([str(d) for d in self.template_dirs]),
             autoescape=True, trim_blocks=True, lstrip_blocks=True,
             undefined=jinja2.ChainableUndefined,
             # One environment per build, and templates do not change during one: no
             # stat of the template file on every get_template (every include).
-            auto_reload=False, bytecode_cache=_COMPILED,
+            auto_reload=False, bytecode_cache=_COMPILED_TRACKING if track_reads else _COMPILED,
+            finalize=finalize if track_reads else None,
         )
-        self.env.context_class = _RecordingContext
+        self.env.context_class = _TrackingContext if track_reads else _RecordingContext
         self.env.filters["date"] = format_date
         self.env.filters["reading_time"] = self.reading_time
         self.env.filters["slug"] = slugify
@@ -101,15 +127,20 @@ class Renderer:
             text_fragment_url=structured.text_fragment_url,
             wikidata_url=structured.wikidata_url, annotations_path=annotations_path,
         )
+        if isinstance(self.env, TrackingEnvironment):  # before any template loads: compiled
+            self.env.watch()  # templates bind the filters
 
     def reading_time(self, words: int) -> int:
         return max(1, round(words / self.config.words_per_minute))
 
-    def render(self, page: Page) -> tuple[bytes, bool]:
-        """The page's bytes (UTF-8), and whether its templates read the global ``site``.
+    def render(self, page: Page) -> tuple[bytes, bool, frozenset[str] | None]:
+        """The page's bytes (UTF-8), whether its templates read the global ``site``, and
+        what they read of the articles in its context (see :mod:`builder.reads`; None
+        unless ``track_reads``).
 
         Raises whatever the template raises."""
         _RecordingContext.looked_up = looked_up = set()
+        read = Reads.start()
         template = self.env.get_template(page.template)
         if page.url == NOT_FOUND:
             # Served at any depth, so its links start from the base path (MkDocs #1035).
@@ -126,21 +157,24 @@ class Renderer:
         }
         context.update(page.context)
         data = template.render(context).encode("utf-8")
-        return data, "site" in looked_up
+        return data, "site" in looked_up, frozenset(read) if self.track_reads else None
 
-    def render_all(self, pages: Iterable[Page]
-                   ) -> tuple[dict[str, bytes], list[Problem], set[str]]:
+    def render_all(self, pages: Iterable[Page]) -> Rendered:
         """Output file → bytes for ``pages``; every template problem once; the output
-        files whose templates read ``site``."""
+        files whose templates read ``site``; what each page read of its articles."""
         files: dict[str, bytes] = {}
         problems: list[Problem] = []
         reads_site: set[str] = set()
+        reads: dict[str, frozenset[str]] = {}
+        shared: dict[frozenset[str], frozenset[str]] = {}  # one object per set of names
         reported: set[tuple[str, int, str]] = set()
         for page in pages:
             try:
                 name = output_file(page.url)
-                files[name], read = self.render(page)
-                if read:
+                files[name], site, read = self.render(page)
+                if read is not None:
+                    reads[name] = shared.setdefault(read, read)
+                if site:
                     reads_site.add(name)
             except Exception as exc:  # noqa: BLE001 - every template error is reported
                 problem = self.describe(exc, page)
@@ -148,7 +182,7 @@ class Renderer:
                 if key not in reported:  # one broken template fails many pages
                     reported.add(key)
                     problems.append(problem)
-        return files, problems, reads_site
+        return Rendered(files, problems, reads_site, reads)
 
     def describe(self, exc: Exception, page: Page) -> Problem:
         if isinstance(exc, jinja2.TemplateNotFound) and exc.name == page.template:

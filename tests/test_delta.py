@@ -195,3 +195,28 @@ def test_the_rewriter_gives_entities_the_saved_articles_mentions_and_passages(ex
     assert "appears just once" in "".join(text for passage in passages[0]
                                           for text, _ in passage)
     assert [c.source for c in rewritten.articles] == [c.source for c in quetta.articles]
+
+
+def test_a_page_that_reads_no_changed_field_keeps_its_bytes(example):
+    builder = live(example)
+    result = builder.build(saved=save(example, ARTICLE, "Quetta appears only once",
+                                      "Quetta appears just once"))
+    assert is_delta(result)
+    assert "articles/afghanistan-after-august-2021/index.html" in result.rendered
+    assert "archive/index.html" not in result.rendered  # titles and dates only
+    assert files(result) == cold(example)
+
+
+def test_a_page_renders_again_when_its_template_reads_the_changed_field(example):
+    archive = (REPO / "themes" / "default" / "templates" / "archive.html").read_text()
+    assert archive.count("{{ article.title }}") == 1
+    (example / "templates").mkdir()
+    (example / "templates" / "archive.html").write_text(
+        archive.replace("{{ article.title }}", "{{ article.title }}: {{ article.summary }}"))
+    builder = live(example)
+    result = builder.build(saved=save(example, ARTICLE, "Example entry: a digest of a fictional",
+                                      "Example entry: a digest of an invented"))
+    assert is_delta(result)
+    assert "archive/index.html" in result.rendered
+    assert b"a digest of an invented" in result.files["archive/index.html"]
+    assert files(result) == cold(example)

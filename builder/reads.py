@@ -1,0 +1,132 @@
+"""What a page's templates read of the articles in its context.
+
+Lektor's rule, "record a page's dependencies where they are used": while a
+page renders, every attribute a template reads of an article
+(:class:`~builder.model.Article` or its record) is noted by name. A delta
+build (:mod:`builder.delta`) then renders a page again only when a field it
+read changed: saving an article's body leaves the archive page, which shows
+only titles and dates, as it is.
+
+Jinja reads an attribute through ``Environment.getattr`` (``a.b``) or
+``Environment.getitem`` (``a['b']``); the names read are recorded there.
+Everything else that could read an article without naming a field counts as
+reading all of it (:data:`EVERYTHING`): an article, or anything else that is
+not a plain value, handed to a function, filter or test (unless the filter
+is known to read no field of what it is given), or printed whole.
+
+Hand-written: Jinja has no hook for this beyond the methods overridden here.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from builder.model import Article, ArticleRecord
+
+#: the name recorded when a template may have read any field of an article
+EVERYTHING = "*"
+_TRACKED = frozenset((Article, ArticleRecord))
+_PLAIN = (str, int, float, bool, type(None), date, datetime, Markup, jinja2.Undefined)
+_PLAIN_TYPES = frozenset(_PLAIN[:-1])  # exact types: the common case, checked first
+#: filters and tests that read no field of what they are given (they count, pick or pass it on)
+_BLIND_FILTERS = {"length", "count", "first", "last", "reverse", "batch", "slice", "list",
+                  "default", "d"}
+_BLIND_TESTS = {"defined", "undefined", "none", "sameas", "true", "false", "boolean", "string",
+                "number", "mapping", "iterable", "sequence"}
+#: what Jinja adds to a call's keywords for its own use
+_JINJA_KEYWORDS = ("_loop_vars", "_block_vars")
+
+
+class Reads:
+    """The names read by the page being rendered (one page renders at a time)."""
+
+    names: set[str] = set()
+
+    @classmethod
+    def start(cls) -> set[str]:
+        cls.names = set()
+        return cls.names
+
+
+def _plain(value: Any) -> bool:
+    if type(value) in _PLAIN_TYPES or isinstance(value, _PLAIN):
+        return True
+    if isinstance(value, (list, tuple)) and len(value) < 64:
+        return all(isinstance(item, _PLAIN) for item in value)
+    return False
+
+
+def note_call(args: tuple, kwargs: dict) -> None:
+    """Record :data:`EVERYTHING` if a call hands on anything but plain values."""
+    for arg in args:  # a loop, not all(): most calls pass one string (the url function)
+        if type(arg) not in _PLAIN_TYPES and not _plain(arg):
+            Reads.names.add(EVERYTHING)
+            return
+    for key, value in kwargs.items():
+        if type(value) not in _PLAIN_TYPES and key not in _JINJA_KEYWORDS \
+                and not _plain(value):
+            Reads.names.add(EVERYTHING)
+            return
+
+
+def _watched(function: Callable) -> Callable:
+    """``function`` (a filter or test) noting what it is handed; Jinja's ``pass_*``
+    markers are kept, and the argument they add is not counted."""
+    skip = 1 if getattr(function, "jinja_pass_arg", None) is not None else 0
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        note_call(args[skip:], kwargs)
+        return function(*args, **kwargs)
+
+    return run
+
+
+class TrackingEnvironment(jinja2.Environment):
+    """A Jinja environment that notes, in :class:`Reads`, what templates read of articles.
+
+    Set the filters and tests before loading templates, then call :meth:`watch`.
+    """
+
+    def watch(self) -> None:
+        self.filters = {name: f if name in _BLIND_FILTERS else _watched(f)
+                        for name, f in self.filters.items()}
+        self.tests = {name: f if name in _BLIND_TESTS else _watched(f)
+                      for name, f in self.tests.items()}
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) in _TRACKED:
+            Reads.names.add(attribute)
+        # jinja2.Environment.getattr, written out: this runs for every a.b of a template
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if type(obj) in _TRACKED:
+            Reads.names.add(argument if isinstance(argument, str) else EVERYTHING)
+        return super().getitem(obj, argument)
+
+
+def finalize(value: Any) -> Any:
+    """Jinja's ``finalize`` hook: a value printed whole (``{{ article }}``) is read whole."""
+    if type(value) not in _PLAIN_TYPES and not _plain(value):
+        Reads.names.add(EVERYTHING)
+    return value
+
+
+def must_render(read: frozenset[str] | None, changed: set[str]) -> bool:
+    """Whether a page that read ``read`` (None: not known) must render again when the
+    fields ``changed`` of articles it shows changed."""
+    return read is None or EVERYTHING in read or not read.isdisjoint(changed)
