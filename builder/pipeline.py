@@ -118,6 +118,7 @@ class SiteBuilder:
         self._last: LastBuild | None = None  # what a delta build starts from (not writing)
         self._reads: dict[str, frozenset[str]] = {}  # output file → what it read (see reads)
         self._page_reads: dict[str, frozenset[str]] = {}  # the same, of the build under way
+        self._parsed_before: list[str] = []  # parsed by a delta build that gave up
         self._pending: LastBuild | None = None
 
     def build(self, progress: Progress | None = None,
@@ -129,6 +130,7 @@ class SiteBuilder:
         # them over and over while a build allocates. Collect once, afterwards.
         collecting = gc.isenabled()
         gc.disable()
+        self._parsed_before = []
         try:
             if saved is not None and self._last is not None and self.options.delta:
                 result = self._delta(list(saved))
@@ -206,6 +208,7 @@ class SiteBuilder:
                 return None
             sources.append((rel, self.site_dir / rel))
         records, problems = reader.read(sources, jobs=1, within=self.site_dir, merge=True)
+        self._parsed_before = list(reader.parsed)  # for the full build, if it comes to that
         if problems or len(records) != len(sources) or any(
                 view(record) != view(last.records[record.source]) for record in records):
             return None
@@ -322,7 +325,8 @@ class SiteBuilder:
                 dependents=Dependents.of(site.pages, feeds, config.feed_limit or None))
         return BuildResult(config=config, site=site, files=files, warnings=problems,
                            output=output, timings=clock.timings, rendered=rendered,
-                           parsed=reader.parsed, signatures=signatures, sources=sources,
+                           parsed=list(dict.fromkeys(self._parsed_before + reader.parsed)),
+                           signatures=signatures, sources=sources,
                            valid_until=valid_until, explanation=explanation)
 
     def _explain(self, site: Site, before: dict[str, str] | None, sources: dict[str, str],

@@ -49,7 +49,8 @@ def run_oracle(workdir: Path, seed: int, steps: int, options: OracleOptions) -> 
 def test_oracle(tmp_path: Path, seed: int, steps: int, cases: list[str]) -> None:
     oracle = run_oracle(tmp_path, seed, steps, OracleOptions(cases=cases))
     assert sorted(oracle.cases_done) == sorted(cases)
-    assert oracle.deltas > 0  # some steps only edited bodies: the delta build was checked
+    if "6" in cases:  # a body edit, then no change: the long-lived builder made delta builds
+        assert oracle.deltas > 0
 
 
 @pytest.mark.parametrize(("seed", "steps"), CRASH_RUNS,
