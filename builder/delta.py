@@ -103,7 +103,6 @@ class LastBuild:
     sources: dict[str, str] = field(default_factory=dict)  # source → record key
     changed: dict[str, ArticleRecord] = field(default_factory=dict)  # since the full build
     dependents: Dependents | None = None  # made on the first delta build
-    kept: list[Any] = field(default_factory=list)  # what delta builds replaced (see rebuild)
     _links: tuple[dict[str, str], set[str], str] | None = None
     _cards: dict[str, Article] | None = None
 
@@ -349,6 +348,9 @@ def rebuild(last: LastBuild, saved: dict[str, ArticleRecord], renderer: Renderer
     ``last`` is updated to describe the new outputs only when a result is returned.
     """
     config = last.site.config
+    # A signer of its own: the full build's memo is keyed by object ids, and an object
+    # a delta build drops could leave its id to a new one.
+    signer = Signer(last.site, signer.pages_version, signer.settings)
     problems: list[Problem] = []
     changed = {**last.changed, **saved}
     rewriter = Rewriter(changed, body_resolver(last, problems))
@@ -406,14 +408,12 @@ def rebuild(last: LastBuild, saved: dict[str, ArticleRecord], renderer: Renderer
                                      source.page_url, entries)
         files[name] = writer.feed(source)
         made.append(name)
-    # Done: the last build now describes these outputs. What was replaced stays
-    # referenced, so that no id in the signer's memo is ever reused by a new object.
+    # Done: the last build now describes these outputs.
     all_pages = list(last.site.pages)
     for number, page in todo:
         all_pages[number] = page
     for number, source in new_feeds.items():
         last.feeds[number] = source
-    last.kept.append((last.site.pages, rewriter))
     last.site = replace(last.site, pages=tuple(all_pages))
     last.changed = changed
     last.records.update(saved)

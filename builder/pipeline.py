@@ -314,6 +314,7 @@ class SiteBuilder:
         due = [] if config.future else [r.date for r in records if r.date > today]
         valid_until = min(due).isoformat() if due else None
         if options.delta and not options.write:  # what a delta build starts from
+            renderer.preload()
             shown = [article.record for article in site.articles]
             self._pending = LastBuild(
                 site=site, records={r.source: r for r in records},

@@ -130,6 +130,15 @@ class Renderer:
         if isinstance(self.env, TrackingEnvironment):  # before any template loads: compiled
             self.env.watch()  # templates bind the filters
 
+    def preload(self) -> None:
+        """Compile every template now, in this process: pages rendered by forked workers
+        left their compiled templates there, and a delta build renders here."""
+        for name in self.env.list_templates(extensions=["html", "xml", "txt", "json"]):
+            try:
+                self.env.get_template(name)
+            except Exception:  # noqa: BLE001, S112 - only a head start: a template that
+                continue  # fails here fails, and is reported, when a page renders it
+
     def reading_time(self, words: int) -> int:
         return max(1, round(words / self.config.words_per_minute))
 
