@@ -329,11 +329,12 @@ def test_a_saved_symbolic_link_within_the_site(example):
     real.write_text(article("Linked", "2023-01-01", "Linked body."), encoding="utf-8")
     link.symlink_to(real)
     builder = live(example)
-    for saved in (link, real):
-        edit(example, "notes/real.md", "Linked body", "Linked text" if saved == link
-             else "Linked words")
+    for saved, old, new in [(link, "Linked body", "Linked text"),
+                            (real, "Linked text", "Linked words")]:
+        edit(example, "notes/real.md", old, new)
         result = builder.build(saved=[str(saved)])
         assert differing(result, example) == []
+        assert new.encode() in result.files["articles/zz-linked/index.html"]
 
 
 def test_a_yaml_error_then_its_fix_then_a_body_edit(example):
