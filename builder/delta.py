@@ -378,6 +378,8 @@ def rebuild(last: LastBuild, saved: dict[str, ArticleRecord], renderer: Renderer
         return None
     changes: dict[int, set[str]] = {}
     for source in saved:
+        if not fields[source]:  # saved as it was: no page shows anything new
+            continue
         for number in dependents.pages.get(source, ()):
             changes.setdefault(number, set()).update(fields[source])
     # A page renders again only if it read a field that changed (builder.reads), or
