@@ -349,3 +349,22 @@ def test_a_yaml_error_then_its_fix_then_a_body_edit(example):
     result = builder.build(saved=[edit(example, ARTICLE, *PASSAGE)])
     assert is_delta(result)
     assert differing(result, example) == []
+
+
+# ---------------------------------------------------------------------------------------
+# The preview server swaps an edited static file in without a build (LiveSite._swap_static).
+
+def test_a_static_file_swapped_in_survives_the_next_delta_build(site):
+    from builder.serve.live import LiveSite
+
+    root = site({"content/one.md": ONE, "static/css/extra.css": "p { color: black }\n"})
+    lines: list[str] = []
+    live_site = LiveSite(root, drafts=True, out=lines.append, err=lines.append)
+    assert live_site.build().ok
+    site.write("static/css/extra.css", "p { color: navy }\n")
+    assert live_site.build([str(root / "static/css/extra.css")]).static_only
+    record = live_site.build([edit(root, "content/one.md", *BODY_EDIT)])
+    assert record.ok and not record.static_only
+    served = live_site.snapshot.files
+    assert served["css/extra.css"] == b"p { color: navy }\n"
+    assert served == cold(root, drafts=True)
