@@ -368,3 +368,8 @@ def test_a_static_file_swapped_in_survives_the_next_delta_build(site):
     served = live_site.snapshot.files
     assert served["css/extra.css"] == b"p { color: navy }\n"
     assert served == cold(root, drafts=True)
+    # The full build that put it right leaves delta builds working.
+    assert live_site.build([edit(root, "content/one.md", "A second paragraph.",
+                                 "A 2nd paragraph.")]).ok
+    assert "delta" in live_site.result.timings
+    assert live_site.snapshot.files == cold(root, drafts=True)
