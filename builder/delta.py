@@ -47,7 +47,7 @@ from builder.model import (
     Quote,
     Site,
 )
-from builder.outputs import Files, Signer
+from builder.outputs import SITE_MARK, Files, Signer
 from builder.parallel import render_pages
 from builder.problems import Problem
 from builder.reads import must_render
@@ -105,6 +105,15 @@ class LastBuild:
     dependents: Dependents | None = None  # made on the first delta build
     _links: tuple[dict[str, str], set[str], str] | None = None
     _cards: dict[str, Article] | None = None
+    _site_readers: list[str] | None = None
+
+    def site_readers(self) -> list[str]:
+        """The output files whose templates read the global ``site`` (their signature
+        says so). Made once: a delta build goes on only if none of them must render."""
+        if self._site_readers is None:
+            self._site_readers = [name for name, signature in self.signatures.items()
+                                  if SITE_MARK in signature]
+        return self._site_readers
 
     def links(self) -> tuple[dict[str, str], set[str], str]:
         """(source → site path of each shown article, sources not shown, base path
@@ -363,8 +372,16 @@ def rebuild(last: LastBuild, saved: dict[str, ArticleRecord], renderer: Renderer
     fields = {source: {name for name in _field_names(ArticleRecord)
                        if getattr(last.records[source], name) != getattr(record, name)}
               for source, record in saved.items()}
+    # A page that reads ``site`` reaches every article through it, not through its
+    # context (so not through ``dependents``): if it read a field that changed, a full
+    # build decides, as it would if rendering the page found it reading ``site``.
+    every = set().union(*fields.values())
+    if every and any(must_render(last.reads.get(name), every) for name in last.site_readers()):
+        return None
     changes: dict[int, set[str]] = {}
     for source in saved:
+        if not fields[source]:  # saved as it was: no page shows anything new
+            continue
         for number in dependents.pages.get(source, ()):
             changes.setdefault(number, set()).update(fields[source])
     # A page renders again only if it read a field that changed (builder.reads), or

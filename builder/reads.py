@@ -12,7 +12,10 @@ Jinja reads an attribute through ``Environment.getattr`` (``a.b``) or
 Everything else that could read an article without naming a field counts as
 reading all of it (:data:`EVERYTHING`): an article, or anything else that is
 not a plain value, handed to a function, filter or test (unless the filter
-is known to read no field of what it is given), or printed whole.
+is known to read no field of what it is given), printed whole, or made a
+string by ``~`` or ``%`` (which print its every field); and a name starting
+with ``_`` (``__dict__``, ``__getattribute__``, ``__repr__``), through which
+a template reaches fields without naming them.
 
 Hand-written: Jinja has no hook for this beyond the methods overridden here.
 """
@@ -25,6 +28,8 @@ from datetime import date, datetime
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
 from markupsafe import Markup
 
 from builder.model import Article, ArticleRecord
@@ -88,11 +93,47 @@ def _watched(function: Callable) -> Callable:
     return run
 
 
+def _name(name: Any) -> str:
+    """What reading ``name`` of an article records: the name, or :data:`EVERYTHING`."""
+    return name if isinstance(name, str) and not name.startswith("_") else EVERYTHING
+
+
+class _TrackingCodeGenerator(CodeGenerator):
+    """Jinja's code generator, but ``a ~ b`` and ``a % b`` hand each operand to
+    ``environment.whole`` first: both make a string of it, so of every field an
+    article's ``repr`` shows. (Not folded as constants: these templates are few.)"""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        join = "markup_join" if frame.eval_ctx.autoescape else "str_join"
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        self.write(f"{join}((")
+        for arg in node.nodes:
+            self.write("environment.whole(")
+            self.visit(arg, frame)
+            self.write("), ")
+        self.write("))")
+
+    def visit_Mod(self, node: nodes.Mod, frame: Frame) -> None:
+        self.write("(environment.whole(")
+        self.visit(node.left, frame)
+        self.write(") % environment.whole(")
+        self.visit(node.right, frame)
+        self.write("))")
+
+
 class TrackingEnvironment(jinja2.Environment):
     """A Jinja environment that notes, in :class:`Reads`, what templates read of articles.
 
     Set the filters and tests before loading templates, then call :meth:`watch`.
     """
+
+    code_generator_class = _TrackingCodeGenerator
+
+    @staticmethod
+    def whole(value: Any) -> Any:
+        """``value``, noted as read whole unless plain (see :class:`_TrackingCodeGenerator`)."""
+        return finalize(value)
 
     def watch(self) -> None:
         self.filters = {name: f if name in _BLIND_FILTERS else _watched(f)
@@ -102,7 +143,7 @@ class TrackingEnvironment(jinja2.Environment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) in _TRACKED:
-            Reads.names.add(attribute)
+            Reads.names.add(_name(attribute))
         # jinja2.Environment.getattr, written out: this runs for every a.b of a template
         try:
             return getattr(obj, attribute)
@@ -115,7 +156,7 @@ class TrackingEnvironment(jinja2.Environment):
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         if type(obj) in _TRACKED:
-            Reads.names.add(argument if isinstance(argument, str) else EVERYTHING)
+            Reads.names.add(_name(argument))
         return super().getitem(obj, argument)
 
 
