@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from builder.delta import Rewriter, view
+from builder.delta import view
 from builder.pipeline import BuildOptions, BuildResult, SiteBuilder
 from builder.problems import BuildFailed
+from builder.rewrite import Rewriter
 from conftest import REPO
 
 ARTICLE = "content/afghanistan-after-august-2021.md"
