@@ -60,11 +60,26 @@ class Reads:
 
 
 def _plain(value: Any) -> bool:
-    if type(value) in _PLAIN_TYPES or isinstance(value, _PLAIN):
+    """Whether ``value`` holds no article: plain values, or lists, tuples and dicts of
+    them (up to a few hundred, such as a JSON-LD dict made for ``tojson``)."""
+    if type(value) in _PLAIN_TYPES:
         return True
-    if isinstance(value, (list, tuple)) and len(value) < 64:
-        return all(isinstance(item, _PLAIN) for item in value)
-    return False
+    stack, budget = [value], 512
+    while stack:
+        item = stack.pop()
+        if type(item) in _PLAIN_TYPES or isinstance(item, _PLAIN):
+            continue
+        budget -= 1
+        if budget < 0:
+            return False
+        if type(item) in (list, tuple):
+            stack += item
+        elif type(item) is dict:
+            stack += item.keys()
+            stack += item.values()
+        else:
+            return False
+    return True
 
 
 def note_call(args: tuple, kwargs: dict) -> None:

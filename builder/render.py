@@ -10,7 +10,7 @@ of the articles it shows (:mod:`builder.reads`).
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -60,8 +60,11 @@ class _TrackingContext(_RecordingContext):
     """A recording context that also notes what calls are handed (see builder.reads)."""
 
     def call(__self, __obj, *args, **kwargs):  # noqa: ANN001, ANN201, N805 - Jinja's own
-        if (args or kwargs) and type(__obj) is not jinja2.runtime.Macro:  # (its reads are its own)
-            note_call(args, kwargs)
+        declared = getattr(__obj, "article_reads", None)  # Postil's own functions say
+        if declared is not None:
+            Reads.names.update(declared)
+        elif (args or kwargs) and type(__obj) is not jinja2.runtime.Macro:  # (its reads
+            note_call(args, kwargs)  # are its own)
         return super().call(__obj, *args, **kwargs)
 
 
@@ -122,8 +125,10 @@ class Renderer:
             kind, ENTITY_LABELS["other"])[1]
         self.env.globals.update(
             site=site, config=self.config, postil_version=__version__,
-            article_jsonld=lambda article: structured.article_jsonld(self.config, article),
-            entity_jsonld=lambda entity: structured.entity_jsonld(self.config, entity),
+            article_jsonld=_reading(structured.ARTICLE_JSONLD_READS, lambda article:
+                                    structured.article_jsonld(self.config, article)),
+            entity_jsonld=_reading(frozenset(), lambda entity:  # an entity's fields only
+                                   structured.entity_jsonld(self.config, entity)),
             text_fragment_url=structured.text_fragment_url,
             wikidata_url=structured.wikidata_url, annotations_path=annotations_path,
         )
@@ -217,6 +222,12 @@ class Renderer:
             return path.resolve().relative_to(self.config.site_dir.resolve()).as_posix()
         except ValueError:
             return str(path)
+
+
+def _reading(names: frozenset[str], function: Callable) -> Callable:
+    """``function`` marked with the fields of articles it reads (see builder.reads)."""
+    function.article_reads = names  # type: ignore[attr-defined]
+    return function
 
 
 def problem_key(problem: Problem) -> tuple[str, int, str]:

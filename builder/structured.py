@@ -16,6 +16,11 @@ from builder.urls import absolute
 SCHEMA_TYPES = {"person": "Person", "organization": "Organization", "place": "Place",
                 "event": "Event", "work": "CreativeWork", "other": "Thing"}
 FRAGMENT_WORDS = 5  # a long passage is matched by its first and last words
+#: the fields of its article :func:`article_jsonld` reads (builder.reads: a page calling
+#: it reads these, not every field; tests/test_reads.py checks the list)
+ARTICLE_JSONLD_READS = frozenset({"title", "iso_date", "url", "authors", "updated",
+                                  "publication", "source_url", "summary", "tags", "about",
+                                  "entity_groups"})
 
 
 def wikidata_url(qid: str) -> str:

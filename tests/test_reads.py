@@ -44,7 +44,7 @@ def test_the_fields_a_template_reads_are_recorded(site, template, names):
 @pytest.mark.parametrize("template", [
     "{{ article }}",
     "{{ article | tojson if false else article | string }}",
-    "{{ article_jsonld(article) }}",
+    "{{ wikidata_url(article) }}",
     "{{ [article] | map(attribute='title') | join }}",
     "{% set d = dict(a=article) %}{{ d | length }}",
 ], ids=["printed-whole", "filter", "function", "map-filter", "dict"])
@@ -58,3 +58,33 @@ def test_without_delta_builds_nothing_is_recorded(site):
     result = builder.build()
     assert builder._last is None  # noqa: SLF001
     assert result.files["articles/one/index.html"]
+
+
+class _Recorder:
+    """An article that notes every attribute read of it (and of what it hands on)."""
+
+    def __init__(self, target, names: set[str]):
+        self._target, self._names = target, names
+
+    def __getattr__(self, name: str):
+        self._names.add(name)
+        return getattr(self._target, name)
+
+
+def test_the_declared_reads_of_article_jsonld_cover_what_it_reads(site):
+    from builder.structured import ARTICLE_JSONLD_READS, article_jsonld
+
+    root = site({"content/one.md": article("One", "2024-01-01", "Text.", summary='"S."',
+                                           tags="[x]", updated="2024-02-01",
+                                           source="https://example.com/a",
+                                           publication="Paper")})
+    result = SiteBuilder(root, BuildOptions(write=False, jobs=1)).build()
+    names: set[str] = set()
+    article_jsonld(result.config, _Recorder(result.site.articles[0], names))
+    assert names and names <= ARTICLE_JSONLD_READS
+
+
+def test_a_page_calling_article_jsonld_reads_its_fields_not_everything(site):
+    found = reads_of(site, "{{ article_jsonld(article) | tojson }}")
+    assert EVERYTHING not in found
+    assert {"summary", "title", "entity_groups"} <= found
