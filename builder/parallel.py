@@ -6,10 +6,13 @@ unpickling them; only results travel back.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
-from concurrent.futures import ProcessPoolExecutor
+import sys
+from collections.abc import Callable, Iterator, MutableMapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from functools import cache
 from typing import Any
 
 from builder.model import Page
@@ -19,6 +22,29 @@ from builder.render import Renderer, problem_key
 #: below this many units of work a process pool costs more than it saves
 PARALLEL_THRESHOLD = 200
 RENDER_SLICE = 100
+
+
+def release_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``); a no-op
+    where there is no such function.
+
+    Reading a site leaves holes in the heap where each file's bytes, the workers'
+    pickled results and the encoded cache entries were: at 10,000 articles about 60 MB,
+    free but still resident, and inherited by every forked worker. Takes about 15 ms.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc; musl has none
+    except (OSError, AttributeError):
+        return None
 
 
 def pool_map(func: Callable, items: list, jobs: int | None, weight: int = 1) -> Iterator[Any]:
@@ -53,7 +79,8 @@ def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
     error on many pages is one), and the output files whose templates read ``site``.
 
     The files are put into ``into`` (a new dict if None) as each slice of pages comes
-    back, so that a spooling mapping (:class:`builder.outputs.Files`) never holds them all.
+    back, in page order, so that a spooling mapping (:class:`builder.outputs.Files`)
+    never holds them all.
     """
     global _RENDERER, _PAGES
     slices = [(i, min(i + RENDER_SLICE, len(pages))) for i in range(0, len(pages), RENDER_SLICE)]
@@ -63,8 +90,7 @@ def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
     reported: set[tuple] = set()
     _RENDERER, _PAGES = renderer, pages
     try:
-        results: Iterable = pool_map(_render_slice, slices, jobs, weight=RENDER_SLICE)
-        for done, (part, found, read) in enumerate(results, start=1):
+        for done, (part, found, read) in enumerate(_shared_map(slices, jobs), start=1):
             files.update(part)
             reads_site |= read
             for problem in found:
@@ -76,3 +102,44 @@ def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
     finally:
         _RENDERER, _PAGES = None, []
     return files, problems, reads_site
+
+
+def _shared_map(slices: list[tuple[int, int]], jobs: int | None) -> Iterator[Any]:
+    """``_render_slice`` over ``slices``, in order: this process renders slices too,
+    beside ``jobs - 1`` forked workers.
+
+    Each forked worker ends up with its own copy of much of the site model (reading an
+    object writes its reference count, and the page holding it is copied), so with
+    two cores one worker and this process, which would otherwise wait on the workers,
+    hold two copies where two workers and a waiting parent held three.
+    """
+    workers = (jobs if jobs is not None else (os.cpu_count() or 1)) - 1
+    if workers < 1 or len(slices) * RENDER_SLICE < PARALLEL_THRESHOLD or \
+            "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(_render_slice, slices)
+        return
+    release_free_memory()  # before the worker inherits the heap
+    ahead = 2 * workers  # slices queued in the pool, so a worker never waits for this process
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        queued: dict[int, Future] = {}  # slice index → its result from a worker
+        mine: dict[int, Any] = {}  # rendered here, ahead of the slice being waited for
+        given = 0  # slices handed out so far, to the pool or to this process
+
+        def top_up() -> None:
+            nonlocal given
+            while given < len(slices) and len(queued) < ahead:
+                queued[given] = pool.submit(_render_slice, slices[given])
+                given += 1
+
+        for index in range(len(slices)):
+            top_up()  # every slice before ``given`` is in ``queued`` or ``mine``
+            if index in mine:
+                yield mine.pop(index)
+                continue
+            future = queued.pop(index)
+            while not future.done() and given < len(slices):
+                mine[given] = _render_slice(slices[given])
+                given += 1
+                top_up()
+            yield future.result()
