@@ -64,9 +64,10 @@ def pooled(mapper):
         finally:
             say("pool end")
     return run
-parallel.pool_map = sources.pool_map = pooled(parallel.pool_map)
-if hasattr(parallel, "_shared_map"):  # the render stage's own pool
+if hasattr(parallel, "_shared_map"):  # every pool starts there
     parallel._shared_map = pooled(parallel._shared_map)
+else:
+    parallel.pool_map = sources.pool_map = pooled(parallel.pool_map)
 say("start")
 from builder.cli import main
 code = main(sys.argv[1:])

@@ -48,16 +48,23 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 def pool_map(func: Callable, items: list, jobs: int | None, weight: int = 1) -> Iterator[Any]:
-    """``map`` over a forked process pool when it pays, in order; plain map otherwise."""
+    """``map`` in order, shared between this process and ``jobs - 1`` forked workers when
+    it pays (see :func:`_shared_map`); plain map otherwise."""
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(items) * weight < PARALLEL_THRESHOLD or \
             "fork" not in multiprocessing.get_all_start_methods():
         yield from map(func, items)
         return
-    context = multiprocessing.get_context("fork")
-    chunk = max(1, len(items) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(func, items, chunksize=chunk)
+    # Small chunks: whichever process takes the last one, the other waits at most that long.
+    size = max(1, len(items) // (workers * 32))
+    chunks = [(func, items[i:i + size]) for i in range(0, len(items), size)]
+    for part in _shared_map(_map_chunk, chunks, workers - 1):
+        yield from part
+
+
+def _map_chunk(job: tuple[Callable, list]) -> list:
+    func, items = job
+    return [func(item) for item in items]
 
 
 # What forked render workers inherit: set just before the pool starts.
@@ -90,7 +97,7 @@ def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
     reported: set[tuple] = set()
     _RENDERER, _PAGES = renderer, pages
     try:
-        for done, (part, found, read) in enumerate(_shared_map(slices, jobs), start=1):
+        for done, (part, found, read) in enumerate(_render_map(slices, jobs), start=1):
             files.update(part)
             reads_site |= read
             for problem in found:
@@ -104,42 +111,45 @@ def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
     return files, problems, reads_site
 
 
-def _shared_map(slices: list[tuple[int, int]], jobs: int | None) -> Iterator[Any]:
-    """``_render_slice`` over ``slices``, in order: this process renders slices too,
-    beside ``jobs - 1`` forked workers.
-
-    Each forked worker ends up with its own copy of much of the site model (reading an
-    object writes its reference count, and the page holding it is copied), so with
-    two cores one worker and this process, which would otherwise wait on the workers,
-    hold two copies where two workers and a waiting parent held three.
-    """
-    workers = (jobs if jobs is not None else (os.cpu_count() or 1)) - 1
-    if workers < 1 or len(slices) * RENDER_SLICE < PARALLEL_THRESHOLD or \
+def _render_map(slices: list[tuple[int, int]], jobs: int | None) -> Iterator[Any]:
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(slices) * RENDER_SLICE < PARALLEL_THRESHOLD or \
             "fork" not in multiprocessing.get_all_start_methods():
-        yield from map(_render_slice, slices)
-        return
-    release_free_memory()  # before the worker inherits the heap
-    ahead = 2 * workers  # slices queued in the pool, so a worker never waits for this process
+        return map(_render_slice, slices)
+    return _shared_map(_render_slice, slices, workers - 1)
+
+
+def _shared_map(func: Callable, items: list, workers: int) -> Iterator[Any]:
+    """``map(func, items)``, in order, with ``workers`` forked processes (at least one)
+    taking items beside this process.
+
+    Each forked worker ends up with its own copy of much of what this process holds
+    (reading an object writes its reference count, and the page holding it is copied),
+    so with two cores one worker and this process, which would otherwise wait on the
+    workers, hold two copies where two workers and a waiting parent held three.
+    """
+    release_free_memory()  # before the workers inherit the heap
+    ahead = 2 * workers  # items queued in the pool, so a worker never waits for this process
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        queued: dict[int, Future] = {}  # slice index → its result from a worker
-        mine: dict[int, Any] = {}  # rendered here, ahead of the slice being waited for
-        given = 0  # slices handed out so far, to the pool or to this process
+        queued: dict[int, Future] = {}  # item index → its result from a worker
+        mine: dict[int, Any] = {}  # done here, ahead of the item being waited for
+        given = 0  # items handed out so far, to the pool or to this process
 
         def top_up() -> None:
             nonlocal given
-            while given < len(slices) and len(queued) < ahead:
-                queued[given] = pool.submit(_render_slice, slices[given])
+            while given < len(items) and len(queued) < ahead:
+                queued[given] = pool.submit(func, items[given])
                 given += 1
 
-        for index in range(len(slices)):
-            top_up()  # every slice before ``given`` is in ``queued`` or ``mine``
+        for index in range(len(items)):
+            top_up()  # every item before ``given`` is in ``queued`` or ``mine``
             if index in mine:
                 yield mine.pop(index)
                 continue
             future = queued.pop(index)
-            while not future.done() and given < len(slices):
-                mine[given] = _render_slice(slices[given])
+            while not future.done() and given < len(items):
+                mine[given] = func(items[given])
                 given += 1
                 top_up()
             yield future.result()
