@@ -66,6 +66,8 @@ def pooled(mapper):
     return run
 if hasattr(parallel, "_shared_map"):  # every pool starts there
     parallel._shared_map = pooled(parallel._shared_map)
+    if hasattr(parallel, "_fresh_map"):
+        parallel._fresh_map = pooled(parallel._fresh_map)
 else:
     parallel.pool_map = sources.pool_map = pooled(parallel.pool_map)
 say("start")
@@ -153,6 +155,7 @@ class Build:
     samples: list[Sample]
     marks: list[tuple[float, str]]
     root: int
+    cpu: float = 0.0  # user + system seconds of the build and every child it waited for
     stages: dict[str, tuple[float, float]] = field(default_factory=dict)  # name → (start, end)
 
     def stage_at(self, at: float) -> str:
@@ -193,7 +196,8 @@ def run_build(code: Path, site: Path, output: Path, jobs: int | None, interval: 
     sampler.start()
     with os.fdopen(read_end) as marks_file:
         text = marks_file.read()
-    child.wait()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     sampler.done.set()
     sampler.join()
@@ -201,14 +205,15 @@ def run_build(code: Path, site: Path, output: Path, jobs: int | None, interval: 
         raise SystemExit(f"the build failed with exit code {child.returncode}")
     marks = [(float(at), label) for at, label in
              (line.split(" ", 1) for line in text.splitlines())]
-    build = Build(code, seconds, sampler.samples, marks, child.pid)
+    build = Build(code, seconds, sampler.samples, marks, child.pid,
+                  cpu=usage.ru_utime + usage.ru_stime)
     ends = [at for at, label in marks if label.startswith("end ")]
     begin = next(at for at, label in marks if label == "start")
     finish = next((at for at, label in marks if label == "exit"), float("inf"))
     bounds = [begin] + ends + [finish]
     names = [label[4:] for _, label in marks if label.startswith("end ")]
     names = ["entities+read" if n == "read" else n for n in names] + ["after"]
-    for name, start, end in zip(names, bounds, bounds[1:]):
+    for name, start, end in zip(names, bounds, bounds[1:], strict=False):
         build.stages[name] = (start, end)
     return build
 
@@ -219,8 +224,9 @@ def mib(kib: float) -> str:
 
 def report(build: Build, timeline: bool) -> None:
     peak = build.peak
-    print(f"\n{build.code}: {build.seconds:.2f} s, peak PSS summed {mib(peak.pss)} MiB "
-          f"in {build.stage_at(peak.at)}, {len(peak.procs)} processes at the peak")
+    print(f"\n{build.code}: {build.seconds:.2f} s ({build.cpu:.1f} s of CPU), peak PSS summed "
+          f"{mib(peak.pss)} MiB in {build.stage_at(peak.at)}, "
+          f"{len(peak.procs)} processes at the peak")
     print("| process | PSS MiB | RSS MiB | private MiB |\n|---|--:|--:|--:|")
     for pid, (pss, rss, private) in sorted(peak.procs.items(), key=lambda p: -p[1][0]):
         name = "main" if pid == build.root else f"worker {pid}"
@@ -263,21 +269,22 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[Path, list[Build]] = {code: [] for code in codes}
     for round_number in range(args.rounds):
         order = codes if round_number % 2 == 0 else codes[::-1]
-        for index, code in enumerate(order):
+        for code in order:
             output = base if len(codes) == 1 else base.with_name(
                 f"{base.name}-{codes.index(code)}")
             build = run_build(code, site, output, args.jobs, args.interval)
             results[code].append(build)
             report(build, args.timeline)
     if len(codes) > 1 or args.rounds > 1:
-        print("\n| code | peak PSS summed MiB, each round | largest process PSS MiB | seconds |\n"
-              "|---|---|---|---|")
+        print("\n| code | peak PSS summed MiB, each round | largest process PSS MiB | seconds "
+              "| CPU seconds |\n|---|---|---|---|---|")
         for code, builds in results.items():
             peaks = ", ".join(mib(b.peak.pss) for b in builds)
             largest = ", ".join(mib(max(p[0] for s in b.samples for p in s.procs.values()))
                                 for b in builds)
             seconds = ", ".join(f"{b.seconds:.2f}" for b in builds)
-            print(f"| {code} | {peaks} | {largest} | {seconds} |")
+            cpu = ", ".join(f"{b.cpu:.1f}" for b in builds)
+            print(f"| {code} | {peaks} | {largest} | {seconds} | {cpu} |")
     return 0
 
 

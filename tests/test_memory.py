@@ -38,6 +38,21 @@ def test_spill_gives_back_what_was_set_last_and_keeps_it_out_of_memory():
     assert dict(pending.items()) == {"d": b"again"}
 
 
+def test_spill_keep_forgets_the_rest_and_compacts_the_file():
+    pending = Spill()
+    big = b"x" * (1 << 20)
+    for n in range(4):
+        pending[f"k{n}"] = big + bytes([n])
+    pending.keep({"k1", "absent"})
+    assert dict(pending.items()) == {"k1": big + bytes([1])}
+    assert pending.get("k0") is None and pending.get("k1") == big + bytes([1])
+    assert pending._end == len(big) + 1  # copied into a new file: the rest is gone
+    pending["k5"] = b"five"
+    pending.keep({"k1", "k5"})  # little to forget: no copy
+    assert pending._end == len(big) + 1 + 4
+    assert dict(pending.items()) == {"k1": big + bytes([1]), "k5": b"five"}
+
+
 def test_spill_keeps_values_in_memory_once_the_file_cannot_be_written(monkeypatch):
     pending = Spill()
     pending["a"] = b"on disk"
@@ -54,6 +69,9 @@ def test_spill_keeps_values_in_memory_once_the_file_cannot_be_written(monkeypatc
     assert calls == [len(b"on disk")]  # tried once, then never again
     assert dict(pending.items()) == {"a": b"replaced, in memory", "b": b"in memory",
                                      "c": b"in memory too"}
+    assert pending.get("b") == b"in memory"
+    pending.keep({"c"})
+    assert dict(pending.items()) == {"c": b"in memory too"}
 
 
 def test_cache_entries_reach_the_database_only_at_flush_and_read_only_keeps_none(tmp_path):
@@ -132,3 +150,17 @@ def test_a_build_leaves_the_collector_as_it_found_it(site, enabled):
         assert gc.isenabled() is enabled and gc.get_freeze_count() == 0
     finally:
         gc.enable()
+
+
+class _Broken:
+    def render_all(self, pages):
+        if any(page.url == "p150" for page in pages):
+            raise ValueError("broken")
+        return {page.url: b"" for page in pages}, [], set()
+
+
+def test_an_error_in_either_process_fails_the_render():
+    pages = [Page(f"p{n}", "t.html", {}) for n in range(400)]
+    for jobs in (1, 2):
+        with pytest.raises(ValueError, match="broken"):
+            render_pages(_Broken(), pages, jobs=jobs)
