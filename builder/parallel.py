@@ -1,7 +1,11 @@
 """Run pure stages over a forked process pool when the work is large enough.
 
 Workers are forked, so they inherit the site model and templates instead of
-unpickling them; only results travel back.
+unpickling them; only results travel back. This process takes items too, beside
+``jobs - 1`` workers: every forked worker ends up copying much of the heap it
+inherits (see :func:`_shared_map`), so one worker fewer is one copy fewer.
+Measured with ``bench/memory.py``: at 10,000 articles with 2,000 entities a cold
+build's peak went from 831 to about 466 MiB (PSS summed over the processes).
 """
 
 from __future__ import annotations
