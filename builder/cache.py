@@ -43,6 +43,7 @@ from builder import model
 from builder.codec import Codec, DecodeError
 from builder.dates import PartialDate
 from builder.problems import Problem
+from builder.spill import Spill
 
 CACHE_DIR = ".postil-cache"
 DATABASE = "articles.sqlite3"
@@ -172,7 +173,7 @@ class ArticleCache:
         self.settings = settings
         self.refresh = refresh
         self.used: set[str] = set()
-        self.pending: dict[str, bytes] = {}
+        self.pending = Spill()  # key → encoded entry, until flush(): not in memory
         self.skipped: dict[str, str] = {}
         self._db: sqlite3.Connection | None = None
         self._opened = False  # tried to open the database since the last close
@@ -238,16 +239,25 @@ class ArticleCache:
         it reaches the disk with :meth:`flush`. A value the codec refuses is not stored."""
         self.used.add(key)
         try:
-            self.pending[key] = encode_entry(key, value)
+            data = encode_entry(key, value)
         except TypeError as exc:
             self.skipped[key] = str(exc)
+            return
+        if not self.read_only:  # (flush would drop it)
+            self.pending[key] = data
 
     def flush(self) -> None:
         """Write the new entries in one transaction, once the build's own work is done.
 
         Also removes the pickle shard folders of earlier Postil versions.
         """
-        pending, self.pending = self.pending, {}
+        pending, self.pending = self.pending, Spill()
+        try:
+            self._write(pending)
+        finally:
+            pending.clear()
+
+    def _write(self, pending: Spill) -> None:
         if self.read_only:
             return
         if not self._shards_checked:
@@ -266,6 +276,8 @@ class ArticleCache:
                                    pending.items())
             except sqlite3.Error as exc:
                 self._failed(exc)
+            except OSError:  # the spill file could not be read back: nothing was stored
+                pass
 
     def prune(self) -> None:
         """Forget entries this build did not use (edited or deleted files), then close.

@@ -22,6 +22,7 @@ from builder.config import SiteConfig
 from builder.model import Article, Site
 from builder.sanitize import clean_text
 from builder.slugs import slugify
+from builder.spill import Spill
 from builder.urls import absolute, output_file
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -75,10 +76,12 @@ def feed_sources(site: Site) -> list[FeedSource]:
 
 class FeedCache:
     """Serialised entries from earlier builds of one site (the preview server keeps one),
-    by the signature of what each is made from (:meth:`FeedWriter.entry_inputs`)."""
+    by the signature of what each is made from (:meth:`FeedWriter.entry_inputs`): the
+    stamp of each in memory, its XML (UTF-8) in a temporary file."""
 
     def __init__(self) -> None:
-        self.entries: dict[str, tuple[str, str]] = {}
+        self.entries: dict[str, str] = {}  # signature → the entry's <updated>
+        self.texts = Spill()  # signature → the entry's XML
 
 
 def feed_files(site: Site, extra: Iterable[FeedSource | tuple[str, str, list[Article]]] = (),
@@ -110,10 +113,11 @@ class FeedWriter:
                  sign: Callable[..., str] | None = None):
         self.config = config
         self.tag_names = tag_names or {}  # tag slug → the spelling the site shows
-        self._entries: dict[int, tuple[str, str]] = {}  # id(article) → (updated, XML)
+        # id(article) → (updated, XML), or (updated, signature) for an entry in the cache
+        self._entries: dict[int, tuple[str, bytes | str]] = {}
         self._cache = cache or FeedCache()
         self._sign = sign  # Signer.of, when entries are to be reused across builds
-        self._used: dict[str, tuple[str, str]] = {}
+        self._used: dict[str, str] = {}
 
     def entry_inputs(self, article: Article) -> tuple:
         """Everything an entry is made from besides the configuration: the article card
@@ -123,6 +127,7 @@ class FeedWriter:
     def keep_used(self) -> None:
         """Forget cached entries this build did not use (edited and deleted articles)."""
         self._cache.entries = self._used
+        self._cache.texts.keep(self._used)
 
     def feed(self, source: FeedSource) -> bytes:
         config = self.config
@@ -151,22 +156,35 @@ class FeedWriter:
         # One element per line: a changed article shows as a readable diff when published.
         ET.indent(feed, space="  ")
         head = ET.tostring(feed, encoding="unicode")
-        body = head[: -len("</feed>")] + "".join(f"  {xml}\n" for _, xml in entries) + "</feed>"
-        return b'<?xml version="1.0" encoding="utf-8"?>\n' + body.encode("utf-8") + b"\n"
+        parts = [b'<?xml version="1.0" encoding="utf-8"?>\n',
+                 head[: -len("</feed>")].encode("utf-8")]
+        for _, xml in entries:
+            parts += (b"  ", xml, b"\n")
+        parts.append(b"</feed>\n")
+        return b"".join(parts)
 
-    def _entry(self, article: Article) -> tuple[str, str]:
+    def _entry(self, article: Article) -> tuple[str, bytes]:
+        """The entry's ``<updated>`` and its XML (UTF-8)."""
         known = self._entries.get(id(article))
         if known is None:
             if self._sign is None:
                 known = self._make_entry(article)
             else:
                 key = self._sign("feed entry", *self.entry_inputs(article))
-                known = self._cache.entries.get(key) or self._make_entry(article)
-                self._used[key] = known
+                updated = self._cache.entries.get(key)
+                if updated is None or key not in self._cache.texts:
+                    updated, xml = self._make_entry(article)
+                    self._cache.texts[key] = xml
+                self._used[key] = updated
+                known = (updated, key)
             self._entries[id(article)] = known
-        return known
+        updated, xml = known
+        if isinstance(xml, str):  # a signature: the XML is in the cache's file
+            xml = self._cache.texts.get(xml)
+            assert xml is not None, "an entry of this build was forgotten"
+        return updated, xml
 
-    def _make_entry(self, article: Article) -> tuple[str, str]:
+    def _make_entry(self, article: Article) -> tuple[str, bytes]:
         config = self.config
         url = absolute(config.base_url, article.url)
         published = _moment(article.datetime or article.date, config)
@@ -199,7 +217,7 @@ class FeedWriter:
                             type="html")
             content.set("{http://www.w3.org/XML/1998/namespace}base", url)
         ET.indent(entry, space="  ", level=1)
-        return _rfc3339(updated), ET.tostring(entry, encoding="unicode")
+        return _rfc3339(updated), ET.tostring(entry, encoding="unicode").encode("utf-8")
 
 
 def absolute_links(html: str, page_url: str) -> str:

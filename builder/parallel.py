@@ -1,15 +1,22 @@
 """Run pure stages over a forked process pool when the work is large enough.
 
 Workers are forked, so they inherit the site model and templates instead of
-unpickling them; only results travel back.
+unpickling them; only results travel back. This process takes items too, beside
+``jobs - 1`` workers: every forked worker ends up copying much of the heap it
+inherits (see :func:`_shared_map`), so one worker fewer is one copy fewer.
+Measured with ``bench/memory.py``: at 10,000 articles with 2,000 entities a cold
+build's peak went from 831 to about 466 MiB (PSS summed over the processes).
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
-from concurrent.futures import ProcessPoolExecutor
+import sys
+from collections.abc import Callable, Iterator, MutableMapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from functools import cache
 from typing import Any
 
 from builder.model import Page
@@ -21,17 +28,47 @@ PARALLEL_THRESHOLD = 200
 RENDER_SLICE = 100
 
 
+def release_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``); a no-op
+    where there is no such function.
+
+    Reading a site leaves holes in the heap where each file's bytes, the workers'
+    pickled results and the encoded cache entries were: at 10,000 articles about 60 MB,
+    free but still resident, and inherited by every forked worker. Takes about 15 ms.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc; musl has none
+    except (OSError, AttributeError):
+        return None
+
+
 def pool_map(func: Callable, items: list, jobs: int | None, weight: int = 1) -> Iterator[Any]:
-    """``map`` over a forked process pool when it pays, in order; plain map otherwise."""
+    """``map`` in order, shared between this process and ``jobs - 1`` forked workers when
+    it pays (see :func:`_shared_map`); plain map otherwise."""
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(items) * weight < PARALLEL_THRESHOLD or \
             "fork" not in multiprocessing.get_all_start_methods():
         yield from map(func, items)
         return
-    context = multiprocessing.get_context("fork")
-    chunk = max(1, len(items) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(func, items, chunksize=chunk)
+    # Small chunks: whichever process takes the last one, the other waits at most that long.
+    size = max(1, len(items) // (workers * 32))
+    chunks = [(func, items[i:i + size]) for i in range(0, len(items), size)]
+    for part in _shared_map(_map_chunk, chunks, workers - 1):
+        yield from part
+
+
+def _map_chunk(job: tuple[Callable, list]) -> list:
+    func, items = job
+    return [func(item) for item in items]
 
 
 # What forked render workers inherit: set just before the pool starts.
@@ -53,7 +90,8 @@ def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
     what each page read of its articles (:mod:`builder.reads`).
 
     The files are put into ``into`` (a new dict if None) as each slice of pages comes
-    back, so that a spooling mapping (:class:`builder.outputs.Files`) never holds them all.
+    back, in page order, so that a spooling mapping (:class:`builder.outputs.Files`)
+    never holds them all.
     """
     global _RENDERER, _PAGES
     slices = [(i, min(i + RENDER_SLICE, len(pages))) for i in range(0, len(pages), RENDER_SLICE)]
@@ -65,8 +103,7 @@ def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
     reported: set[tuple] = set()
     _RENDERER, _PAGES = renderer, pages
     try:
-        results: Iterable = pool_map(_render_slice, slices, jobs, weight=RENDER_SLICE)
-        for done, (part, found, read, names) in enumerate(results, start=1):
+        for done, (part, found, read, names) in enumerate(_render_map(slices, jobs), start=1):
             files.update(part)
             reads_site |= read
             reads.update((name, shared.setdefault(seen, seen)) for name, seen in names.items())
@@ -79,3 +116,47 @@ def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
     finally:
         _RENDERER, _PAGES = None, []
     return Rendered(files, problems, reads_site, reads)
+
+
+def _render_map(slices: list[tuple[int, int]], jobs: int | None) -> Iterator[Any]:
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(slices) * RENDER_SLICE < PARALLEL_THRESHOLD or \
+            "fork" not in multiprocessing.get_all_start_methods():
+        return map(_render_slice, slices)
+    return _shared_map(_render_slice, slices, workers - 1)
+
+
+def _shared_map(func: Callable, items: list, workers: int) -> Iterator[Any]:
+    """``map(func, items)``, in order, with ``workers`` forked processes (at least one)
+    taking items beside this process.
+
+    Each forked worker ends up with its own copy of much of what this process holds
+    (reading an object writes its reference count, and the page holding it is copied),
+    so with two cores one worker and this process, which would otherwise wait on the
+    workers, hold two copies where two workers and a waiting parent held three.
+    """
+    release_free_memory()  # before the workers inherit the heap
+    ahead = 2 * workers  # items queued in the pool, so a worker never waits for this process
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        queued: dict[int, Future] = {}  # item index → its result from a worker
+        mine: dict[int, Any] = {}  # done here, ahead of the item being waited for
+        given = 0  # items handed out so far, to the pool or to this process
+
+        def top_up() -> None:
+            nonlocal given
+            while given < len(items) and len(queued) < ahead:
+                queued[given] = pool.submit(func, items[given])
+                given += 1
+
+        for index in range(len(items)):
+            top_up()  # every item before ``given`` is in ``queued`` or ``mine``
+            if index in mine:
+                yield mine.pop(index)
+                continue
+            future = queued.pop(index)
+            while not future.done() and given < len(items):
+                mine[given] = func(items[given])
+                given += 1
+                top_up()
+            yield future.result()

@@ -139,8 +139,8 @@ class SiteBuilder:
             self._last = None  # until this build succeeds
             return self._build(progress)
         finally:
-            if collecting:
-                gc.enable()
+            gc.unfreeze()  # (see _build_site)
+            (gc.enable if collecting else gc.disable)()
 
     def _build(self, progress: Progress | None) -> BuildResult:
         options = self.options
@@ -293,6 +293,11 @@ class SiteBuilder:
                                  lexicon, self._index_memo, drafts=options.drafts)
         problems += found
         clock("index")
+        # The site model lives until the end: set aside from the collector, which can now
+        # free the cycles rendering and encoding make (json's encoder makes one per file)
+        # at little cost, and never writes to the model's pages that workers share.
+        gc.freeze()
+        gc.enable()
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
 

@@ -18,7 +18,7 @@ from builder.config import SiteConfig
 from builder.entities import ENTITY_DIR
 from builder.lexicon import Lexicon
 from builder.model import ArticleRecord
-from builder.parallel import pool_map
+from builder.parallel import pool_map, release_free_memory
 from builder.problems import Problem
 from builder.reader import ReadSettings, read_article
 
@@ -221,6 +221,9 @@ class Reader:
             self.known.update(known)
         else:
             self.known = known
+        if work:
+            del lookups, todo, work, parsed  # every file's bytes, no longer needed
+            release_free_memory()
         articles: list[ArticleRecord] = []
         problems: list[Problem] = []
         for article, found in results:  # type: ignore[misc]

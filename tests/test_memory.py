@@ -1,0 +1,168 @@
+"""What keeps a cold build's memory down: the cache's pending entries on disk, the render
+stage shared between this process and its workers, the collector's frozen model.
+
+The memory itself is measured by ``bench/memory.py`` and ``bench/rebuild.py``, never
+here: these tests check that each of those keeps the build's results what they were.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from builder import parallel, spill
+from builder.cache import ArticleCache
+from builder.model import Page
+from builder.parallel import render_pages
+from builder.problems import Problem
+from builder.render import Rendered
+from builder.spill import Spill
+from tests.conftest import article
+
+
+def test_spill_gives_back_what_was_set_last_and_keeps_it_out_of_memory():
+    pending = Spill()
+    pending["a"] = b"first"
+    pending["b"] = b""
+    pending["a"] = b"second" * 1000
+    pending["c"] = bytes(range(256))
+    assert len(pending) == 3 and "a" in pending and "z" not in pending
+    assert dict(pending.items()) == {"a": b"second" * 1000, "b": b"", "c": bytes(range(256))}
+    assert pending._memory == {}  # every value is in the file
+    pending.clear()
+    assert len(pending) == 0 and not pending and list(pending.items()) == []
+    pending["d"] = b"again"
+    assert dict(pending.items()) == {"d": b"again"}
+
+
+def test_spill_keep_forgets_the_rest_and_compacts_the_file():
+    pending = Spill()
+    big = b"x" * (1 << 20)
+    for n in range(4):
+        pending[f"k{n}"] = big + bytes([n])
+    pending.keep({"k1", "absent"})
+    assert dict(pending.items()) == {"k1": big + bytes([1])}
+    assert pending.get("k0") is None and pending.get("k1") == big + bytes([1])
+    assert pending._end == len(big) + 1  # copied into a new file: the rest is gone
+    pending["k5"] = b"five"
+    pending.keep({"k1", "k5"})  # little to forget: no copy
+    assert pending._end == len(big) + 1 + 4
+    assert dict(pending.items()) == {"k1": big + bytes([1]), "k5": b"five"}
+
+
+def test_spill_keeps_values_in_memory_once_the_file_cannot_be_written(monkeypatch):
+    pending = Spill()
+    pending["a"] = b"on disk"
+    calls = []
+
+    def full_disk(fd: int, data: bytes, offset: int) -> int:
+        calls.append(offset)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(spill.os, "pwrite", full_disk)
+    pending["b"] = b"in memory"
+    pending["a"] = b"replaced, in memory"
+    pending["c"] = b"in memory too"
+    assert calls == [len(b"on disk")]  # tried once, then never again
+    assert dict(pending.items()) == {"a": b"replaced, in memory", "b": b"in memory",
+                                     "c": b"in memory too"}
+    assert pending.get("b") == b"in memory"
+    pending.keep({"c"})
+    assert dict(pending.items()) == {"c": b"in memory too"}
+
+
+def test_cache_entries_reach_the_database_only_at_flush_and_read_only_keeps_none(tmp_path):
+    folder = tmp_path / "cache"
+    cache = ArticleCache(folder, "settings")
+    cache.put("k1", (None, [Problem("a.md", 1, "one")]))
+    cache.put("k1", (None, [Problem("a.md", 2, "two")]))  # the last put wins
+    cache.put("k2", (None, []))
+    assert not (folder / "articles.sqlite3").exists()
+    cache.flush()
+    assert not cache.pending
+    again = ArticleCache(folder, "settings")
+    assert again.get_many(["k1", "k2"]) == {"k1": (None, [Problem("a.md", 2, "two")]),
+                                            "k2": (None, [])}
+    checking = ArticleCache(folder, "settings", read_only=True)
+    checking.put("k3", (None, []))
+    assert not checking.pending
+
+
+def test_cache_stores_nothing_when_the_spill_cannot_be_read_back(tmp_path, monkeypatch):
+    cache = ArticleCache(tmp_path, "settings")
+    cache.put("k1", (None, []))
+
+    def unreadable(fd: int, length: int, offset: int) -> bytes:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(spill.os, "pread", unreadable)
+    cache.flush()  # no exception: the entries are only missing, as after a crash
+    monkeypatch.undo()
+    assert ArticleCache(tmp_path, "settings").get_many(["k1"]) == {}
+
+
+class _Numbered:
+    """Stands in for a Renderer: a page's bytes name it and the process that made it. A
+    worker's first slice waits until this process has rendered one, so that both do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+        self.parent = os.getpid()
+
+    def render_all(self, pages):
+        if os.getpid() == self.parent:
+            self.marker.touch()
+        else:
+            waited = 0
+            while not self.marker.exists() and waited < 3000:
+                time.sleep(0.01)
+                waited += 1
+        files = {page.url: f"{page.url} {os.getpid()}".encode() for page in pages}
+        problems = [Problem("t.html", 1, f"same (rendering {page.url})") for page in pages]
+        return Rendered(files, problems, {page.url for page in pages if page.url.endswith("7")},
+                        {})
+
+
+@pytest.mark.parametrize("count", [1, 150, 250, 1234])
+def test_render_pages_shares_the_work_and_keeps_page_order(tmp_path, monkeypatch, count):
+    monkeypatch.setattr(parallel, "RENDER_SLICE", 7)  # many slices, so the order is tested
+    pages = [Page(f"p{n}", "t.html", {}) for n in range(count)]
+    files, problems, reads_site, _ = render_pages(_Numbered(tmp_path / "m"), pages, jobs=2)
+    assert list(files) == [f"p{n}" for n in range(count)]
+    assert reads_site == {f"p{n}" for n in range(count) if str(n).endswith("7")}
+    assert problems == [Problem("t.html", 1, "same (rendering p0)")]  # once, the first
+    pids = {data.split()[1].decode() for data in files.values()}
+    parallel_ = count >= parallel.PARALLEL_THRESHOLD
+    assert str(os.getpid()) in pids and len(pids) == (2 if parallel_ else 1)
+    serial = render_pages(_Numbered(tmp_path / "m"), pages, jobs=1).files
+    assert [data.split()[0] for data in serial.values()] == \
+        [data.split()[0] for data in files.values()]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_build_leaves_the_collector_as_it_found_it(site, enabled):
+    site({"content/a.md": article("A", "2024-01-01", tags="[x]")})
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert site.build(jobs=1).files
+        assert gc.isenabled() is enabled and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
+
+
+class _Broken:
+    def render_all(self, pages):
+        if any(page.url == "p150" for page in pages):
+            raise ValueError("broken")
+        return Rendered({page.url: b"" for page in pages}, [], set(), {})
+
+
+def test_an_error_in_either_process_fails_the_render():
+    pages = [Page(f"p{n}", "t.html", {}) for n in range(400)]
+    for jobs in (1, 2):
+        with pytest.raises(ValueError, match="broken"):
+            render_pages(_Broken(), pages, jobs=jobs)
