@@ -27,9 +27,10 @@ type, related articles (Hugo's related search ranks every page sharing a tag or
 entity with the article: with this corpus's Zipf-distributed tags, quadratic).
 Hugo does build ``/page/1/`` redirects that Postil does not.
 
-Written to avoid the costs that made an earlier version of this site 4-6 times
-slower than Hugo needs to be (see ``bench/README.md``): no ``where`` over every
-page in a template rendered once per paginator page (the home page pages through
+Written to avoid the two quadratic lines that spent 62% of the CPU of the
+earlier version of this site at 10,000 articles (see ``bench/README.md``): no
+``where`` over every page in a template rendered once per paginator page (the
+home page pages through
 ``site.RegularPages`` directly: articles are its only regular pages); no
 ``.GetTerms`` (in Hugo 0.111 it walks every term of the taxonomy, for each page:
 tag and author links are made from ``.Params`` with ``urlize``); no section list
@@ -157,10 +158,9 @@ def _registry(folder: Path) -> list[tuple[RegistryEntry, str]]:
 def write_hugo_site(site: Path, mirror: Path) -> tuple[Path, Path, int, int]:
     """Write the Hugo version of the corpus ``site`` into ``mirror`` (replacing it).
 
-    Returns (the articles' folder, the base template, articles, entity pages):
-    entity pages are entities some article mentions, as Postil builds feeds for
-    (Postil also builds a page for an entity no article mentions; Hugo builds a
-    term page only where its ``_index.md`` exists, which is for every entity here).
+    Returns (the articles' folder, the base template, articles, entities). Every
+    entity gets a term page (from its ``_index.md``), as in Postil, also one that
+    no article mentions; ``site`` is only read.
     """
     shutil.rmtree(mirror, ignore_errors=True)
     posts = mirror / "content" / "posts"
