@@ -100,8 +100,8 @@ LAYOUTS = {
 <div class="article-body">{{ .Content }}</div>
 {{ with .Params.entities }}<section><h2>In this article</h2><ul>{{ range . }}{{ with site.GetPage (printf "/entities/%s" .) }}<li><a href="{{ .RelPermalink }}">{{ .LinkTitle }}</a></li>{{ end }}{{ end }}</ul></section>{{ end }}
 </article>
-<nav class="neighbours">{{ with .Next }}<a rel="prev" href="{{ .RelPermalink }}">Previous: {{ .Title }}</a>{{ end }}
-{{ with .Prev }}<a rel="next" href="{{ .RelPermalink }}">Next: {{ .Title }}</a>{{ end }}</nav>{{ end }}
+<nav class="neighbours">{{ with .Prev }}<a rel="prev" href="{{ .RelPermalink }}">Previous: {{ .Title }}</a>{{ end }}
+{{ with .Next }}<a rel="next" href="{{ .RelPermalink }}">Next: {{ .Title }}</a>{{ end }}</nav>{{ end }}
 """,  # noqa: E501
     "_default/list.html": """{{ define "main" }}<h1>{{ site.Title }}</h1>
 {{ $pager := .Paginate site.RegularPages }}<ol class="article-list">{{ range $pager.Pages }}{{ partial "card.html" . }}{{ end }}</ol>
