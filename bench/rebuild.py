@@ -51,13 +51,20 @@ table and at the start of each round, to judge how busy the machine was.
 When ``hugo`` or ``pelican`` is found (on ``PATH``, or given by ``--hugo`` and
 ``--pelican``), the same articles are also built with them, in the same rounds,
 taking turns with Postil (a note says so when they are missing; ``--tools``
-leaves them out). The Hugo site gets the articles (``author:`` turned into an
-``authors`` list) with ``tags`` and ``authors`` taxonomies, the entities as a
-section of plain pages, and three small layouts; the Pelican site gets the
+leaves them out). The Hugo site (``bench/hugo_site.py``) builds Postil's
+default pages from the same articles, ``paginate`` 10: every article page,
+the paginated home page, ``/archive/``, the tag, author and entity pages
+(``tags``, ``authors`` and ``entities`` taxonomies, term pages paginated;
+which entities an article names is found before the run with Postil's own
+matcher and written into its front matter), the ``/tags/``, ``/authors/`` and
+``/entities/`` lists, a feed of the 20 newest articles in full for the site
+and for every term, the sitemap and a 404 page. It does not autolink entity
+names in the prose, quote passages on entity pages, or build related
+articles, co-mentions, the timeline, annotations or JSON-LD: Postil does more
+per build (see bench/README.md). The Pelican site gets the
 articles in Pelican's ``Key: value`` metadata format with tags and authors, no
-entities, the default theme and its content cache on. Neither autolinks
-entities, so the comparison is rough. Pelican has no template-edit row (its
-templates are inside its package).
+entities, the default theme and its content cache on. Pelican has no
+template-edit row (its templates are inside its package).
 
 What each column means:
 
@@ -172,6 +179,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.generate import generate_site, read_stamp, stamp_for  # noqa: E402
+from bench.hugo_site import front_matter as split_front_matter  # noqa: E402
+from bench.hugo_site import write_hugo_site  # noqa: E402
 
 SCENARIOS = ("cold", "no-change", "one article edited", "one template edited")
 #: the site-local template the template scenario edits
@@ -444,7 +453,7 @@ class Tool:
     template: Path | None  # the template the template scenario edits; None: no such row
     originals: dict[Path, bytes] = field(default_factory=dict)
     articles: int = 0  # articles in the corpus it builds
-    entities: int = 0  # entities it builds (as entity pages, or plain pages for Hugo)
+    entities: int = 0  # entities it builds (as entity pages; taxonomy term pages for Hugo)
     parse: Callable[[str], Report] | None = None  # reads its standard output
     reports_writes: bool = False  # the "written" column is its own count (Postil), not ours
 
@@ -603,68 +612,9 @@ def edited_article(site: Path) -> Path:
     return articles[len(articles) // 2]
 
 
-def split_front_matter(text: str) -> tuple[str, str]:
-    """(front matter without its ``---`` lines, body) of a generated Markdown file."""
-    _, front, body = text.split("---\n", 2)
-    return front, body
-
-
-HUGO_CONFIG = """\
-baseURL = "https://bench.example.org/"
-title = "Postil benchmark archive"
-languageCode = "en"
-timeZone = "Europe/Paris"
-[taxonomies]
-tag = "tags"
-author = "authors"
-"""
-
-HUGO_LAYOUTS = {
-    "baseof.html": """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ .Title }} · {{ site.Title }}</title></head>
-<body><header><a href="{{ "/" | relURL }}">{{ site.Title }}</a></header>
-<main>{{ block "main" . }}{{ end }}</main>
-</body></html>
-""",
-    "single.html": """{{ define "main" }}<article><h1>{{ .Title }}</h1>
-<p>{{ .Date.Format "2 January 2006" }}{{ range .GetTerms "authors" }} · <a href="{{ .RelPermalink }}">{{ .LinkTitle }}</a>{{ end }}</p>
-<p>{{ range .GetTerms "tags" }}<a href="{{ .RelPermalink }}">{{ .LinkTitle }}</a> {{ end }}</p>
-{{ .Content }}</article>{{ end }}
-""",  # noqa: E501
-    "list.html": """{{ define "main" }}<h1>{{ .Title }}</h1>
-{{ $pages := .Pages }}{{ if .IsHome }}{{ $pages = where site.RegularPages "Section" "posts" }}{{ end }}
-{{ $pager := .Paginate $pages }}<ul>{{ range $pager.Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a> {{ .Date.Format "2006-01-02" }}</li>{{ end }}</ul>
-{{ with $pager.Next }}<a href="{{ .URL }}">next</a>{{ end }}{{ end }}
-""",  # noqa: E501
-}
-
-
 def hugo_tool(hugo: str, site: Path, mirror: Path, output: Path) -> Tool:
-    """A Hugo site holding the corpus's articles (and entities, as plain pages)."""
-    shutil.rmtree(mirror, ignore_errors=True)
-    posts = mirror / "content" / "posts"
-    posts.mkdir(parents=True)
-    for source in sorted((site / "content").glob("*.md")):
-        lines = source.read_text(encoding="utf-8").split("\n")
-        for i, line in enumerate(lines):
-            if line == "---" and i:
-                break
-            if line.startswith("author: "):  # one author: into the ``authors`` taxonomy
-                lines[i] = f"authors: [{line[len('author: '):]}]"
-        (posts / source.name).write_text("\n".join(lines), encoding="utf-8")
-    entities = mirror / "content" / "entities"
-    entities.mkdir()
-    for source in sorted((site / "content" / "entities").glob("*.md")):
-        front, body = split_front_matter(source.read_text(encoding="utf-8"))
-        # Only the name: ``aliases`` and ``type`` mean something else to Hugo.
-        name = next(line for line in front.splitlines() if line.startswith("name: "))
-        (entities / source.name).write_text(f"---\ntitle: {name[len('name: '):]}\n---\n{body}",
-                                            encoding="utf-8")
-    layouts = mirror / "layouts" / "_default"
-    layouts.mkdir(parents=True)
-    for name, text in HUGO_LAYOUTS.items():
-        (layouts / name).write_text(text, encoding="utf-8")
-    (mirror / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")
+    """A Hugo site building Postil's pages from the corpus's articles (see bench/hugo_site.py)."""
+    posts, template, articles, entities = write_hugo_site(site, mirror)
     cache = mirror / ".hugo-cache"
     # Not --quiet: its statistics table gives the pages rendered.
     return Tool(name="Hugo", argv=[hugo, "--source", str(mirror), "--config",
@@ -672,9 +622,8 @@ def hugo_tool(hugo: str, site: Path, mirror: Path, output: Path) -> Tool:
                                    "--cacheDir", str(cache)],
                 cwd=mirror, env=dict(os.environ), output=output,
                 cold_paths=[output, cache, mirror / "resources"],
-                article=posts / edited_article(site).name, template=layouts / "baseof.html",
-                articles=sum(1 for _ in posts.glob("*.md")),
-                entities=sum(1 for _ in entities.glob("*.md")), parse=hugo_report)
+                article=posts / edited_article(site).name, template=template,
+                articles=articles, entities=entities, parse=hugo_report)
 
 
 PELICAN_CONFIG = """\
