@@ -31,14 +31,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
 
 from builder.entity_index import WikiResolver
 from builder.feeds import FeedCache, FeedSource, FeedWriter, tag_names
 from builder.index import resolve_links
+from builder.lexicon import Lexicon
 from builder.model import (
     Article,
     ArticleRecord,
     Entity,
+    EntityRecord,
     Page,
     Site,
 )
@@ -105,6 +109,24 @@ class LastBuild:
             self._site_readers = [name for name, signature in self.signatures.items()
                                   if SITE_MARK in signature]
         return self._site_readers
+
+    @classmethod
+    def of(cls, site: Site, records: list[ArticleRecord],
+           entities: list[tuple[EntityRecord, str, list[tuple[int, str]]]],
+           lexicon: Lexicon | None, warnings: list[Problem], feeds: list[FeedSource],
+           files: Files, signatures: dict[str, str], renderer: Renderer, signer: Signer,
+           reads: dict[str, frozenset[str]], valid_until: str | None,
+           sources: dict[str, str]) -> LastBuild:
+        """What a full build leaves: its parts, the resolver of wikilinks its indexing
+        used, the table of what each page holds, and its templates compiled here."""
+        renderer.preload()
+        shown = [article.record for article in site.articles]
+        return cls(site=site, records={r.source: r for r in records},
+                   resolver=WikiResolver(lexicon, [e for e, _, _ in entities], shown, records),
+                   warnings=warnings, feeds=feeds, files=files, signatures=signatures,
+                   renderer=renderer, signer=signer, reads=reads, valid_until=valid_until,
+                   sources=dict(sources),
+                   dependents=Dependents.of(site.pages, feeds, site.config.feed_limit or None))
 
     def links(self) -> tuple[dict[str, str], set[str], str]:
         """(source → site path of each shown article, sources not shown, base path
@@ -177,15 +199,52 @@ class DeltaResult:
     made: list[str]  # every file made again: the pages rendered, feeds, annotations
 
 
-def rebuild(last: LastBuild, saved: dict[str, ArticleRecord], renderer: Renderer,
-            signer: Signer, feeds: FeedCache) -> DeltaResult | None:
-    """The outputs after ``saved`` (source → record now, each with its view unchanged)
-    replace their records, made from ``last`` without indexing; None when a full
-    build must decide (a link or template problem, a page that reads ``site``).
+def saved_sources(last: LastBuild, site_dir: Path, saved: list[str],
+                  static: dict[Path, tuple[tuple[int, int], bytes]]
+                  ) -> list[tuple[str, Path]] | None:
+    """(site-relative path, file) of each of ``saved`` (absolute paths the watcher gave),
+    if a delta build may take them: every one an article of the last build with no
+    problem in it, no static file of ``static`` (path → ((mtime_ns, size), bytes), as
+    the last build read them) changed since, and no future article fallen due; else None.
+    """
+    config = last.site.config
+    if last.valid_until is not None and \
+            datetime.now(config.tz).date().isoformat() >= last.valid_until:
+        return None
+    # A static file can change with no build told (the preview server swaps an edited
+    # one in): the last build's bytes of it would come back. Its stat says, as the
+    # pipeline's _add_static reads it; a full build then reads it again.
+    for path, (stat, _) in static.items():
+        try:
+            info = path.stat()
+        except OSError:
+            return None
+        if (info.st_mtime_ns, info.st_size) != stat:
+            return None
+    sources = []
+    for path in saved:
+        try:
+            rel = Path(path).resolve().relative_to(site_dir).as_posix()
+        except (OSError, ValueError):
+            return None
+        if rel not in last.records or any(p.path == rel for p in last.warnings):
+            return None
+        sources.append((rel, site_dir / rel))
+    return sources
+
+
+def rebuild(last: LastBuild, saved: dict[str, ArticleRecord],
+            feeds: FeedCache) -> DeltaResult | None:
+    """The outputs after ``saved`` (source → record now) replace their records, made
+    from ``last`` without indexing; None when a full build must decide (a saved
+    article's view changed, a link or template problem, a page that reads ``site``).
 
     ``last`` is updated to describe the new outputs only when a result is returned.
     """
+    if any(view(record) != view(last.records[source]) for source, record in saved.items()):
+        return None
     config = last.site.config
+    renderer, signer = last.renderer, last.signer
     # A signer of its own: the full build's memo is keyed by object ids, and an object
     # a delta build drops could leave its id to a new one.
     signer = Signer(last.site, signer.pages_version, signer.settings)
@@ -265,4 +324,5 @@ def rebuild(last: LastBuild, saved: dict[str, ArticleRecord], renderer: Renderer
     last.records.update(saved)
     last.files, last.signatures = files, signatures
     last.reads.update(rendered.reads)
+    last.sources.update((source, record.key) for source, record in saved.items())
     return DeltaResult(files, signatures, [output_file(page.url) for _, page in todo], made)

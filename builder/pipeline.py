@@ -21,9 +21,8 @@ from pathlib import Path
 from builder import state
 from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
 from builder.config import CONFIG_NAME, SiteConfig, load_config
-from builder.delta import STATIC, Dependents, LastBuild, rebuild, view
+from builder.delta import STATIC, LastBuild, rebuild, saved_sources
 from builder.entities import EntityReader
-from builder.entity_index import WikiResolver
 from builder.entity_store import EntityStore
 from builder.explain import SETTINGS_KEY, TEMPLATES_KEY, explain, find_page
 from builder.feeds import FeedCache, FeedSource, FeedWriter, feed_sources, tag_names
@@ -192,46 +191,22 @@ class SiteBuilder:
         """The build after ``saved`` files changed, made by :func:`builder.delta.rebuild`;
         None when a full build must decide."""
         last, reader, started = self._last, self._reader, time.perf_counter()
-        config = last.site.config if last else None
-        if last is None or reader is None or config is None or self.options.write or \
-                self.options.explain or (last.valid_until is not None and
-                                         datetime.now(config.tz).date().isoformat()
-                                         >= last.valid_until):
+        if last is None or reader is None or self.options.write or self.options.explain:
             return None
-        # A static file can change with no build told (the preview server swaps an edited
-        # one in): the last build's bytes of it would come back. Its stat says, as in
-        # _add_static; a full build then reads it again.
-        for path, (stat, _) in self._static.items():
-            try:
-                info = path.stat()
-            except OSError:
-                return None
-            if (info.st_mtime_ns, info.st_size) != stat:
-                return None
-        sources = []
-        for path in saved:
-            try:
-                rel = Path(path).resolve().relative_to(self.site_dir).as_posix()
-            except (OSError, ValueError):
-                return None
-            if rel not in last.records or any(p.path == rel for p in last.warnings):
-                return None
-            sources.append((rel, self.site_dir / rel))
+        sources = saved_sources(last, self.site_dir, saved, self._static)
+        if sources is None:
+            return None
         records, problems = reader.read(sources, jobs=1, within=self.site_dir, merge=True)
         self._parsed_before = list(reader.parsed)  # for the full build, if it comes to that
-        if problems or len(records) != len(sources) or any(
-                view(record) != view(last.records[record.source]) for record in records):
-            return None
-        made = rebuild(last, {r.source: r for r in records}, last.renderer, last.signer,
-                       self._feeds)
+        made = None if problems or len(records) != len(sources) else \
+            rebuild(last, {r.source: r for r in records}, self._feeds)
         if made is None:
             return None
         self._made.update(made.files, made.made, made.signatures)
         if reader.cache:  # the saved files' records, for the next process (no pruning:
             reader.cache.flush()  # this build used only those)
             reader.cache.close()
-        last.sources.update((r.source, r.key) for r in records)
-        return BuildResult(config=config, site=last.site, files=made.files,
+        return BuildResult(config=last.site.config, site=last.site, files=made.files,
                            warnings=list(last.warnings),
                            timings={"delta": time.perf_counter() - started},
                            rendered=made.rendered, parsed=list(reader.parsed),
@@ -329,16 +304,9 @@ class SiteBuilder:
         due = [] if config.future else [r.date for r in records if r.date > today]
         valid_until = min(due).isoformat() if due else None
         if options.delta and not options.write:  # what a delta build starts from
-            renderer.preload()
-            shown = [article.record for article in site.articles]
-            self._pending = LastBuild(
-                site=site, records={r.source: r for r in records},
-                resolver=WikiResolver(lexicon, [e for e, _, _ in entities], shown, records),
-                warnings=problems, feeds=feeds, files=files, signatures=signatures,
-                renderer=renderer, signer=signer, reads=self._page_reads,
-                valid_until=valid_until,
-                sources=dict(sources),
-                dependents=Dependents.of(site.pages, feeds, config.feed_limit or None))
+            self._pending = LastBuild.of(site, records, entities, lexicon, problems, feeds,
+                                         files, signatures, renderer, signer,
+                                         self._page_reads, valid_until, sources)
         return BuildResult(config=config, site=site, files=files, warnings=problems,
                            output=output, timings=clock.timings, rendered=rendered,
                            parsed=list(dict.fromkeys(self._parsed_before + reader.parsed)),
