@@ -52,11 +52,10 @@ from builder.problems import Problem
 from builder.reads import must_render
 from builder.render import Renderer
 from builder.rewrite import Rewriter, field_names, reached_articles
+from builder.site_files import STATIC
 from builder.urls import annotations_path, output_file
 from builder.webannotation import annotation_file
 
-#: the signature the pipeline gives a static file (its bytes decide)
-STATIC = "static"
 
 def view(record: ArticleRecord) -> ArticleRecord:
     """What indexing reads of ``record``: the record without the fields indexing only

@@ -21,11 +21,11 @@ from pathlib import Path
 from builder import state
 from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
 from builder.config import CONFIG_NAME, SiteConfig, load_config
-from builder.delta import STATIC, LastBuild, rebuild, saved_sources
+from builder.delta import LastBuild, rebuild, saved_sources
 from builder.entities import EntityReader
 from builder.entity_store import EntityStore
 from builder.explain import SETTINGS_KEY, TEMPLATES_KEY, explain, find_page
-from builder.feeds import FeedCache, FeedSource, FeedWriter, feed_sources, tag_names
+from builder.feeds import FeedCache
 from builder.index import index_site
 from builder.lexicon import Lexicon
 from builder.model import Site
@@ -36,19 +36,18 @@ from builder.outputs import (
     Made,
     Reusable,
     Signer,
-    reuse_or_make,
     settings_version,
     templates_version,
 )
 from builder.parallel import render_pages
 from builder.problems import BuildFailed, Problem
 from builder.render import Renderer
-from builder.sitemap import ROBOTS, make_sitemaps, robots_txt, sitemap_names, sitemap_urls
+from builder.site_files import add_static, annotation_files, feed_files, sitemap_files
+from builder.sitemap import ROBOTS, robots_txt
 from builder.sources import Reader, discover, read_settings
 from builder.state import Stamp, condition, output_stats, snapshot
 from builder.theme import find_theme, static_files, template_dirs
-from builder.urls import annotations_path, output_file
-from builder.webannotation import annotation_file
+from builder.urls import output_file
 from builder.writer import OutputFolder, WriteFailed, WriteReport
 
 Progress = Callable[[str, int, int], None]
@@ -284,10 +283,11 @@ class SiteBuilder:
         problems += found
         clock("render")
         static = static_files(config, theme, problems)  # (with a warning for each left out)
-        problems += self._add_static(config, static, files, signatures)
-        self._annotation_files(config, site, signer, disk, files, signatures)
-        feeds = self._feed_files(site, signer, disk, files, signatures)
-        self._sitemap_files(site, signer, disk, files, signatures)
+        found, self._static = add_static(config, static, files, signatures, self._static)
+        problems += found
+        annotation_files(config, site, signer, self._made, disk, files, signatures)
+        feeds = feed_files(site, signer, self._made, disk, files, signatures, self._feeds)
+        sitemap_files(site, signer, self._made, disk, files, signatures)
         if ROBOTS not in files:
             files[ROBOTS] = robots_txt(config.base_url)
             signatures[ROBOTS] = signer.of(ROBOTS)
@@ -362,67 +362,6 @@ class SiteBuilder:
             signatures[name] = signer.with_site(signatures[name])
         return signatures, [output_file(p.url) for p in todo], problems
 
-    def _annotation_files(self, config: SiteConfig, site: Site, signer: Signer,
-                          disk: Reusable | None, files: Files,
-                          signatures: dict[str, str]) -> None:
-        """``annotations.json`` beside each article page."""
-        for card in site.cards:  # what each is made of
-            name = output_file(annotations_path(card.url))
-            signatures[name] = signature = signer.of("annotations", card)
-            reuse_or_make(name, signature, lambda card=card: annotation_file(config, card),
-                          self._made, disk, files)
-
-    def _feed_files(self, site: Site, signer: Signer, disk: Reusable | None,
-                    files: Files, signatures: dict[str, str]) -> list[FeedSource]:
-        """Atom feeds: the archive's, and each tag's, author's and entity's."""
-        writer = FeedWriter(site.config, tag_names(site), self._feeds, signer.of)
-        limit = site.config.feed_limit or None
-        sources = feed_sources(site)
-        for source in sources:
-            name = output_file(source.feed_url)
-            if name in files:  # a static file of that name wins
-                continue
-            entries = tuple(writer.entry_inputs(a) for a in source.articles[:limit])
-            signatures[name] = signature = signer.of(
-                "feed", source.feed_url, source.title, source.subtitle, source.page_url, entries)
-            reuse_or_make(name, signature, lambda source=source: writer.feed(source),
-                          self._made, disk, files)
-        writer.keep_used()
-        return sources
-
-    def _sitemap_files(self, site: Site, signer: Signer, disk: Reusable | None,
-                       files: Files, signatures: dict[str, str]) -> None:
-        urls = sitemap_urls(site, files)
-        signature = signer.of("sitemap", urls)
-        names = [name for name in sitemap_names(len(urls)) if name not in files]
-        if not all(self._made.reuse(name, signature, disk, files) for name in names):
-            files.update(make_sitemaps(site.config.base_url, urls))
-        for name in names:
-            signatures[name] = signature
-
-    def _add_static(self, config: SiteConfig, static: dict[str, Path],
-                    files: Files, signatures: dict[str, str]) -> list[Problem]:
-        problems: list[Problem] = []
-        known: dict[Path, tuple[tuple[int, int], bytes]] = {}
-        for name, path in static.items():
-            if name in files:
-                problems.append(Problem(_shown(config, path), 1,
-                                        f"static file /{name} would replace a page of that path"))
-                continue
-            try:
-                info = path.stat()
-                stat = (info.st_mtime_ns, info.st_size)
-                previous = self._static.get(path)
-                data = previous[1] if previous and previous[0] == stat else path.read_bytes()
-            except OSError as exc:
-                problems.append(Problem(_shown(config, path), 1, f"cannot read: {exc.strerror}"))
-                continue
-            known[path] = (stat, data)
-            files[name] = data
-            signatures[name] = STATIC  # decided by the bytes themselves
-        self._static = known
-        return problems
-
 
 class _Clock:
     """Records how long each stage took since the previous one."""
@@ -447,10 +386,3 @@ def input_roots(config: SiteConfig, theme: Path) -> list[str]:
 
 def _fails(problems: list[Problem], strict: bool) -> bool:
     return any(strict or not p.warning for p in problems)
-
-
-def _shown(config: SiteConfig, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(config.site_dir).as_posix()
-    except ValueError:
-        return str(path)
