@@ -123,7 +123,10 @@ class LastBuild:
         return cls(site=site, records={r.source: r for r in records},
                    resolver=WikiResolver(lexicon, [e for e, _, _ in entities], shown, records),
                    warnings=warnings, feeds=feeds, files=files, signatures=signatures,
-                   renderer=renderer, signer=signer, reads=reads, valid_until=valid_until,
+                   # the signer without its memo (an entry per object of the build)
+                   renderer=renderer, signer=Signer(site, signer.pages_version,
+                                                    signer.settings),
+                   reads=reads, valid_until=valid_until,
                    sources=dict(sources),
                    dependents=Dependents.of(site.pages, feeds, site.config.feed_limit or None))
 
@@ -244,8 +247,8 @@ def rebuild(last: LastBuild, saved: dict[str, ArticleRecord],
         return None
     config = last.site.config
     renderer, signer = last.renderer, last.signer
-    # A signer of its own: the full build's memo is keyed by object ids, and an object
-    # a delta build drops could leave its id to a new one.
+    # A signer of its own: a memo is keyed by object ids, and an object a delta build
+    # drops could leave its id to a new one.
     signer = Signer(last.site, signer.pages_version, signer.settings)
     problems: list[Problem] = []
     changed = {**last.changed, **saved}
