@@ -96,7 +96,7 @@ class LastBuild:
     valid_until: str | None = None  # ISO date on which the output changes by itself
     sources: dict[str, str] = field(default_factory=dict)  # source → record key
     changed: dict[str, ArticleRecord] = field(default_factory=dict)  # since the full build
-    dependents: Dependents | None = None  # made on the first delta build
+    dependents: Dependents | None = None  # what each page and feed holds (LastBuild.of)
     _links: tuple[dict[str, str], set[str], str] | None = None
     _cards: dict[str, Article] | None = None
     _site_readers: list[str] | None = None
@@ -214,8 +214,8 @@ def saved_sources(last: LastBuild, site_dir: Path, saved: list[str],
             datetime.now(config.tz).date().isoformat() >= last.valid_until:
         return None
     # A static file can change with no build told (the preview server swaps an edited
-    # one in): the last build's bytes of it would come back. Its stat says, as the
-    # pipeline's _add_static reads it; a full build then reads it again.
+    # one in): the last build's bytes of it would come back. Its stat says, as
+    # builder.site_files.add_static reads it; a full build then reads it again.
     for path, (stat, _) in static.items():
         try:
             info = path.stat()
@@ -245,11 +245,10 @@ def rebuild(last: LastBuild, saved: dict[str, ArticleRecord],
     """
     if any(view(record) != view(last.records[source]) for source, record in saved.items()):
         return None
-    config = last.site.config
-    renderer, signer = last.renderer, last.signer
+    config, renderer = last.site.config, last.renderer
     # A signer of its own: a memo is keyed by object ids, and an object a delta build
     # drops could leave its id to a new one.
-    signer = Signer(last.site, signer.pages_version, signer.settings)
+    signer = Signer(last.site, last.signer.pages_version, last.signer.settings)
     problems: list[Problem] = []
     changed = {**last.changed, **saved}
     rewriter = Rewriter(changed, body_resolver(last, problems))
