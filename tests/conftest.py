@@ -115,6 +115,50 @@ def fails_with(site: SiteMaker, *expected: str) -> None:
     assert snapshot(site.root / "public") == before
 
 
+def copy_example(root: Path) -> Path:
+    """The example archive (``site.yml`` and ``content/``) copied into ``root``, to edit."""
+    root.mkdir(parents=True)
+    shutil.copy(REPO / "site.yml", root / "site.yml")
+    shutil.copytree(REPO / "content", root / "content")
+    return root
+
+
+# --- delta builds (builder.delta): a long-lived builder told what was saved ---------------
+
+def replace_once(root: Path, name: str, old: str, new: str) -> str:
+    """Save ``root/name`` with its one ``old`` replaced by ``new``; its absolute path."""
+    path = root / name
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return str(path)
+
+
+def output_files(result: BuildResult) -> dict[str, bytes]:
+    return {name: result.files[name] for name in result.files}
+
+
+def cold_files(root: Path, **options) -> dict[str, bytes]:
+    """The files of a cold build of ``root`` in memory (no cache, nothing reused)."""
+    from builder.pipeline import SiteBuilder
+
+    return output_files(SiteBuilder(root, BuildOptions(write=False, cache=False, jobs=1,
+                                                       **options)).build())
+
+
+def live_builder(root: Path, **options):  # noqa: ANN201 - a builder.pipeline.SiteBuilder
+    """A builder that made delta builds possible, as ``postil serve`` keeps one; built once."""
+    from builder.pipeline import SiteBuilder
+
+    builder = SiteBuilder(root, BuildOptions(write=False, jobs=1, delta=True, **options))
+    builder.build()
+    return builder
+
+
+def is_delta(result: BuildResult) -> bool:
+    return "delta" in result.timings
+
+
 def own_theme(root: Path) -> None:
     """A copy of the default theme in the site's themes/: a preview server watches the theme
     in use, and this keeps edits to the repository's theme out of a test."""

@@ -12,7 +12,6 @@ import inspect
 import math
 import os
 import pickle
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -45,7 +44,7 @@ from builder.pipeline import BuildOptions, build
 from builder.problems import Problem
 from builder.reader import read_article
 from builder.sources import discover, read_settings
-from conftest import REPO, article
+from conftest import REPO, article, copy_example
 
 # The example archive, read once: (key, parse result) per article, and entity records.
 
@@ -625,14 +624,6 @@ def _marker_payload(marker: Path) -> bytes:
     return pickle.dumps(Exploit())
 
 
-def _small_site(tmp_path: Path) -> Path:
-    root = tmp_path / "site"
-    root.mkdir()
-    shutil.copy(REPO / "site.yml", root / "site.yml")
-    shutil.copytree(REPO / "content", root / "content")
-    return root
-
-
 def _tree(folder: Path) -> dict[str, bytes]:
     """Every published file (not Postil's own manifest or lock) and its bytes."""
     return {path.relative_to(folder).as_posix(): path.read_bytes()
@@ -641,7 +632,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 
 def test_a_crafted_cache_never_runs_and_the_build_equals_a_cold_one(tmp_path):
-    root = _small_site(tmp_path)
+    root = copy_example(tmp_path / "site")
     proof, marker = tmp_path / "proof", tmp_path / "marker"
     pickle.loads(_marker_payload(proof))  # the payload is live: unpickling it runs code
     assert proof.exists()

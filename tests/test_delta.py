@@ -16,10 +16,18 @@ from pathlib import Path
 import pytest
 
 from builder.delta import view
-from builder.pipeline import BuildOptions, BuildResult, SiteBuilder
+from builder.pipeline import BuildOptions, SiteBuilder
 from builder.problems import BuildFailed
 from builder.rewrite import Rewriter
-from conftest import REPO
+from conftest import (
+    REPO,
+    cold_files,
+    copy_example,
+    is_delta,
+    live_builder,
+    output_files,
+    replace_once,
+)
 
 ARTICLE = "content/afghanistan-after-august-2021.md"
 OTHER = "content/attribution-verbs-in-allegation-reporting.md"
@@ -27,37 +35,11 @@ OTHER = "content/attribution-verbs-in-allegation-reporting.md"
 
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
-    site = tmp_path / "site"
-    site.mkdir()
-    shutil.copy(REPO / "site.yml", site / "site.yml")
-    shutil.copytree(REPO / "content", site / "content")
-    return site
-
-
-def live(site: Path) -> SiteBuilder:
-    builder = SiteBuilder(site, BuildOptions(write=False, jobs=1, delta=True))
-    builder.build()
-    return builder
+    return copy_example(tmp_path / "site")
 
 
 def save(site: Path, name: str, old: str, new: str) -> list[str]:
-    path = site / name
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return [str(path)]
-
-
-def files(result: BuildResult) -> dict[str, bytes]:
-    return {name: result.files[name] for name in result.files}
-
-
-def cold(site: Path) -> dict[str, bytes]:
-    return files(SiteBuilder(site, BuildOptions(write=False, cache=False, jobs=1)).build())
-
-
-def is_delta(result: BuildResult) -> bool:
-    return "delta" in result.timings
+    return [replace_once(site, name, old, new)]
 
 
 #: (what, old text, new text): edits that change what the article shows, not how it indexes
@@ -75,12 +57,12 @@ BODY_EDITS = [
 
 @pytest.mark.parametrize(("what", "old", "new"), BODY_EDITS, ids=[e[0] for e in BODY_EDITS])
 def test_a_body_edit_is_a_delta_build_equal_to_a_cold_build(example, what, old, new):
-    builder = live(example)
-    before = files(builder.build())
+    builder = live_builder(example)
+    before = output_files(builder.build())
     result = builder.build(saved=save(example, ARTICLE, old, new))
     assert is_delta(result)
-    after = files(result)
-    assert after == cold(example)
+    after = output_files(result)
+    assert after == cold_files(example)
     changed = {name for name in after if before.get(name) != after[name]}
     assert "articles/afghanistan-after-august-2021/index.html" in changed
     assert changed <= set(result.rendered) | {name for name in changed
@@ -90,7 +72,7 @@ def test_a_body_edit_is_a_delta_build_equal_to_a_cold_build(example, what, old, 
 
 
 def test_a_passage_edit_renders_the_entity_page_that_quotes_it(example):
-    builder = live(example)
+    builder = live_builder(example)
     result = builder.build(saved=save(example, ARTICLE, "Quetta appears only once",
                                       "Quetta appears just once"))
     assert is_delta(result)
@@ -110,18 +92,18 @@ VIEW_EDITS = [
 
 @pytest.mark.parametrize(("what", "old", "new"), VIEW_EDITS, ids=[e[0] for e in VIEW_EDITS])
 def test_an_edit_that_changes_the_view_takes_a_full_build(example, what, old, new):
-    builder = live(example)
+    builder = live_builder(example)
     path = example / ARTICLE
     before = builder._last.records[ARTICLE]  # noqa: SLF001 - what the delta compares with
     result = builder.build(saved=save(example, ARTICLE, old, new))
     assert not is_delta(result)
     assert view(before) != view(builder._last.records[ARTICLE])  # noqa: SLF001
-    assert files(result) == cold(example)
+    assert output_files(result) == cold_files(example)
     assert path.exists()
 
 
 def test_saves_add_up_until_the_next_full_build(example):
-    builder = live(example)
+    builder = live_builder(example)
     steps = [(ARTICLE, "Quetta appears only once", "Quetta appears just once"),
              (OTHER, "\n---\n", "\n---\n\nA reader's first note.\n"),
              (ARTICLE, "Quetta appears just once", "Quetta appears one time"),
@@ -129,47 +111,47 @@ def test_saves_add_up_until_the_next_full_build(example):
     for name, old, new in steps:
         result = builder.build(saved=save(example, name, old, new))
         assert is_delta(result), name
-        assert files(result) == cold(example)
+        assert output_files(result) == cold_files(example)
     template = example / "templates" / "article.html"
     template.parent.mkdir()
     shutil.copy(REPO / "themes" / "default" / "templates" / "article.html", template)
     result = builder.build(saved=[str(template)])
     assert not is_delta(result)
-    assert files(result) == cold(example)
+    assert output_files(result) == cold_files(example)
     result = builder.build(saved=save(example, ARTICLE, "Quetta appears one time",
                                       "Quetta appears once"))
     assert is_delta(result)
-    assert files(result) == cold(example)
+    assert output_files(result) == cold_files(example)
 
 
 def test_other_saved_files_take_a_full_build(example):
-    builder = live(example)
+    builder = live_builder(example)
     entity = example / "content" / "entities" / "quetta.md"
     entity.write_text(entity.read_text(encoding="utf-8") + "\nMore notes.\n", encoding="utf-8")
     result = builder.build(saved=[str(entity)])
     assert not is_delta(result)
-    assert files(result) == cold(example)
+    assert output_files(result) == cold_files(example)
     config = example / "site.yml"
     config.write_text(config.read_text(encoding="utf-8").replace("paginate: 5", "paginate: 4"),
                       encoding="utf-8")
     result = builder.build(saved=[str(config)])
     assert not is_delta(result)
-    assert files(result) == cold(example)
+    assert output_files(result) == cold_files(example)
 
 
 def test_a_saved_file_with_an_error_fails_and_its_fix_builds(example):
-    builder = live(example)
+    builder = live_builder(example)
     with pytest.raises(BuildFailed) as failure:
         builder.build(saved=save(example, ARTICLE, "It says {==little", "It says {==little [["
                                  "nobody-at-all]]"))
     assert any(p.path == ARTICLE for p in failure.value.problems)
     result = builder.build(saved=save(example, ARTICLE, "little [[nobody-at-all]]", "little"))
     assert not is_delta(result)  # the last good build is not the one before the error
-    assert files(result) == cold(example)
+    assert output_files(result) == cold_files(example)
     result = builder.build(saved=save(example, ARTICLE, "Quetta appears only once",
                                       "Quetta appears just once"))
     assert is_delta(result)
-    assert files(result) == cold(example)
+    assert output_files(result) == cold_files(example)
 
 
 def test_without_the_option_every_build_is_a_full_one(example):
@@ -178,11 +160,11 @@ def test_without_the_option_every_build_is_a_full_one(example):
     result = builder.build(saved=save(example, ARTICLE, "Quetta appears only once",
                                       "Quetta appears just once"))
     assert not is_delta(result)
-    assert files(result) == cold(example)
+    assert output_files(result) == cold_files(example)
 
 
 def test_the_rewriter_gives_entities_the_saved_articles_mentions_and_passages(example):
-    builder = live(example)
+    builder = live_builder(example)
     last = builder._last  # noqa: SLF001 - the rewriter works on the last build's objects
     quetta = next(e for e in last.site.entities if e.slug == "quetta")
     save(example, ARTICLE, "Quetta appears only once", "Quetta appears just once")
@@ -199,13 +181,13 @@ def test_the_rewriter_gives_entities_the_saved_articles_mentions_and_passages(ex
 
 
 def test_a_page_that_reads_no_changed_field_keeps_its_bytes(example):
-    builder = live(example)
+    builder = live_builder(example)
     result = builder.build(saved=save(example, ARTICLE, "Quetta appears only once",
                                       "Quetta appears just once"))
     assert is_delta(result)
     assert "articles/afghanistan-after-august-2021/index.html" in result.rendered
     assert "archive/index.html" not in result.rendered  # titles and dates only
-    assert files(result) == cold(example)
+    assert output_files(result) == cold_files(example)
 
 
 def test_a_page_renders_again_when_its_template_reads_the_changed_field(example):
@@ -214,10 +196,10 @@ def test_a_page_renders_again_when_its_template_reads_the_changed_field(example)
     (example / "templates").mkdir()
     (example / "templates" / "archive.html").write_text(
         archive.replace("{{ article.title }}", "{{ article.title }}: {{ article.summary }}"))
-    builder = live(example)
+    builder = live_builder(example)
     result = builder.build(saved=save(example, ARTICLE, "Example entry: a digest of a fictional",
                                       "Example entry: a digest of an invented"))
     assert is_delta(result)
     assert "archive/index.html" in result.rendered
     assert b"a digest of an invented" in result.files["archive/index.html"]
-    assert files(result) == cold(example)
+    assert output_files(result) == cold_files(example)

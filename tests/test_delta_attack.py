@@ -13,52 +13,36 @@ symbolic link, twice in one call).
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from builder.pipeline import BuildOptions, BuildResult, SiteBuilder
+from builder.pipeline import BuildResult
 from builder.problems import BuildFailed
-from conftest import REPO, SITE_YML, SiteMaker, article, parse_html, text_of
+from conftest import (
+    SITE_YML,
+    SiteMaker,
+    article,
+    cold_files,
+    copy_example,
+    is_delta,
+    live_builder,
+    output_files,
+    parse_html,
+    replace_once,
+    text_of,
+)
 
 ARTICLE = "content/afghanistan-after-august-2021.md"
 OTHER = "content/attribution-verbs-in-allegation-reporting.md"
 PASSAGE = ("Quetta appears only once", "Quetta appears just once")
 
 
-def files(result: BuildResult) -> dict[str, bytes]:
-    return {name: result.files[name] for name in result.files}
-
-
-def cold(root: Path, **options) -> dict[str, bytes]:
-    return files(SiteBuilder(root, BuildOptions(write=False, cache=False, jobs=1,
-                                                **options)).build())
-
-
-def live(root: Path, **options) -> SiteBuilder:
-    builder = SiteBuilder(root, BuildOptions(write=False, jobs=1, delta=True, **options))
-    builder.build()
-    return builder
-
-
-def edit(root: Path, name: str, old: str, new: str) -> str:
-    path = root / name
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return str(path)
-
-
 def differing(result: BuildResult, root: Path, **options) -> list[str]:
     """The output files where ``result`` and a cold build differ."""
-    mine, theirs = files(result), cold(root, **options)
+    mine, theirs = output_files(result), cold_files(root, **options)
     return sorted(name for name in mine.keys() | theirs.keys()
                   if mine.get(name) != theirs.get(name))
-
-
-def is_delta(result: BuildResult) -> bool:
-    return "delta" in result.timings
 
 
 # ---------------------------------------------------------------------------------------
@@ -118,8 +102,8 @@ UNTRACKED = {
 @pytest.mark.parametrize("loop_body", list(TRACKED.values()), ids=list(TRACKED))
 def test_a_template_that_reads_a_changed_field_renders_again(site, loop_body):
     root = tag_site(site, loop_body)
-    builder = live(root)
-    result = builder.build(saved=[edit(root, "content/one.md", *BODY_EDIT)])
+    builder = live_builder(root)
+    result = builder.build(saved=[replace_once(root, "content/one.md", *BODY_EDIT)])
     assert is_delta(result)
     assert differing(result, root) == []
 
@@ -127,10 +111,10 @@ def test_a_template_that_reads_a_changed_field_renders_again(site, loop_body):
 @pytest.mark.parametrize("loop_body", list(UNTRACKED.values()), ids=list(UNTRACKED))
 def test_a_template_that_reads_an_article_without_naming_a_field(site, loop_body):
     root = tag_site(site, loop_body)
-    builder = live(root)
+    builder = live_builder(root)
     before = builder.build().files["tags/x/index.html"]
-    result = builder.build(saved=[edit(root, "content/one.md", *BODY_EDIT)])
-    assert cold(root)["tags/x/index.html"] != before  # the page does show the edit
+    result = builder.build(saved=[replace_once(root, "content/one.md", *BODY_EDIT)])
+    assert cold_files(root)["tags/x/index.html"] != before  # the page does show the edit
     assert differing(result, root) == []
 
 
@@ -145,8 +129,8 @@ def test_a_page_reading_site_shows_the_saved_article(site):
     site.write("templates/tags.html", '{% extends "base.html" %}{% block main %}'
                '{% for a in site.articles %}<p class="wc">{{ a.title }} {{ a.word_count }}</p>'
                "{% endfor %}{% endblock %}")
-    builder = live(root)
-    result = builder.build(saved=[edit(root, "content/one.md", *BODY_EDIT)])
+    builder = live_builder(root)
+    result = builder.build(saved=[replace_once(root, "content/one.md", *BODY_EDIT)])
     assert differing(result, root) == []
     shown = [text_of(p) for p in parse_html(result.files["tags/index.html"]).iterfind(
         ".//p[@class='wc']")]
@@ -158,8 +142,8 @@ def test_a_page_reading_only_titles_through_site_keeps_the_delta_path(site):
                  "content/two.md": article("Two", "2024-01-02", "Other text.", tags="[y]")})
     site.write("templates/tags.html", '{% extends "base.html" %}{% block main %}'
                "{% for a in site.articles %}<p>{{ a.title }}</p>{% endfor %}{% endblock %}")
-    builder = live(root)
-    result = builder.build(saved=[edit(root, "content/one.md", *BODY_EDIT)])
+    builder = live_builder(root)
+    result = builder.build(saved=[replace_once(root, "content/one.md", *BODY_EDIT)])
     assert is_delta(result)
     assert "tags/index.html" not in result.rendered
     assert differing(result, root) == []
@@ -207,29 +191,29 @@ DERIVED_EDITS = {
 @pytest.mark.parametrize("change", list(DERIVED_EDITS.values()), ids=list(DERIVED_EDITS))
 def test_an_edit_to_derived_data_is_a_delta_build_equal_to_a_cold_build(site, change):
     root = entity_site(site)
-    builder = live(root)
+    builder = live_builder(root)
     name, old, new = change
-    result = builder.build(saved=[edit(root, f"content/{name}.md", old, new)])
+    result = builder.build(saved=[replace_once(root, f"content/{name}.md", old, new)])
     assert is_delta(result)
     assert differing(result, root) == []
 
 
 def test_saves_in_a_row_of_the_same_and_of_linked_articles(site):
     root = entity_site(site)
-    builder = live(root)
+    builder = live_builder(root)
     for name, old, new in [("one", "Para one", "P one"), ("one", "P one", "Para one"),
                            ("two", "Para two", "P two"), ("one", "Second para", "2nd para"),
                            ("four", "Para four", "P four"), ("two", "P two", "Para two")]:
-        result = builder.build(saved=[edit(root, f"content/{name}.md", old, new)])
+        result = builder.build(saved=[replace_once(root, f"content/{name}.md", old, new)])
         assert is_delta(result), (name, old)
         assert differing(result, root) == [], (name, old)
 
 
 def test_two_saved_files_in_one_call(site):
     root = entity_site(site)
-    builder = live(root)
-    saved = [edit(root, "content/one.md", "Para one", "P one"),
-             edit(root, "content/two.md", "Para two", "P two")]
+    builder = live_builder(root)
+    saved = [replace_once(root, "content/one.md", "Para one", "P one"),
+             replace_once(root, "content/two.md", "Para two", "P two")]
     result = builder.build(saved=saved)
     assert is_delta(result)
     assert differing(result, root) == []
@@ -245,9 +229,9 @@ def test_custom_templates_reading_related_links_and_neighbours(site):
                "{% for t in article.link_targets %}L:{{ t.headings | length }}{% endfor %}"
                "{% if newer %}N:{{ newer.summary }}{% endif %}"
                "{% if older %}O:{{ older.word_count }}{% endif %}{% endblock %}")
-    builder = live(root)
+    builder = live_builder(root)
     for name in ("one", "four", "two"):
-        result = builder.build(saved=[edit(root, f"content/{name}.md", " about", " on")])
+        result = builder.build(saved=[replace_once(root, f"content/{name}.md", " about", " on")])
         assert is_delta(result), name
         assert differing(result, root) == [], name
 
@@ -257,15 +241,11 @@ def test_custom_templates_reading_related_links_and_neighbours(site):
 
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
-    root = tmp_path / "site"
-    root.mkdir()
-    shutil.copy(REPO / "site.yml", root / "site.yml")
-    shutil.copytree(REPO / "content", root / "content")
-    return root
+    return copy_example(tmp_path / "site")
 
 
 def configure(root: Path, old: str, new: str) -> None:
-    edit(root, "site.yml", old, new)
+    replace_once(root, "site.yml", old, new)
 
 
 @pytest.mark.parametrize("setting", ["base-path", "feed-limit"])
@@ -274,9 +254,9 @@ def test_settings_that_shape_urls_and_feeds(example, setting):
         configure(example, "https://example.org/", "https://example.org/sub/path/")
     else:
         configure(example, "paginate: 5", "paginate: 5\nfeed_limit: 2")
-    builder = live(example)
+    builder = live_builder(example)
     for old, new in [PASSAGE, ("labels on attacks became", "labels on attacks grew")]:
-        result = builder.build(saved=[edit(example, ARTICLE, old, new)])
+        result = builder.build(saved=[replace_once(example, ARTICLE, old, new)])
         assert is_delta(result)
         assert differing(result, example) == []
 
@@ -285,10 +265,10 @@ def test_settings_that_shape_urls_and_feeds(example, setting):
 def test_a_saved_draft(example, drafts):
     (example / "content" / "zz-draft.md").write_text(article(
         "Draft one", "2022-01-01", "Draft body.", draft="true", tags="[Taliban]"))
-    builder = live(example, drafts=drafts)
+    builder = live_builder(example, drafts=drafts)
     for name, old, new in [("content/zz-draft.md", "Draft body", "Draft text"),
                            (ARTICLE, *PASSAGE)]:
-        result = builder.build(saved=[edit(example, name, old, new)])
+        result = builder.build(saved=[replace_once(example, name, old, new)])
         assert is_delta(result)
         assert differing(result, example, drafts=drafts) == []
 
@@ -297,15 +277,15 @@ def test_a_saved_future_article(example):
     configure(example, "paginate: 5", "paginate: 5\nfuture: false")
     (example / "content" / "zz-future.md").write_text(article("Future", "2099-01-01",
                                                               "Future body."))
-    builder = live(example)
-    result = builder.build(saved=[edit(example, "content/zz-future.md", "Future body",
+    builder = live_builder(example)
+    result = builder.build(saved=[replace_once(example, "content/zz-future.md", "Future body",
                                        "Future text")])
     assert is_delta(result)
     assert differing(result, example) == []
 
 
 def test_odd_saved_paths(example):
-    builder = live(example)
+    builder = live_builder(example)
     path = str(example / ARTICLE)
     result = builder.build(saved=[path])  # saved, unchanged
     assert is_delta(result) and result.rendered == []
@@ -315,7 +295,7 @@ def test_odd_saved_paths(example):
     assert differing(result, example) == []
     result = builder.build(saved=[str(example / ".." / "site" / ARTICLE)])
     assert is_delta(result)
-    edit(example, ARTICLE, *PASSAGE)
+    replace_once(example, ARTICLE, *PASSAGE)
     result = builder.build(saved=[str(example / ".." / "site" / ARTICLE)])
     assert is_delta(result)
     assert differing(result, example) == []
@@ -328,25 +308,25 @@ def test_a_saved_symbolic_link_within_the_site(example):
     link = example / "content" / "zz-linked.md"
     real.write_text(article("Linked", "2023-01-01", "Linked body."), encoding="utf-8")
     link.symlink_to(real)
-    builder = live(example)
+    builder = live_builder(example)
     for saved, old, new in [(link, "Linked body", "Linked text"),
                             (real, "Linked text", "Linked words")]:
-        edit(example, "notes/real.md", old, new)
+        replace_once(example, "notes/real.md", old, new)
         result = builder.build(saved=[str(saved)])
         assert differing(result, example) == []
         assert new.encode() in result.files["articles/zz-linked/index.html"]
 
 
 def test_a_yaml_error_then_its_fix_then_a_body_edit(example):
-    builder = live(example)
+    builder = live_builder(example)
     with pytest.raises(BuildFailed):
-        builder.build(saved=[edit(example, ARTICLE, "publication: Regional",
+        builder.build(saved=[replace_once(example, ARTICLE, "publication: Regional",
                                   "publication: [Regional")])
-    result = builder.build(saved=[edit(example, ARTICLE, "publication: [Regional",
+    result = builder.build(saved=[replace_once(example, ARTICLE, "publication: [Regional",
                                        "publication: Regional")])
     assert not is_delta(result)
     assert differing(result, example) == []
-    result = builder.build(saved=[edit(example, ARTICLE, *PASSAGE)])
+    result = builder.build(saved=[replace_once(example, ARTICLE, *PASSAGE)])
     assert is_delta(result)
     assert differing(result, example) == []
 
@@ -363,13 +343,13 @@ def test_a_static_file_swapped_in_survives_the_next_delta_build(site):
     assert live_site.build().ok
     site.write("static/css/extra.css", "p { color: navy }\n")
     assert live_site.build([str(root / "static/css/extra.css")]).static_only
-    record = live_site.build([edit(root, "content/one.md", *BODY_EDIT)])
+    record = live_site.build([replace_once(root, "content/one.md", *BODY_EDIT)])
     assert record.ok and not record.static_only
     served = live_site.snapshot.files
     assert served["css/extra.css"] == b"p { color: navy }\n"
-    assert served == cold(root, drafts=True)
+    assert served == cold_files(root, drafts=True)
     # The full build that put it right leaves delta builds working.
-    assert live_site.build([edit(root, "content/one.md", "A second paragraph.",
+    assert live_site.build([replace_once(root, "content/one.md", "A second paragraph.",
                                  "A 2nd paragraph.")]).ok
     assert "delta" in live_site.result.timings
-    assert live_site.snapshot.files == cold(root, drafts=True)
+    assert live_site.snapshot.files == cold_files(root, drafts=True)
