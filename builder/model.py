@@ -57,6 +57,10 @@ class ArticleRecord:
     about: list[str] = field(default_factory=list)  # entity slugs from front matter
     events: list[dict[str, Any]] = field(default_factory=list)  # front matter events, checked
     wikilinks: list[tuple[int, str]] = field(default_factory=list)  # (line, target) not entities
+    categories: list[str] = field(default_factory=list)  # `categories`/`category`, as written
+    aliases: list[str] = field(default_factory=list)  # other names, for wikilinks
+    redirects: list[str] = field(default_factory=list)  # old site paths ("/old/url/")
+    permalink: str = ""  # a site path the front matter chose ("/about/"), or ""
     key: str = ""  # hash of the code, read settings, path and bytes this record comes from
 
     @property

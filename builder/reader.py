@@ -24,7 +24,16 @@ from builder.slugs import MAX_SLUG, full_length, slugify
 KNOWN_KEYS = frozenset({
     "title", "date", "updated", "author", "authors", "tags", "source", "publication",
     "summary", "slug", "draft", "lang", "template", "entities", "events",
+    # the same things as other tools name them (Hugo, Jekyll, Pelican, Astro, Obsidian)
+    "description", "lastmod", "modified", "pubDate", "published", "status", "category",
+    "categories", "aliases", "redirect_from", "permalink", "url",
 })
+#: keys read in place of a missing key, in order: (key, what other tools call it)
+SYNONYMS = {
+    "date": ("pubDate", "published"),
+    "updated": ("lastmod", "modified"),
+    "summary": ("description",),
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     fields = Fields(path, doc)
     meta = doc.meta
     problems = fields.problems
+    _apply_synonyms(meta, doc.key_lines)
 
     tz = ZoneInfo(settings.timezone)
     title = fields.text("title")
@@ -77,8 +87,14 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
 
     if "author" in meta and "authors" in meta:
         fields.problem("authors", "give either author or authors, not both")
-    authors = fields.names("authors" if "authors" in meta else "author")
+    # A single `author:` is one person ("Martin Luther King, Jr."); `authors:` may be a
+    # comma-separated string.
+    authors = fields.names("authors") if "authors" in meta else \
+        fields.names("author", split_commas=False)
     tags = fields.names("tags")
+    categories = _categories(fields)
+    aliases, redirects = _aliases(fields)
+    permalink = _permalink(fields)
 
     stem = posixpath.splitext(posixpath.basename(path))[0]
     slug_source = fields.text("slug") or stem
@@ -90,11 +106,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         fields.problem("slug", f'cannot make a slug from "{slug_source}": give a slug with letters '
                 "or digits")
 
-    draft = meta.get("draft", False)
-    if not isinstance(draft, bool):
-        fields.problem("draft", "draft must be true or false")
-        draft = False
-
+    draft = _draft(fields)
     template = fields.text("template") or "article.html"
     about = [slugify(item) for item in fields.names("entities")]
     events = _events(meta.get("events"), doc.line("events"), path, problems)
@@ -122,14 +134,110 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         extra={k: v for k, v in meta.items() if k not in KNOWN_KEYS},
         lines=dict(doc.key_lines), links=rendered.links, mentions=rendered.mentions,
         highlights=rendered.highlights, about=about, events=events,
-        wikilinks=rendered.wikilinks, key=key,
+        wikilinks=rendered.wikilinks, categories=categories, aliases=aliases,
+        redirects=redirects, permalink=permalink, key=key,
     )
     return article, problems
 
 
+def _apply_synonyms(meta: dict, lines: dict[str, int]) -> None:
+    """Fill a missing ``date``, ``updated`` or ``summary`` from the key other tools use
+    for it (:data:`SYNONYMS`; ``published`` only when it is a date), line included."""
+    for key, others in SYNONYMS.items():
+        if meta.get(key) is not None:
+            continue
+        for other in others:
+            value = meta.get(other)
+            if value is None or isinstance(value, bool):  # `published: false` is no date
+                continue
+            meta[key] = value
+            if other in lines:
+                lines[key] = lines[other]
+            break
+
+
+def _draft(fields: Fields) -> bool:
+    """``draft: true``, Jekyll's ``published: false`` or Pelican's ``status: draft``.
+
+    A value that is not a boolean is an error: under YAML 1.2 ``draft: yes`` is the
+    string "yes", and guessing would publish a draft or hide an article."""
+    meta, draft = fields.meta, False
+    value = meta.get("draft", False)
+    if isinstance(value, bool):
+        draft = value
+    else:
+        fields.problem("draft", "draft must be true or false")
+    published = meta.get("published")
+    if isinstance(published, bool):
+        draft = draft or not published
+    elif isinstance(published, str) and published.strip().lower() in ("yes", "no", "on", "off"):
+        fields.problem("published", "published must be true, false or a date")
+    status = fields.text("status").lower()
+    if status == "draft":
+        draft = True
+    elif status not in ("", "published", "hidden"):
+        fields.problem("status", f'status "{status[:40]}" is not "draft" or "published"')
+    return draft
+
+
+def _categories(fields: Fields) -> list[str]:
+    """Jekyll's ``category`` and ``categories``: a list, or one space-separated string."""
+    found: list[str] = []
+    for key in ("category", "categories"):
+        value = fields.meta.get(key)
+        if isinstance(value, str) and key == "categories":
+            found += value.split()
+        elif value is not None:
+            found += fields.names(key, split_commas=False)
+    return list(dict.fromkeys(found))
+
+
+def _aliases(fields: Fields) -> tuple[list[str], list[str]]:
+    """(other names, old site paths) from ``aliases`` and Jekyll's ``redirect_from``.
+
+    An alias starting with ``/`` is an old URL (Hugo); any other one is another name of
+    the article, for wikilinks (Obsidian). Every ``redirect_from`` entry is an old URL.
+    """
+    names: list[str] = []
+    paths: list[str] = []
+    for item in fields.names("aliases", split_commas=False):
+        (paths if item.startswith("/") else names).append(item)
+    for item in fields.names("redirect_from", split_commas=False):
+        paths.append(item if item.startswith("/") else "/" + item)
+    for item in paths:
+        if item.startswith("//") or any(c in item for c in "\\?#<>\"'") or \
+                any(part in (".", "..") for part in item.split("/")):
+            fields.problem("aliases" if "aliases" in fields.meta else "redirect_from",
+                           f'old URL "{item[:80]}" must be a plain site path such as '
+                           '"/2019/old-name/"')
+            return names, []
+    return list(dict.fromkeys(names)), list(dict.fromkeys(paths))
+
+
+def _permalink(fields: Fields) -> str:
+    """``permalink`` or ``url`` when it is a site path (``/about/``); an absolute
+    ``url: https://…`` is the source instead (see :func:`_source_url`)."""
+    for key in ("permalink", "url"):
+        value = fields.text(key)
+        if not value or (key == "url" and value.lower().startswith(("http://", "https://"))):
+            continue
+        if not value.startswith("/") or value.startswith("//") or \
+                any(c in value for c in "\\?#<>\"' ") or \
+                any(part in (".", "..") for part in value.split("/")):
+            fields.problem(key, f'{key} "{value[:80]}" must be a site path such as '
+                           '"/about/" or "/notes/page.html"')
+            return ""
+        return value
+    return ""
+
+
 def _source_url(fields: Fields) -> str:
-    """``source:``, if it may be a link (:mod:`builder.safeurl`); else "" and a problem."""
+    """``source:``, if it may be a link (:mod:`builder.safeurl`); else "" and a problem.
+    An absolute ``url:`` (Hugo's and Jekyll's key) is read as the source when there is
+    no ``source:``."""
     url = fields.text("source")
+    if not url and fields.text("url").lower().startswith(("http://", "https://")):
+        url = fields.text("url")
     verdict = check_url(url)
     if verdict.ok and url and not url.lower().startswith(("http://", "https://", "//")):
         fields.problem("source", f'source "{url[:80]}" is not an absolute URL (http:// or '
