@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
+from importlib.metadata import version as _version
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -87,7 +88,7 @@ def code_fingerprint() -> str:
     """A hash of every source file of this package and the parsing libraries' versions."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{markdown_it.__version__}/{mdit_py_plugins.__version__}/"
-                  f"{yaml.__version__}/{FORMAT}".encode())
+                  f"{yaml.__version__}/{_version('anyascii')}/{FORMAT}".encode())
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())

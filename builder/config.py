@@ -51,6 +51,7 @@ class SiteConfig:
     domain: str = ""  # custom domain, written to CNAME when publishing with git
     publish: dict[str, str] = field(default_factory=dict)  # publish: {git, branch, dir, ...}
     autolink: bool = False  # entities: {autolink: true} links registered names in prose
+    slugs: str = "ascii"  # "ascii" (transliterated) or "unicode" (native script kept)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -72,7 +73,7 @@ _KEYS = {
     "theme": str, "author": str, "publisher": str, "paginate": int, "future": bool,
     "summary_words": int, "words_per_minute": int, "content_dir": str, "output_dir": str,
     "menu": list, "copyright": str, "params": dict, "permalinks": dict, "markdown": dict,
-    "feed": dict, "domain": str, "publish": dict, "entities": dict,
+    "feed": dict, "domain": str, "publish": dict, "entities": dict, "slugs": str,
 }
 #: sub-keys of ``publish:`` (all strings)
 PUBLISH_KEYS = ("git", "branch", "dir", "rsync", "ssh", "message")
@@ -168,6 +169,8 @@ def load_config(site_dir: Path, keep_going: bool = False) -> tuple[SiteConfig, l
             _apply_publish(config, value, fail, problems, lines.get(key, 1))
         elif key == "domain":
             _apply_domain(config, value, fail)
+        elif key == "slugs" and value not in ("ascii", "unicode"):
+            fail(key, f'slugs must be "ascii" or "unicode", not {_shown(value)}')
         else:
             setattr(config, key, value)
 

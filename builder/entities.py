@@ -13,7 +13,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING
 
-from builder import frontmatter
+from builder import frontmatter, slugs
 from builder.dates import PartialDate
 from builder.frontmatter import Fields
 from builder.lexicon import Lexicon, RegistryEntry, build_lexicon
@@ -47,8 +47,10 @@ def discover_entities(content: Path) -> list[tuple[str, Path]]:
 
 
 def entity_key(path: str, raw: bytes) -> str:
-    """What identifies an entity file's parse: its path and bytes (32 hex characters)."""
-    return hashlib.blake2b(path.encode() + b"\0" + raw, digest_size=16).hexdigest()
+    """What identifies an entity file's parse: its path and bytes, and the slug mode when
+    not the default (32 hex characters)."""
+    mode = b"" if slugs.mode() == "ascii" else slugs.mode().encode() + b"\0"
+    return hashlib.blake2b(path.encode() + b"\0" + mode + raw, digest_size=16).hexdigest()
 
 
 def read_entity(path: str, raw: bytes) -> tuple[EntityRecord | None, list[Problem]]:
@@ -136,6 +138,7 @@ class EntityReader:
         self._files: dict[str, tuple[tuple[int, int], EntityRecord | None, list[Problem],
                                      str]] = {}
         self._notes: dict[tuple, tuple[str, list[tuple[int, str]], list[Problem]]] = {}
+        self._mode = slugs.mode()  # the slugs of the records in _files
 
     def read(self, content: Path, base_path: str, autolink: bool, html: bool,
              store: EntityStore | None = None, within: Path | None = None
@@ -149,6 +152,8 @@ class EntityReader:
         leading out of the folder ``within`` is skipped with a warning."""
         from builder.sources import NotAFile, read_source, skipped  # (it imports this module)
 
+        if self._mode != slugs.mode():  # site.yml's slugs: changed; every slug may too
+            self._files, self._mode = {}, slugs.mode()
         problems: list[Problem] = []
         records: list[EntityRecord] = []
         by_slug: dict[str, EntityRecord] = {}

@@ -66,6 +66,10 @@ def feed_sources(site: Site) -> list[FeedSource]:
         sources.append(FeedSource(f"{term.name} · {config.title}", term.url,
                                   list(term.articles),
                                   f"Articles by {term.name} in {config.title}."))
+    for term in site.categories:
+        sources.append(FeedSource(f"{term.name} · {config.title}", term.url,
+                                  list(term.articles),
+                                  f"Articles filed under {term.name} in {config.title}."))
     for entity in site.entities:
         if entity.articles:
             sources.append(FeedSource(f"{entity.name} · {config.title}", entity.url,
@@ -100,9 +104,10 @@ def feed_files(site: Site, extra: Iterable[FeedSource | tuple[str, str, list[Art
     return files
 
 
-def tag_names(site: Site) -> dict[str, str]:
-    """Tag slug → the spelling the site shows (the most used one)."""
-    return {term.slug: term.name for term in site.tags}
+def tag_names(site: Site) -> dict[str, dict[str, tuple[str, str]]]:
+    """Per kind ("tags", "authors", "categories"), each name as articles write it →
+    (its term's slug, the name the site shows): see :mod:`builder.terms`."""
+    return site.term_names
 
 
 class FeedWriter:
@@ -112,7 +117,7 @@ class FeedWriter:
                  cache: FeedCache | None = None,
                  sign: Callable[..., str] | None = None):
         self.config = config
-        self.tag_names = tag_names or {}  # tag slug → the spelling the site shows
+        self.tag_names = tag_names or {}  # kind → name → (slug, shown name); see tag_names
         # id(article) → (updated, XML), or (updated, signature) for an entry in the cache
         self._entries: dict[int, tuple[str, bytes | str]] = {}
         self._cache = cache or FeedCache()
@@ -122,7 +127,13 @@ class FeedWriter:
     def entry_inputs(self, article: Article) -> tuple:
         """Everything an entry is made from besides the configuration: the article card
         and the shown spelling of each of its tags."""
-        return (article, tuple(self.tag_names.get(slugify(tag), tag) for tag in article.tags))
+        return (article, *(tuple(self._term(kind, name) for name in names) for kind, names
+                           in (("tags", article.tags), ("authors", article.authors),
+                               ("categories", article.categories))))
+
+    def _term(self, kind: str, name: str) -> tuple[str, str]:
+        """(slug, shown name) of the term ``name`` is filed under."""
+        return self.tag_names.get(kind, {}).get(name) or (slugify(name), name)
 
     def keep_used(self) -> None:
         """Forget cached entries this build did not use (edited and deleted articles)."""
@@ -202,12 +213,13 @@ class FeedWriter:
         for name in article.authors:
             author = ET.SubElement(entry, "author")
             _text(author, "name", name)
-            _text(author, "uri", absolute(config.base_url, f"/authors/{slugify(name)}/"))
-        for tag in article.tags:
-            slug = slugify(tag)
-            ET.SubElement(entry, "category", term=slug,
-                          label=_clean(self.tag_names.get(slug, tag)),
-                          scheme=absolute(config.base_url, "/tags/"))
+            _text(author, "uri", absolute(config.base_url,
+                                          f"/authors/{self._term('authors', name)[0]}/"))
+        for kind, names in (("tags", article.tags), ("categories", article.categories)):
+            for name in names:
+                slug, shown = self._term(kind, name)
+                ET.SubElement(entry, "category", term=slug, label=_clean(shown),
+                              scheme=absolute(config.base_url, f"/{kind}/"))
         if article.summary:
             _text(entry, "summary", article.summary)
         if config.feed_content == "full" and article.body_html:

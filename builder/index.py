@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import html
 import re
-from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import date
 from itertools import groupby
@@ -19,16 +18,17 @@ from builder.entity_index import WikiResolver, entity_types, index_entities
 from builder.lexicon import Lexicon
 from builder.markdown.internal_links import REF_PREFIX
 from builder.markdown.wikilinks import WIKI_PREFIX
-from builder.model import Article, ArticleRecord, Entity, EntityRecord, Page, Paginator, Site, Term
+from builder.model import Article, ArticleRecord, Entity, EntityRecord, Page, Paginator, Site
 from builder.problems import Problem
-from builder.slugs import slugify
-from builder.urls import article_path, output_file
+from builder.terms import SINGULAR, TermFile, index_terms
+from builder.urls import article_path, encode, output_file
 
 TEMPLATES = {
     "home": "index.html", "archive": "archive.html", "tags": "tags.html", "tag": "tag.html",
     "authors": "authors.html", "author": "author.html", "not_found": "404.html",
     "entities": "entities.html", "entity": "entity.html", "timeline": "timeline.html",
-    "annotations": "annotations.html",
+    "annotations": "annotations.html", "categories": "categories.html",
+    "category": "category.html",
 }
 # An attribute value that is a placeholder: the parser writes only these forms.
 _PLACEHOLDER = re.compile(r'(?<=")(postil-ref|postil-wiki):(\d*)')
@@ -39,12 +39,14 @@ _ANY_PLACEHOLDER = re.compile(r"""["']\s*postil-(?:ref|wiki):""", re.IGNORECASE)
 def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
                entities: list[tuple[EntityRecord, str, list[tuple[int, str]]]] | None = None,
                lexicon: Lexicon | None = None, memo: dict | None = None,
-               drafts: bool = False) -> tuple[Site, list[Problem]]:
+               drafts: bool = False, term_files: list[TermFile] | None = None
+               ) -> tuple[Site, list[Problem]]:
     """Select, order and cross-link the articles and entities; list every page to render.
 
     ``entities`` are (record, notes HTML with placeholders, notes' wikilinks);
     ``memo`` keeps costly answers between rebuilds of one site (see
     :func:`builder.entity_index.index_entities`); the result does not depend on it.
+    ``term_files``: the tag, author and category files (:mod:`builder.terms`).
     """
     problems: list[Problem] = []
     shown = [r for r in records
@@ -76,13 +78,22 @@ def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
         card, link_targets=tuple(cards[s] for s in targets[card.source]),
         related=tuple(cards[s] for s in found.related[card.source]),
         entity_groups=found.entity_groups[card.source]) for card in ordered)
-    tags = _terms("tags", ordered, lambda a: a.tags, problems)
-    authors = _terms("authors", ordered, lambda a: a.authors, problems)
+    bodies = {f.source: _resolve_notes(f, f.body_html, f.wikilinks, urls, resolver, prefix,
+                                       problems) for f in term_files or ()}
+    names: dict[str, dict[str, tuple[str, str]]] = {}
+    tags, names["tags"] = index_terms("tags", ordered, lambda a: a.tags, term_files or [],
+                                      bodies, problems)
+    authors, names["authors"] = index_terms("authors", ordered, lambda a: a.authors,
+                                            term_files or [], bodies, problems)
+    categories, names["categories"] = index_terms("categories", ordered,
+                                                  lambda a: a.categories, term_files or [],
+                                                  bodies, problems)
     years = tuple((year, tuple(group)) for year, group in groupby(ordered, key=lambda a: a.year))
     site = Site(config=config, articles=articles, tags=tags, authors=authors, years=years,
                 entities=tuple(found.entities), entity_types=entity_types(found.entities),
                 timeline=found.timeline,
-                annotated=tuple(a for a in articles if a.highlights))
+                annotated=tuple(a for a in articles if a.highlights),
+                categories=categories, term_names=names)
     pages = _pages(config, site, ordered, found.headers)
     _check_page_collisions(pages, problems)
     return replace(site, pages=tuple(pages)), problems
@@ -128,7 +139,7 @@ def resolve_links(record: ArticleRecord, urls: dict[str, str], hidden: set[str],
     return body, list(dict.fromkeys(found))
 
 
-def _resolve_notes(record: EntityRecord, notes: str, wikilinks: list[tuple[int, str]],
+def _resolve_notes(record: EntityRecord | TermFile, notes: str, wikilinks: list[tuple[int, str]],
                    urls: dict[str, str], resolver: WikiResolver, prefix: str,
                    problems: list[Problem]) -> str:
     start = len(problems)
@@ -148,7 +159,7 @@ def _substitute(body: str, by_index: dict[tuple[str, int], str], prefix: str, so
     def url(match: re.Match) -> str:
         number = match[2]
         path = by_index.get((match[1], int(number))) if number else None
-        return match[0] if path is None else html.escape(prefix + path, quote=True)
+        return match[0] if path is None else html.escape(encode(prefix + path), quote=True)
 
     body = _PLACEHOLDER.sub(url, body)
     if _ANY_PLACEHOLDER.search(body) and len(problems) == start:
@@ -185,34 +196,6 @@ def _check_unique(records: list[ArticleRecord], urls: dict[str, str],
                                     f'{urls[record.source]} is also the URL of {other.source}'))
 
 
-def _terms(kind: str, articles: list[Article], names, problems: list[Problem]
-           ) -> tuple[Term, ...]:
-    """Group articles by the slug of each name; show the most used spelling."""
-    grouped: dict[str, list[Article]] = defaultdict(list)
-    spellings: dict[str, Counter] = defaultdict(Counter)
-    for article in articles:
-        seen = set()
-        for name in names(article):
-            slug = slugify(name)
-            if not slug:
-                problems.append(Problem(article.source, article.line(kind if kind == "tags"
-                                                                     else "author"),
-                                        f'"{name}" cannot be made into a {kind[:-1]} slug'))
-                continue
-            if slug in seen:
-                continue
-            seen.add(slug)
-            grouped[slug].append(article)
-            spellings[slug][name] += 1
-    terms = []
-    for slug, members in grouped.items():
-        name = min(spellings[slug].items(), key=lambda item: (-item[1], item[0]))[0]
-        terms.append(Term(kind=kind, slug=slug, name=name, count=len(members),
-                          articles=tuple(members)))
-    terms.sort(key=lambda t: (t.name.casefold(), t.slug))
-    return tuple(terms)
-
-
 def paginate(items: tuple | list, size: int, base: str) -> list[Paginator]:
     chunks = [tuple(items[i:i + size]) for i in range(0, len(items), size)] or [()]
     return [Paginator(number=n, total=len(chunks), items=chunk, base=base)
@@ -244,12 +227,13 @@ def _pages(config: SiteConfig, site: Site, cards: list[Article],
                           shows=paginator.items))
     pages.append(Page("/archive/", TEMPLATES["archive"],
                       {"years": site.years, "count": len(every)}, shows=every))
-    for kind, terms in (("tags", site.tags), ("authors", site.authors)):
+    for kind, terms in (("tags", site.tags), ("authors", site.authors),
+                        ("categories", site.categories)):
         bare = tuple(replace(term, articles=()) for term in terms)
         pages.append(Page(f"/{kind}/", TEMPLATES[kind], {"terms": bare}, shows=every))
         for term, header in zip(terms, bare, strict=True):
             for paginator in paginate(term.articles, config.paginate, term.url):
-                pages.append(Page(paginator.url, TEMPLATES[kind[:-1]],
+                pages.append(Page(paginator.url, TEMPLATES[SINGULAR[kind]],
                                   {"term": header, "paginator": paginator},
                                   shows=paginator.items))
     _entity_pages(config, site, headers, every, pages)

@@ -225,13 +225,16 @@ class TimelineEvent:
 
 @dataclass(frozen=True, eq=False)
 class Term:
-    """A tag or an author: every article filed under one slug."""
+    """A tag, author or category: every article filed under one slug (builder.terms)."""
 
-    kind: str  # "tags" or "authors"
+    kind: str  # "tags", "authors" or "categories"
     slug: str
-    name: str  # the most used spelling
+    name: str  # the term file's title, else the most used spelling
     count: int  # articles filed under it
     articles: tuple[Article, ...] = ()  # cards, newest first; empty on a term's own pages
+    description: str = ""  # from its term file (content/<kind>/<slug>.md), if any
+    body_html: str = ""  # the term file's text, rendered, links resolved
+    source: str = ""  # the term file, or ""
 
     @property
     def url(self) -> str:
@@ -297,6 +300,9 @@ class Site:
     entity_types: tuple[tuple[str, tuple[Entity, ...]], ...] = ()
     timeline: tuple[TimelineEvent, ...] = ()
     annotated: tuple[Article, ...] = ()  # with highlights, newest first
+    categories: tuple[Term, ...] = ()
+    # kind ("tags", …) → name as an article writes it → (term slug, name shown)
+    term_names: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
     @property
     def cards(self) -> tuple[Article, ...]:

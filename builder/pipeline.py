@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from builder import state
+from builder import slugs, state
 from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
 from builder.config import CONFIG_NAME, SiteConfig, load_config
 from builder.delta import LastBuild, rebuild, saved_sources
@@ -26,6 +26,7 @@ from builder.entities import EntityReader
 from builder.entity_store import EntityStore
 from builder.explain import SETTINGS_KEY, TEMPLATES_KEY, explain, find_page
 from builder.feeds import FeedCache
+from builder.fingerprint import fingerprint
 from builder.index import index_site
 from builder.lexicon import Lexicon
 from builder.model import Site
@@ -46,6 +47,7 @@ from builder.site_files import add_static, annotation_files, feed_files, sitemap
 from builder.sitemap import ROBOTS, robots_txt
 from builder.sources import Reader, discover, read_settings
 from builder.state import Stamp, condition, output_stats, snapshot
+from builder.terms import exceptions, read_term_files
 from builder.theme import find_theme, static_files, template_dirs
 from builder.urls import output_file
 from builder.writer import OutputFolder, WriteFailed, WriteReport
@@ -150,6 +152,7 @@ class SiteBuilder:
         config, problems = load_config(self.site_dir, keep_going=True)
         if options.base_url:  # a new configuration: the loaded one never changes
             config = replace(config, base_url=options.base_url.rstrip("/") + "/")
+        slugs.use(config.slugs)  # before anything makes a slug (see builder.slugs)
         theme = find_theme(config)
         if theme is None:
             raise BuildFailed(problems + [Problem(CONFIG_NAME, 1, f'theme "{config.theme}" not '
@@ -263,8 +266,11 @@ class SiteBuilder:
         clock("read")
         self._load_memo()
         today = datetime.now(config.tz).date()
-        site, found = index_site(config, records, today, entities,
-                                 lexicon, self._index_memo, drafts=options.drafts)
+        term_files, found = read_term_files(config.content_path, lexicon, config.base_path,
+                                            config.markdown_html, config.site_dir)
+        problems += found
+        site, found = index_site(config, records, today, entities, lexicon, self._index_memo,
+                                 drafts=options.drafts, term_files=term_files)
         problems += found
         clock("index")
         # The site model lives until the end: set aside from the collector, which can now
@@ -277,7 +283,9 @@ class SiteBuilder:
 
         renderer = Renderer(site, template_dirs(config, theme, problems),
                             track_reads=options.delta and not options.write)
-        signer = Signer(site, templates_version(config, renderer.template_dirs),
+        # Links to terms depend on the term files too (builder.terms.exceptions).
+        signer = Signer(site, fingerprint((templates_version(config, renderer.template_dirs),
+                                           exceptions(site.term_names))),
                         settings_version(config))
         signatures, rendered, found = self._pages(renderer, site, signer, disk, progress, files)
         problems += found

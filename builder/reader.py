@@ -9,7 +9,7 @@ import posixpath
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from builder import frontmatter
+from builder import frontmatter, slugs
 from builder.config import is_language_tag
 from builder.dates import PartialDate, parse_date
 from builder.frontmatter import Fields
@@ -18,7 +18,7 @@ from builder.markdown import render
 from builder.model import ArticleRecord
 from builder.problems import Problem
 from builder.safeurl import check_url
-from builder.slugs import MAX_SLUG, full_length, slugify
+from builder.slugs import MAX_SLUG, explicit, slugify, too_long
 
 #: front matter keys Postil reads; any other key is kept in ``Article.extra``
 KNOWN_KEYS = frozenset({
@@ -45,6 +45,7 @@ class ReadSettings:
     html: bool | str = True  # raw HTML: True sanitized, "trusted" as written, False as text
     summary_words: int = 40
     lexicon: Lexicon | None = None  # the entity registry; its repr is its fingerprint
+    slugs: str = "ascii"  # builder.slugs mode: "ascii" or "unicode"
 
 
 def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
@@ -54,6 +55,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     ``key`` identifies the inputs (see :meth:`builder.cache.ArticleCache.key_for`)
     and is stored in the record, which is a pure function of them.
     """
+    slugs.use(settings.slugs)  # (a forked worker may have been made before the build set it)
     doc, problems = frontmatter.load(path, raw)
     if doc is None:
         return None, problems
@@ -98,10 +100,13 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
 
     stem = posixpath.splitext(posixpath.basename(path))[0]
     slug_source = fields.text("slug") or stem
-    slug = slugify(slug_source)
-    if fields.text("slug") and full_length(slug_source) > MAX_SLUG:  # a chosen URL: say so
-        fields.problem("slug", f"slug is {full_length(slug_source)} characters long; at most "
-                       f"{MAX_SLUG} (a file name has at most 255 bytes)")
+    # A chosen slug is never cut (it is a URL someone wants): too long is an error.
+    slug = explicit(slug_source) if fields.text("slug") else slugify(slug_source)
+    if fields.text("slug") and too_long(slug):
+        size = f"{len(slug)} characters" + ("" if slug.isascii() else
+                                             f" ({len(slug.encode())} bytes in UTF-8)")
+        fields.problem("slug", f"slug is {size} long; at most {MAX_SLUG} (a file name has at "
+                       "most 255 bytes)")
     if not slug:
         fields.problem("slug", f'cannot make a slug from "{slug_source}": give a slug with letters '
                 "or digits")

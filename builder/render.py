@@ -23,7 +23,7 @@ from builder.model import Page, Site
 from builder.problems import Problem
 from builder.reads import Reads, TrackingEnvironment, finalize, note_call
 from builder.slugs import slugify
-from builder.urls import absolute, annotations_path, linker, output_file
+from builder.urls import absolute, annotations_path, encode, linker, output_file
 
 NOT_FOUND = "/404.html"
 
@@ -119,6 +119,9 @@ class Renderer:
         self.env.filters["date"] = format_date
         self.env.filters["reading_time"] = self.reading_time
         self.env.filters["slug"] = slugify
+        for kind, singular in (("tags", "tag"), ("authors", "author"),
+                               ("categories", "category")):
+            self.env.filters[f"{singular}_url"] = _term_url(kind, site.term_names.get(kind, {}))
         self.env.filters["entity_type"] = lambda kind: ENTITY_LABELS.get(kind, ENTITY_LABELS[
             "other"])[0]
         self.env.filters["entity_type_plural"] = lambda kind: ENTITY_LABELS.get(
@@ -164,6 +167,8 @@ class Renderer:
                 return path if "://" in path else base + path
         else:
             url = linker(page.url)
+        if self.config.slugs == "unicode":  # paths in other scripts: percent-encoded
+            url = _encoding(url)
         context: dict[str, Any] = {
             "page": page, "url": url,
             "abs_url": lambda path: absolute(self.config.base_url, path),
@@ -248,3 +253,19 @@ def format_date(value: date | datetime | None, fmt: str = "%-d %B %Y") -> str:
 def _format_day(value: date, fmt: str) -> str:
     # Only plain dates: equal aware datetimes may show different local times.
     return value.strftime(fmt)
+
+
+def _encoding(link: Callable[[str], str]) -> Callable[[str], str]:
+    """``link`` with its result percent-encoded where it is not ASCII."""
+    return lambda path: encode(link(path))
+
+
+def _term_url(kind: str, names: dict[str, tuple[str, str]]) -> Callable[[str], str]:
+    """The filter ``tag_url`` (and ``author_url``, ``category_url``): a name as an article
+    writes it → the site path of its term's page (``"Zürich"`` → ``/tags/zurich/``). Its
+    term's slug where that is not the name's own slug (a term file's, another spelling's)
+    is in every page's signature (see builder.terms.exceptions)."""
+    def url(name: str) -> str:
+        found = names.get(name)
+        return f"/{kind}/{found[0] if found else slugify(name)}/"
+    return url

@@ -21,6 +21,7 @@ from builder.model import ArticleRecord
 from builder.parallel import pool_map, release_free_memory
 from builder.problems import Problem
 from builder.reader import ReadSettings, read_article
+from builder.terms import KINDS as TERM_KINDS
 
 IGNORED_SUFFIXES = ("~", ".swp", ".swx", ".tmp", ".bak", ".part", ".crdownload")
 Result = tuple[ArticleRecord | None, list[Problem]]
@@ -43,7 +44,7 @@ def discover(content: Path) -> list[tuple[str, Path]]:
     prefix = len(str(content.parent)) + 1
     for folder, dirs, names in os.walk(top):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_"))
-                         and not (folder == top and d == ENTITY_DIR))
+                         and not (folder == top and d in (ENTITY_DIR, *TERM_KINDS)))
         for name in sorted(names):
             if name.endswith(".md") and not is_ignored(name):
                 path = os.path.join(folder, name)
@@ -118,7 +119,7 @@ def read_source(path: Path | str, within: Path | str | None = None
 def read_settings(config: SiteConfig, lexicon: Lexicon | None = None) -> ReadSettings:
     return ReadSettings(timezone=config.timezone, base_path=config.base_path,
                         html=config.markdown_html, summary_words=config.summary_words,
-                        lexicon=lexicon)
+                        lexicon=lexicon, slugs=config.slugs)
 
 
 # Set before reading: forked workers inherit it, so the lexicon is not pickled per file.

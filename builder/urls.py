@@ -8,6 +8,7 @@ under any sub-path and from the file system.
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from builder.model import Article
 
@@ -74,10 +75,23 @@ def linker(from_path: str) -> Callable[[str], str]:
 
 
 def absolute(base_url: str, path: str) -> str:
-    """``https://example.org/archive/`` + ``/tags/`` → ``https://example.org/archive/tags/``."""
+    """``https://example.org/archive/`` + ``/tags/`` → ``https://example.org/archive/tags/``;
+    a path in another script is percent-encoded (:func:`encode`)."""
     if "://" in path:
         return path
-    return base_url.rstrip("/") + "/" + path.lstrip("/")
+    return base_url.rstrip("/") + "/" + encode(path.lstrip("/"))
+
+
+# Characters a URL may hold as they are (RFC 3986's reserved and unreserved, and "%").
+_URL_SAFE = "/:@!$&'()*+,;=?#[]~%"
+
+
+def encode(link: str) -> str:
+    """``link`` with every non-ASCII character percent-encoded as UTF-8
+    (``/tags/наука/`` → ``/tags/%D0%BD%D0%B0%D1%83%D0%BA%D0%B0/``), for slugs kept in
+    their native script (``slugs: unicode``). An ASCII link is returned as it is, so
+    encoding twice changes nothing."""
+    return link if link.isascii() else quote(link, safe=_URL_SAFE)
 
 
 def annotations_path(page_path: str) -> str:

@@ -5,15 +5,34 @@ every heading, so 20,000 headings "H" cost 200 million tries (minutes). Here
 each base id remembers the next number to try. The ids are the same: the set
 of ids taken only grows, so every number tried before for a base is still
 taken. The plugin offers no hook for this, hence the copy of its core rule.
+
+A heading's id must not be one the page holds already: the theme's landmarks and
+sections (:data:`THEME_IDS`, checked against the templates by a test) and the ids
+other syntax makes (:data:`_MADE_BY_SYNTAX`: mentions ``m-…``, highlights ``hl-N``,
+margin notes ``sn-N``, footnotes ``fnN`` and ``fnrefN``). A heading "Highlights"
+gets ``highlights-1``; one whose slug has the shape of another syntax's id gets the
+prefix ``h-`` (``## fn1`` → ``h-fn1``), since no number after it could leave that shape.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+
+# Every literal id="..." of the default theme's templates (tests/test_terms.py checks).
+THEME_IDS = frozenset({"main", "highlights", "related", "in-this-article", "co-mentioned",
+                       "entity-timeline", "mentioned-in"})
+# Ids made by other syntax, and by the theme from data (y2024, type-person).
+_MADE_BY_SYNTAX = re.compile(r"m-.*|hl-\d+|sn-\d+|fn\d+|fnref\d+|y\d+|type-.*")
+
+
+def reserved(ident: str) -> bool:
+    """Whether a heading may not take ``ident`` as its id (see the module's notes)."""
+    return ident in THEME_IDS or _MADE_BY_SYNTAX.fullmatch(ident) is not None
 
 
 def anchors_plugin(md: MarkdownIt, *, min_level: int, max_level: int,
@@ -55,9 +74,11 @@ def anchors_plugin(md: MarkdownIt, *, min_level: int, max_level: int,
 
 
 def _unique(base: str, taken: set[str], following: dict[str, int]) -> str:
+    if _MADE_BY_SYNTAX.fullmatch(base):
+        base = f"h-{base}"
     number = following.get(base, 0)
     candidate = base if number == 0 else f"{base}-{number}"
-    while candidate in taken:
+    while candidate in taken or candidate in THEME_IDS:
         number += 1
         candidate = f"{base}-{number}"
     following[base] = number + 1
