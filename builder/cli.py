@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from builder import __version__
 from builder.problems import BuildFailed, Problem
-from builder.writer import WriteFailed
+from builder.writer import WriteFailed, WriteReport
 
 if TYPE_CHECKING:  # the pipeline imports Jinja2 and markdown-it-py: only when building
     from builder.pipeline import BuildOptions, BuildResult
@@ -186,6 +186,7 @@ def run_build(args: argparse.Namespace) -> int:
         _summary(len(result.site.articles), str(result.output), len(result.rendered),
                  len(report.written), report.unchanged, len(report.removed),
                  len(result.warnings), result.seconds)
+        _gone(report, result.config.base_path)
     for line in result.explanation:
         print(line)
     return EXIT_OK
@@ -213,6 +214,26 @@ def _summary(articles: int, output: str, rendered: int, written: int, unchanged:
     print(f"built {articles} articles into {output}: {rendered} rendered, {written} written, "
           f"{unchanged} unchanged, {removed} removed, "
           f"{warnings} warning{'s' * (warnings != 1)} in {seconds:.2f} s")
+
+
+GONE_SHOWN = 20  # removed pages listed by name after a build
+
+
+def _gone(report: WriteReport, base_path: str) -> None:
+    """List the pages the last build had and this one removed (a changed slug or
+    permalink moves every page it names), with the way to keep old links working."""
+    from builder.writer import removed_pages
+
+    urls = removed_pages(report, base_path)
+    if not urls:
+        return
+    print(f"{len(urls)} page{'s' * (len(urls) != 1)} of the last build removed:")
+    for url in urls[:GONE_SHOWN]:
+        print(f"  {url}")
+    if len(urls) > GONE_SHOWN:
+        print(f"  … and {len(urls) - GONE_SHOWN} more")
+    print("  if a page moved, keep its old URL working: list it under aliases: in the "
+          "article's front matter (aliases: [/old/url/])")
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -6,7 +6,9 @@ import os
 from datetime import date
 from pathlib import Path
 
-from builder.config import CONFIG_NAME
+from builder import slugs
+from builder.config import CONFIG_NAME, load_config
+from builder.problems import BuildFailed
 from builder.slugs import readable_slug
 
 
@@ -104,6 +106,7 @@ def new_article(site_dir: Path, title: str) -> Path:
     """
     if not os.path.isfile(site_dir / CONFIG_NAME):  # (False, not an error, for a long name)
         raise ScaffoldError(f"no {CONFIG_NAME} in {site_dir}: run 'postil init DIR' first")
+    slugs.use(_slug_mode(site_dir))
     slug = readable_slug(title, NEW_SLUG_MAX)
     if not slug:
         raise ScaffoldError(f'cannot make a file name from "{title}"')
@@ -121,3 +124,13 @@ def new_article(site_dir: Path, title: str) -> Path:
     except OSError as exc:
         raise ScaffoldError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
+
+
+def _slug_mode(site_dir: Path) -> str:
+    """The site's ``slugs:`` setting, so the file is named as the build names its page;
+    the default if site.yml has an error (the build will report it)."""
+    try:
+        config, problems = load_config(site_dir, keep_going=True)
+    except BuildFailed:
+        return "ascii"
+    return config.slugs if not any(not p.warning for p in problems) else "ascii"

@@ -75,6 +75,18 @@ class WriteReport:
     added: list[str] = field(default_factory=list)
 
 
+def removed_pages(report: WriteReport, base_path: str = "/") -> list[str]:
+    """The URLs (under ``base_path``) of the HTML pages a sync removed: pages of the last
+    build this one no longer makes, sorted (``articles/x/index.html`` → ``/articles/x/``)."""
+    urls = []
+    for name in report.removed:
+        if name.endswith(".html"):
+            folder, _, file = name.rpartition("/")
+            path = (folder + "/" if folder else "") + ("" if file == "index.html" else file)
+            urls.append(base_path + path)
+    return sorted(urls)
+
+
 @dataclass
 class Plan:
     """What a sync would do, found without changing anything.
