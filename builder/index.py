@@ -78,8 +78,9 @@ def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
         card, link_targets=tuple(cards[s] for s in targets[card.source]),
         related=tuple(cards[s] for s in found.related[card.source]),
         entity_groups=found.entity_groups[card.source]) for card in ordered)
-    bodies = {f.source: _resolve_notes(f, f.body_html, f.wikilinks, urls, resolver, prefix,
-                                       problems) for f in term_files or ()}
+    # A term file's text links as an article's body does (its fields have the same names).
+    bodies = {f.source: resolve_links(f, urls, hidden, resolver, prefix, problems)[0]
+              for f in term_files or ()}  # type: ignore[arg-type]
     names: dict[str, dict[str, tuple[str, str]]] = {}
     tags, names["tags"] = index_terms("tags", ordered, lambda a: a.tags, term_files or [],
                                       bodies, problems)
@@ -139,7 +140,7 @@ def resolve_links(record: ArticleRecord, urls: dict[str, str], hidden: set[str],
     return body, list(dict.fromkeys(found))
 
 
-def _resolve_notes(record: EntityRecord | TermFile, notes: str, wikilinks: list[tuple[int, str]],
+def _resolve_notes(record: EntityRecord, notes: str, wikilinks: list[tuple[int, str]],
                    urls: dict[str, str], resolver: WikiResolver, prefix: str,
                    problems: list[Problem]) -> str:
     start = len(problems)

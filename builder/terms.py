@@ -54,7 +54,8 @@ class TermFile:
     title: str = ""
     description: str = ""
     aliases: tuple[str, ...] = ()
-    body_html: str = ""
+    body_html: str = ""  # with link placeholders, as an article's (builder.index)
+    links: list[tuple[int, str]] = field(default_factory=list)  # (line, target .md path)
     wikilinks: list[tuple[int, str]] = field(default_factory=list)
     lines: dict[str, int] = field(default_factory=dict)
 
@@ -116,11 +117,11 @@ def read_term_file(kind: str, path: str, raw: bytes, lexicon=None, base_path: st
         fields.problem("slug" if chosen else "title",
                        f'cannot make a slug from "{chosen or stem}": give a slug with letters '
                        "or digits")
-    body_html, wikilinks = "", []
+    body_html, links, wikilinks = "", [], []
     if doc.body.strip():
         rendered = render(doc.body, source_dir=os.path.dirname(path), base_path=base_path,
                           first_line=doc.body_line, html=html, lexicon=lexicon)
-        body_html, wikilinks = rendered.html, rendered.wikilinks
+        body_html, links, wikilinks = rendered.html, rendered.links, rendered.wikilinks
         problems += [Problem(path, line, message) for line, message in rendered.problems]
         problems += [Problem(path, line, message, warning=True)
                      for line, message in rendered.warnings]
@@ -129,7 +130,7 @@ def read_term_file(kind: str, path: str, raw: bytes, lexicon=None, base_path: st
     return TermFile(kind=kind, source=path, slug=slug, title=fields.text("title"),
                     description=fields.text("description"),
                     aliases=tuple(fields.names("aliases", split_commas=False)),
-                    body_html=body_html, wikilinks=wikilinks,
+                    body_html=body_html, links=links, wikilinks=wikilinks,
                     lines=dict(doc.key_lines)), problems
 
 

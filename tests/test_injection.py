@@ -12,8 +12,10 @@ from xml.etree import ElementTree as ET
 
 import html5lib
 import pytest
+import yaml
 
 from builder.problems import BuildFailed
+from builder.slugs import slugify
 from conftest import REPO, article, parse_html, snapshot
 
 #: payloads that are text wherever they go (titles, tags, names …): as YAML double-quoted
@@ -151,7 +153,10 @@ def _json_urls(value, where: str) -> None:
 
 def _payload_site(site, raw: str = RAW_HTML) -> None:
     joined = " ".join(TEXT_PAYLOADS)
-    many = "[" + ", ".join(_yaml(p) for p in TEXT_PAYLOADS) + "]"
+    # As tags and authors, one payload per slug: two that differ otherwise but make one
+    # slug ("JaVaScRiPt:alert(1)", "javascript:alert(1)//") are an error (builder.terms).
+    by_slug = {slugify(yaml.safe_load(_yaml(p))): p for p in reversed(TEXT_PAYLOADS)}
+    many = "[" + ", ".join(_yaml(p) for p in TEXT_PAYLOADS if p in by_slug.values()) + "]"
     body = ("Text with payloads as prose: " + " ".join(
         p.replace("\\t", " ").replace("\\n", " ").replace("\\x01", "").replace("\\x10", "")
         .replace("\\u2028", "").replace("\\uFFFE", "").replace("\\x1b", "").replace('\\"', '"')

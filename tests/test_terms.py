@@ -66,7 +66,7 @@ title: C++
 description: The language with classes.
 aliases: [cplusplus]
 ---
-Bjarne Stroustrup's *language*.
+Bjarne Stroustrup's *language*, as in [B](../b.md).
 """
 
 
@@ -83,8 +83,9 @@ def test_term_files_give_slugs_names_descriptions_and_text(site):
     assert not any(name.startswith("articles/cpp") for name in result.files)  # not an article
     cpp = page(result, "tags/cpp/index.html")
     assert cpp.find(".//p[@class='term-description']").text == "The language with classes."
-    assert "".join(cpp.find(".//div[@class='term-text']").itertext()).strip() == \
-        "Bjarne Stroustrup's language."
+    text = cpp.find(".//div[@class='term-text']")
+    assert "".join(text.itertext()).strip() == "Bjarne Stroustrup's language, as in B."
+    assert [a.get("href") for a in text.iter("a")] == ["/articles/b/"]
     assert links(result, "articles/b/index.html", ".//ul[@class='tags']/li/a") == [
         ("../../tags/cpp/", "c++")]
     feed = feedparser.parse(result.files["feed.xml"])
@@ -140,16 +141,18 @@ def test_categories_have_pages_links_and_feed_categories(site):
 
 def test_a_saved_term_file_makes_a_full_build_equal_to_a_cold_one(site):
     site({"content/a.md": article("A", "2024-01-01", tags="[C++]"),
+          "content/b.md": article("B", "2024-01-02"),
           "content/tags/cpp.md": TERM_CPP})
     builder = live_builder(site.root)
     builder.build()
     path = site.root / "content/tags/cpp.md"
-    path.write_text(TERM_CPP.replace("C++", "C plus plus").replace("[cplusplus]", "[C++]"),
+    path.write_text(TERM_CPP.replace("C++", "C plus plus").replace("[cplusplus]", "[C++]")
+                    .replace("[B](../b.md)", "B"),
                     encoding="utf-8")
     result = builder.build(saved=[str(path)])
     assert not is_delta(result)
     assert result.files.keys() == cold_files(site.root).keys()
-    assert {name: result.files[name] for name in result.files} == cold_files(site.root)
+    assert output(result) == cold_files(site.root)
     assert [(t.slug, t.name) for t in result.site.tags] == [("cpp", "C plus plus")]
 
 
@@ -186,3 +189,20 @@ def test_the_reserved_ids_are_those_the_theme_writes():
     for path in TEMPLATES.glob("*.html"):
         written |= set(re.findall(r'\bid="([^"{]*)"', path.read_text(encoding="utf-8")))
     assert written == THEME_IDS
+
+
+def test_a_term_file_slug_moves_every_link_to_the_term_in_reused_pages_too(site):
+    site({"content/a.md": article("A", "2024-01-01", tags="[C++]"),
+          "content/b.md": article("B", "2024-01-02", tags="[python]")})
+    builder = live_builder(site.root)
+    builder.build()
+    site.build()  # into public/, whose pages the next process may reuse
+    site.write("content/tags/cpp.md", "---\ntitle: c++\nslug: cpp\n---\n")
+    for result in (builder.build(), site.build()):
+        assert links(result, "articles/a/index.html", ".//ul[@class='tags']/li/a") == [
+            ("../../tags/cpp/", "C++")]
+        assert output(result) == cold_files(site.root)
+
+
+def output(result) -> dict[str, bytes]:
+    return {name: result.files[name] for name in result.files}

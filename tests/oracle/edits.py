@@ -235,6 +235,7 @@ SIMPLE_EDITS: dict[str, tuple[Callable[[EditGenerator], str | None], float]] = {
     "slug": (EditGenerator.edit_slug, 2),
     "tags": (EditGenerator.edit_tags, 2),
     "tag-spelling": (EditGenerator.edit_tag_spelling, 1),
+    "term-file": (EditGenerator.edit_term_file, 1),
     "any-title": (EditGenerator.edit_any_title, 1),
     "tamper-output": (EditGenerator.tamper_output, 0.8),
     "authors": (EditGenerator.edit_authors, 1.5),

@@ -95,6 +95,8 @@ class SiteModel:
     css: list[str] = field(default_factory=list)
     static_note: str | None = None  # static/notes.txt of the site
     latent: list[str] = field(default_factory=list)  # names in the text that no entity claims
+    # tag slug → (title, slug or None, description): content/tags/<tag slug>.md
+    term_files: dict[str, tuple[str, str | None, str]] = field(default_factory=dict)
     next_id: int = 1
 
     def new_id(self) -> int:
@@ -135,6 +137,10 @@ def render_files(model: SiteModel) -> dict[str, bytes]:
         files[f"content/{article.path}"] = _article_text(model, article).encode("utf-8")
     for entity in model.entities.values():
         files[f"content/entities/{entity.slug}.md"] = _entity_text(model, entity).encode("utf-8")
+    for key, (title, slug, description) in model.term_files.items():
+        lines = ["---", f"title: {quoted(title)}", f"description: {quoted(description)}"]
+        lines += [f"slug: {slug}"] if slug else []
+        files[f"content/tags/{key}.md"] = "\n".join([*lines, "---", description, ""]).encode()
     theme = dict(model.theme)
     for name in model.templates:
         path, anchor, insert = TEMPLATE_EDITS[name]

@@ -149,6 +149,26 @@ class SimpleEdits(SiteParts):
         return (f"tag {shown!r} spelled {spelling!r} in its {len(newest)} newest of "
                 f"{len(by_key[key])} articles")
 
+    def edit_term_file(self) -> str | None:
+        """Add, change or remove the term file of a tag in use (builder.terms): its title
+        (a spelling of the tag), description and text, and sometimes a slug of its own,
+        which moves the tag's page and every link to it."""
+        model, rng = self.model, self.rng
+        used = sorted({_key(t): t for a in model.articles.values() for t in a.tags}.items())
+        if not used:
+            return None
+        key, tag = rng.choice(used)
+        where = f"content/tags/{key}.md"
+        if key in model.term_files and rng.random() < 0.3:
+            del model.term_files[key]
+            return f"{where} removed"
+        title = tag.title() if rng.random() < 0.5 else tag.upper()
+        slug = f"topic-{key}" if rng.random() < 0.4 else None
+        description = self.writer.sentence([])
+        done = "changed" if key in model.term_files else "added"
+        model.term_files[key] = (title, slug, description)
+        return f"{where} {done}: title {title!r}, slug {slug}"
+
     def edit_any_title(self) -> str:
         """The title of any article (its neighbours and related articles show it)."""
         article = self._pick_article()
