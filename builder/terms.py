@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder import frontmatter
 from builder.frontmatter import Fields
+from builder.lexicon import Lexicon
 from builder.markdown import render
 from builder.model import Article, Term
 from builder.problems import Problem
@@ -63,8 +65,9 @@ class TermFile:
         return self.lines.get(key, 1)
 
 
-def read_term_files(content: Path, lexicon=None, base_path: str = "/", html: bool | str = True,
-                    within: Path | None = None) -> tuple[list[TermFile], list[Problem]]:
+def read_term_files(content: Path, lexicon: Lexicon | None = None, base_path: str = "/",
+                    html: bool | str = True, within: Path | None = None
+                    ) -> tuple[list[TermFile], list[Problem]]:
     """Every term file under ``content/<kind>/`` (sorted by path), and their problems.
 
     Read on every build (there are few), so an edit to one is always seen."""
@@ -96,8 +99,9 @@ def read_term_files(content: Path, lexicon=None, base_path: str = "/", html: boo
     return found, problems
 
 
-def read_term_file(kind: str, path: str, raw: bytes, lexicon=None, base_path: str = "/",
-                   html: bool | str = True) -> tuple[TermFile | None, list[Problem]]:
+def read_term_file(kind: str, path: str, raw: bytes, lexicon: Lexicon | None = None,
+                   base_path: str = "/", html: bool | str = True
+                   ) -> tuple[TermFile | None, list[Problem]]:
     """Parse one term file of ``kind`` (``path`` is site-relative); None on an error."""
     doc, problems = frontmatter.load(path, raw)
     if doc is None:
@@ -145,7 +149,8 @@ class _Group:
     file: TermFile | None = None
 
 
-def index_terms(kind: str, articles: list[Article], names, files: list[TermFile],
+def index_terms(kind: str, articles: list[Article], names: Callable[[Article], list[str]],
+                files: list[TermFile],
                 bodies: dict[str, str], problems: list[Problem]
                 ) -> tuple[tuple[Term, ...], dict[str, tuple[str, str]]]:
     """The terms of ``kind`` (A–Z by shown name), and each name as written → (slug,
