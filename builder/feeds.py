@@ -126,7 +126,7 @@ class FeedWriter:
 
     def entry_inputs(self, article: Article) -> tuple:
         """Everything an entry is made from besides the configuration: the article card
-        and the shown spelling of each of its tags."""
+        and the (slug, shown name) of each of its tags, authors and categories."""
         return (article, *(tuple(self._term(kind, name) for name in names) for kind, names
                            in (("tags", article.tags), ("authors", article.authors),
                                ("categories", article.categories))))

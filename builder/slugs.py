@@ -18,9 +18,11 @@ A slug becomes a name in the output folder (``tags/<slug>/``, ``<slug>.html``), 
 file systems allow 255 bytes per name (``NAME_MAX`` on Linux, in UTF-8 bytes). A
 generated slug (from a title, file name or tag) is cut at a word boundary to about
 :data:`WORD_LIMIT` characters; one with no boundary to cut at is cut to
-:data:`MAX_SLUG` characters ending in a hash of the whole slug, so two long names
-that share their start still differ. A ``slug:`` the user wrote is never cut: one
-longer than :data:`MAX_SLUG` characters (or bytes, in UTF-8) is an error.
+:data:`WORD_LIMIT` characters ending in a hash of the whole, so two long names that
+share their start still differ. (Only the first 1,000 characters of a longer name are
+made into a slug: the rest could only be cut off, and a hostile megabyte costs seconds.)
+A ``slug:`` the user wrote is never cut: one longer than :data:`MAX_SLUG` characters
+(or bytes, in UTF-8) is an error.
 
 The mode is process-wide (:func:`use`), set from the configuration before a build
 reads anything (and by every reader from its settings, so forked workers agree):
@@ -43,6 +45,7 @@ MODES = ("ascii", "unicode")
 MAX_SLUG = 200  # characters (and UTF-8 bytes); leaves room for what a permalink adds
 WORD_LIMIT = 80  # a generated slug is cut at the last word boundary before this
 _HASH = 8  # hex characters of the suffix of a shortened slug
+_HEAD = 1000  # characters of a name read for its slug when the name is longer
 _APOSTROPHES = str.maketrans({"’": "", "'": "", "ʼ": "", "‘": ""})
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _mode = "ascii"
@@ -83,6 +86,12 @@ def slugify(text: str) -> str:
 
 @lru_cache(maxsize=1 << 16)  # every build slugs every tag and author name again
 def _slugify(text: str, mode: str) -> str:
+    if len(text) > _HEAD:  # a slug shows only its start: make that (hostile input)
+        head = _full_slug(text[:_HEAD], mode)
+        # Every character maps on its own but at the cut (NFC, a final sigma, a trailing
+        # "-"), so past WORD_LIMIT + a margin the head's start is the whole slug's.
+        if len(head) > WORD_LIMIT + 8:
+            return cut(head, whole=text)
     return cut(_full_slug(text, mode))
 
 
@@ -117,10 +126,11 @@ def _full_slug(text: str, mode: str) -> str:
     return _NON_ALNUM.sub("-", _transliterate(words).lower()).strip("-")
 
 
-def cut(slug: str, limit: int = WORD_LIMIT) -> str:
+def cut(slug: str, limit: int = WORD_LIMIT, whole: str | None = None) -> str:
     """``slug`` if it has at most ``limit`` characters and :data:`MAX_SLUG` UTF-8 bytes;
     else cut at its last ``-`` within that (a word boundary); else, with no ``-`` in
-    reach, its start, ``-`` and 8 hex characters of its blake2b digest."""
+    reach, its start, ``-`` and 8 hex characters of the blake2b digest of ``whole`` (the
+    text ``slug`` starts the slug of; default: ``slug`` itself)."""
     if len(slug) <= limit and (slug.isascii() or len(slug.encode("utf-8")) <= MAX_SLUG):
         return slug
     while len(slug[:limit].encode("utf-8")) > MAX_SLUG - _HASH - 1:  # (unicode mode)
@@ -128,16 +138,8 @@ def cut(slug: str, limit: int = WORD_LIMIT) -> str:
     at = slug.rfind("-", 0, limit + 1)
     if at > limit // 2:
         return slug[:at]
-    digest = hashlib.blake2b(slug.encode("utf-8"), digest_size=_HASH // 2).hexdigest()
-    return f"{slug[:limit - _HASH - 1].rstrip('-')}-{digest}"
-
-
-def shorten(slug: str, limit: int = MAX_SLUG) -> str:
-    """``slug`` if it has at most ``limit`` characters; else its start and ``-`` and 8 hex
-    characters of its blake2b digest, ``limit`` characters in all (``limit`` > 9)."""
-    if len(slug) <= limit:
-        return slug
-    digest = hashlib.blake2b(slug.encode("utf-8"), digest_size=_HASH // 2).hexdigest()
+    digest = hashlib.blake2b((slug if whole is None else whole).encode("utf-8", "replace"),
+                             digest_size=_HASH // 2).hexdigest()
     return f"{slug[:limit - _HASH - 1].rstrip('-')}-{digest}"
 
 
@@ -150,11 +152,6 @@ def too_long(slug: str) -> bool:
     """True if ``slug`` cannot be a file name with room for what a permalink adds: more
     than :data:`MAX_SLUG` characters, or UTF-8 bytes."""
     return len(slug) > MAX_SLUG or len(slug.encode("utf-8")) > MAX_SLUG
-
-
-def full_length(text: str) -> int:
-    """The length of ``text``'s slug before it is cut (characters)."""
-    return len(_full_slug(text, _mode))
 
 
 def readable_slug(text: str, limit: int) -> str:

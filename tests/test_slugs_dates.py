@@ -64,6 +64,19 @@ def test_generated_slugs_are_cut_at_a_word_about_80_characters():
     assert too_long("x" * 201) and too_long("ж" * 101) and not too_long("ж" * 100)
 
 
+@pytest.mark.parametrize("unit", ["наука–安装 Ħal ", "word ", "Zu\u0308rich, ", "ж", "a"])
+def test_a_long_name_is_slugged_from_its_start_as_from_the_whole(unit):
+    from builder.slugs import _full_slug
+
+    for text in (unit * 3000, "x" * 995 + unit * 50):
+        whole = _full_slug(text, "ascii")
+        if "-" in whole[41:81]:  # cut at a word: the same as from the whole
+            assert slugify(text) == cut(whole)
+        else:  # a hash of the whole text: still stable and distinct
+            assert slugify(text) != slugify(text + "b")
+            assert len(slugify(text)) == 80
+
+
 def test_unicode_mode_cuts_within_a_file_name_in_bytes():
     slugs.use("unicode")
     try:
