@@ -206,3 +206,12 @@ def test_a_term_file_slug_moves_every_link_to_the_term_in_reused_pages_too(site)
 
 def output(result) -> dict[str, bytes]:
     return {name: result.files[name] for name in result.files}
+
+
+def test_a_name_with_no_letter_or_digit_gets_its_slug_from_a_term_file(site):
+    site({"content/a.md": article("A", "2024-01-01", tags='["+++"]')})
+    fails_with(site, 'content/a.md:4: "+++" cannot be made into a tag slug: give it one in '
+               'content/tags/NAME.md with title: "+++"')
+    site.write("content/tags/plus.md", '---\ntitle: "+++"\n---\n')
+    result = site.build()
+    assert [(t.slug, t.name) for t in result.site.tags] == [("plus", "+++")]
