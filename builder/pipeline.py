@@ -272,11 +272,11 @@ class SiteBuilder:
         # at little cost, and never writes to the model's pages that workers share.
         gc.freeze()
         gc.enable()
-        if _fails(problems, options.strict):
-            raise BuildFailed(problems)
-
         renderer = Renderer(site, template_dirs(config, theme, problems),
                             track_reads=options.delta and not options.write)
+        if _fails(problems, options.strict):  # with the templates' problems: all in one run
+            raise BuildFailed(problems + renderer.check(site.pages))
+
         signer = Signer(site, templates_version(config, renderer.template_dirs),
                         settings_version(config))
         signatures, rendered, found = self._pages(renderer, site, signer, disk, progress, files)

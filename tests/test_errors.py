@@ -103,3 +103,31 @@ def test_output_folder_may_not_hold_the_sources(built):
     with pytest.raises(BuildFailed) as caught:
         built.build(output=built.root)
     assert "would overwrite the site's own files" in str(caught.value)
+
+
+def test_reading_linking_and_template_problems_in_one_run(built):
+    """A build that fails before rendering still reports its templates' problems: a
+    template an article names that is missing, a syntax error in a template a page
+    uses, and a template included by another that is missing (at the include's line).
+    A broken template no page reaches is not reported, as a successful build ignores it.
+    """
+    built.write("content/good.md", article("Good", "someday"))
+    built.write("content/other.md", article("Other", "2024-01-02", template="fancy.html",
+                                            body="See [[Nowhere]]."))
+    built.write("content/third.md", article("Third", "2024-01-03", template="mine.html"))
+    built.write("templates/mine.html", '{% extends "base.html" %}\n{% block main %}\n'
+                '{% include "part.html" ignore missing %}\n{% include "gone.html" %}\n'
+                "{% endblock %}\n")
+    built.write("templates/index.html", "{{ oops }\n")
+    built.write("templates/unused.html", "{{ oops }\n")
+    before = snapshot(built.root / "public")
+    with pytest.raises(BuildFailed) as caught:
+        built.build()
+    assert sorted(str(p) for p in caught.value.problems) == sorted([
+        'content/good.md:3: invalid date: "someday" is not a date: use YYYY-MM-DD or '
+        "YYYY-MM-DD HH:MM[:SS][+HH:MM]",
+        'content/other.md:6: unknown entity or article "Nowhere"',
+        'content/other.md:4: template "fancy.html" not found',
+        'templates/mine.html:4: template "gone.html" not found',
+        "templates/index.html:1: template syntax error: unexpected '}'"])
+    assert snapshot(built.root / "public") == before
