@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, tzinfo
 
 
 def parse_date(value: object, tz: tzinfo) -> tuple[date, datetime | None]:
     """Return the calendar date and, when a time was given, an aware datetime.
 
-    A date-only value is a calendar date: it is never shifted by time zones
+    ``value`` is what YAML, TOML or a Pelican header gives: a date, a datetime (aware
+    or not) or text. A date-only value is a calendar date: it is never shifted by time zones
     (the classic "off by one day" bug). A datetime without an offset is read
     in the site's time zone; one with an offset keeps it.
     Raises ValueError with a message for the user.
@@ -26,6 +27,9 @@ def parse_date(value: object, tz: tzinfo) -> tuple[date, datetime | None]:
         except ValueError:
             raise ValueError(f'"{value}" is not a date: use YYYY-MM-DD or '
                              "YYYY-MM-DD HH:MM[:SS][+HH:MM]") from None
+    elif isinstance(value, time):  # TOML's local time
+        raise ValueError(f"{value.isoformat()} is a time without a day: use YYYY-MM-DD or "
+                         "YYYY-MM-DDTHH:MM:SS")
     else:
         raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD")
     if moment.tzinfo is None:

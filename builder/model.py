@@ -61,6 +61,10 @@ class ArticleRecord:
     aliases: list[str] = field(default_factory=list)  # other names, for wikilinks
     redirects: list[str] = field(default_factory=list)  # old site paths ("/old/url/")
     permalink: str = ""  # a site path the front matter chose ("/about/"), or ""
+    # Where the date comes from: "" the front matter, "name" the file name (2024-01-02-x.md),
+    # "git" its file's last commit, "mtime" its file's modification time; "file" before
+    # builder.filedates gives one of the last two (reading sees only the file's bytes).
+    dated_by: str = ""
     key: str = ""  # hash of the code, read settings, path and bytes this record comes from
 
     @property
