@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, tzinfo
 
 
@@ -35,6 +36,21 @@ def parse_date(value: object, tz: tzinfo) -> tuple[date, datetime | None]:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.date(), moment
+
+
+#: ``2023-01-29 18:30:22 2023 -0800``: a date and time, the year again, an offset (one of
+#: Jekyll's own posts; Ruby's Time.parse skips the year)
+_REPEATED_YEAR = re.compile(r"((\d{4})-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?) +(\d{4}) +"
+                            r"([+-]\d{2}:?\d{2})")
+
+
+def repaired_date(value: object) -> str | None:
+    """The date text ``value`` likely meant, when it is one :func:`parse_date` refuses
+    but Jekyll reads (the year repeated before the offset); else None. The caller warns."""
+    match = _REPEATED_YEAR.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None or match.group(2) != match.group(3):
+        return None
+    return f"{match.group(1)} {match.group(4)}"
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",

@@ -107,7 +107,10 @@ def last_commits(folder: Path, wanted: set[str]) -> dict[str, int]:
     """Path relative to ``folder`` → author time (seconds since the epoch) of the last
     commit that changed it, for each of ``wanted`` that git knows. One ``git log``,
     stopped once every wanted path is found; {} outside git or without git."""
-    command = ["git", "-C", str(folder), "-c", "core.quotepath=off", "log", "-z",
+    # (The user's configuration must not change what is printed: no signatures, no
+    # following of renames.)
+    command = ["git", "-C", str(folder), "-c", "log.showSignature=false", "-c",
+               "log.follow=false", "log", "-z",
                "--format=%x01%at", "--name-only", "--no-renames", "--relative",
                "--no-ext-diff", "--no-textconv", "--", "."]
     environment = {key: value for key, value in os.environ.items()
@@ -128,7 +131,7 @@ def last_commits(folder: Path, wanted: set[str]) -> dict[str, int]:
             *items, tail = (tail + chunk).split(b"\0")
             for item in items:
                 if item.startswith(b"\x01"):  # a commit: its author time
-                    stamp = int(item[1:])
+                    stamp = int(item[1:]) if item[1:].isdigit() else None
                     continue
                 name = os.fsdecode(item.removeprefix(b"\n"))
                 if stamp is not None and name in wanted and name not in found:

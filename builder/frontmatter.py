@@ -153,7 +153,7 @@ def _pelican(text: str) -> Document:
     ``Tags`` and ``Authors`` are lists separated by commas; other values are text.
     A key given twice is an error naming both lines."""
     lines = text.split("\n")
-    meta: dict[str, Any] = {}
+    parts: dict[str, list[str]] = {}  # key → its value's lines (joined once: linear)
     key_lines: dict[str, int] = {}
     index, last = 0, ""
     while index < len(lines):
@@ -165,15 +165,16 @@ def _pelican(text: str) -> Document:
         if match:
             name = match.group(1).lower()
             key = PELICAN_KEYS.get(name, name)
-            if key in meta:
+            if key in parts:
                 raise YamlError(index + 1, f'duplicate key "{match.group(1)}" on lines '
                                            f"{key_lines[key]} and {index + 1}: keep one")
-            meta[key], key_lines[key], last = match.group(2).strip(), index + 1, key
+            parts[key], key_lines[key], last = [match.group(2).strip()], index + 1, key
         elif last and line[:1] in (" ", "\t"):
-            meta[last] = f"{meta[last]} {line.strip()}".strip()
+            parts[last].append(line.strip())
         else:
             break
         index += 1
+    meta: dict[str, Any] = {key: " ".join(p for p in value if p) for key, value in parts.items()}
     for key in ("tags", "authors"):
         if key in meta:
             meta[key] = [item.strip() for item in meta[key].split(",") if item.strip()]

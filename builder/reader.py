@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from builder import frontmatter
 from builder.config import is_language_tag
-from builder.dates import PartialDate, parse_date
+from builder.dates import PartialDate, parse_date, repaired_date
 from builder.frontmatter import Fields
 from builder.lexicon import Lexicon
 from builder.markdown import render
@@ -30,8 +30,9 @@ KNOWN_KEYS = frozenset({
     "description", "lastmod", "modified", "pubDate", "published", "status", "category",
     "categories", "aliases", "redirect_from", "permalink", "url",
 })
-#: a file name starting with a date (Jekyll's posts): (the date, the rest)
-DATED_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})-(.+)")
+#: a file name starting with a date (Jekyll's posts): (the date, the rest), or a date
+#: alone (Obsidian's daily notes)
+DATED_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:-(.+))?")
 #: ``dated_by`` of a record whose date is its file's (see builder.filedates), and its
 #: date until then
 FILE_DATE = "file"
@@ -73,7 +74,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     tz = ZoneInfo(settings.timezone)
     stem = posixpath.splitext(posixpath.basename(path))[0]
     named = DATED_NAME.fullmatch(stem)  # Jekyll's 2013-05-06-title.md
-    name = named.group(2) if named else stem  # the file name without date and extension
+    name = named.group(2) or stem if named else stem  # without date prefix and extension
     title = fields.text("title")
     if "title" not in meta:  # a note: its file name, as written
         title = name
@@ -85,7 +86,13 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         try:
             day, moment = parse_date(meta["date"], tz)
         except ValueError as exc:
-            fields.problem("date", f"invalid date: {exc}")
+            meant = repaired_date(meta["date"])
+            if meant is None:
+                fields.problem("date", f"invalid date: {exc}")
+            else:
+                day, moment = parse_date(meant, tz)
+                fields.problem("date", f'date "{meta["date"]}" read as "{meant}" (the year '
+                               "again is left out): write it so", warning=True)
     elif named:
         try:
             day, dated_by = date.fromisoformat(named.group(1)), "name"

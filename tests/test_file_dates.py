@@ -45,6 +45,13 @@ def test_a_note_without_title_or_date_takes_both_from_its_name():
         "Hello, Wörld", "hello-world", date(2024, 1, 2), None, "name")
 
 
+def test_a_daily_note_named_by_its_date():
+    record, problems = read("content/journal/2024-03-09.md", "---\ntags: [day]\n---\nx\n")
+    assert problems == []
+    assert (record.title, record.slug, record.date, record.dated_by) == (
+        "2024-03-09", "2024-03-09", date(2024, 3, 9), "name")
+
+
 def test_a_note_with_no_date_anywhere_waits_for_its_file_date():
     record, problems = read("content/Idea.md", "---\ntitle: An idea\n---\nx\n")
     assert problems == [] and record.dated_by == "file" and record.title == "An idea"
@@ -187,3 +194,40 @@ def test_file_dates_are_shown_in_the_site_time_zone(site, config):
     os.utime(root / "content/note.md", (JAN, JAN))
     assert dates_of(site.build(write=False)) == {
         "content/note.md": ("2021-01-15T17:00:00+05:00", "mtime")}
+
+
+def test_a_jekyll_date_with_the_year_repeated_is_read_with_a_warning():
+    record, problems = read("content/2023-01-29-x.md", '---\ntitle: X\n'
+                            'date: 2023-01-29 18:30:22 2023 -0800\n---\nx\n')
+    assert record.iso_date == "2023-01-29T18:30:22-08:00"
+    assert problems == ['content/2023-01-29-x.md:3: warning: date "2023-01-29 18:30:22 2023 '
+                        '-0800" read as "2023-01-29 18:30:22 -0800" (the year again is left '
+                        "out): write it so"]
+    _, problems = read("content/x.md", "---\ntitle: X\ndate: 2023-01-29 18:30:22 2022 -0800\n"
+                       "---\nx\n")
+    assert problems[0].startswith('content/x.md:3: invalid date: "2023-01-29 18:30:22 2022')
+
+
+JEKYLL = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "jekyll-posts"
+
+
+@pytest.mark.skipif(not JEKYLL.is_dir(), reason="the shared corpora are not here")
+def test_every_jekyll_post_reads_with_its_file_name_date_and_slug():
+    names = sorted(p.name for p in JEKYLL.iterdir() if p.suffix in (".md", ".markdown"))
+    assert len(names) == 102
+    named = 0
+    for name in names:
+        record, problems = read_article(f"content/_posts/{name}", (JEKYLL / name).read_bytes(),
+                                        SETTINGS)
+        assert record is not None and not [p for p in problems if not p.warning], name
+        stem = name.rsplit(".", 1)[0]
+        if "date" not in record.lines:  # (else the front matter's wins: 9 posts differ)
+            named += 1
+            assert (record.date.isoformat(), record.dated_by) == (stem[:10], "name"), name
+        assert record.slug == stem[11:].lower().replace(".", "-"), name
+    assert named == 3
+    record, _ = read_article("content/_posts/2013-05-06-jekyll-1-0-0-released.markdown",
+                             (JEKYLL / "2013-05-06-jekyll-1-0-0-released.markdown").read_bytes(),
+                             SETTINGS)
+    assert (record.title, record.iso_date) == ("Jekyll 1.0.0 Released",
+                                               "2013-05-06T02:12:52+02:00")
