@@ -97,12 +97,14 @@ class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
     def __init__(self, stream: str):
         super().__init__(stream)
         self._own_keys: dict[int, list[Node]] = {}  # mapping with a merge → its own keys
+        self._merges = "<<" in stream or "merge" in stream  # (else no mapping holds one)
 
     def flatten_mapping(self, node):  # noqa: ANN001, ANN201
         # A merge (`<<: *base`) brings in pairs ahead of the mapping's own, which may
         # repeat its keys: only its own keys must be unique. Recorded at the first
         # flattening (a merged mapping is flattened in place, once).
-        if id(node) not in self._own_keys and any(key.tag == _MERGE for key, _ in node.value):
+        if self._merges and id(node) not in self._own_keys and \
+                any(key.tag == _MERGE for key, _ in node.value):
             self._own_keys[id(node)] = [key for key, _ in node.value if key.tag != _MERGE]
         super().flatten_mapping(node)
 
@@ -218,13 +220,14 @@ def load_yaml(text: str, first_line: int = 1, warnings: list[tuple[int, str]] | 
         for key_node, _ in node.value:
             if isinstance(key_node, ScalarNode):
                 key_lines[key_node.value] = first_line + key_node.start_mark.line
-    if warnings is not None and _COMMENT_AFTER.search(text):
+    if warnings is not None and "#" in text and _COMMENT_AFTER.search(text):
         warnings += _cut_by_comments(node, text.split("\n"), first_line)
     return value, key_lines
 
 
-#: a `` #`` after something on its line: a comment that may end a plain value
-_COMMENT_AFTER = re.compile(r"\S[ \t]+#")
+#: a `` #``: a comment, which may end a plain value (searched for only where a ``#`` is:
+#: most front matter has none)
+_COMMENT_AFTER = re.compile(r"[ \t]#")
 
 
 def _cut_by_comments(root: Node, lines: list[str], first_line: int) -> list[tuple[int, str]]:
