@@ -228,6 +228,7 @@ def run_check(args: argparse.Namespace) -> int:
                             config.site_dir, config.base_path)
     for link in broken:
         print(link, file=sys.stderr)
+    _print_file_dated(result)
     if broken:
         print(f"check failed: {len(broken)} broken link{'s' * (len(broken) != 1)}",
               file=sys.stderr)
@@ -235,6 +236,21 @@ def run_check(args: argparse.Namespace) -> int:
     print(f"ok: {len(result.site.articles)} articles, {len(result.files)} files, "
           f"{len(result.warnings)} warnings")
     return EXIT_OK
+
+
+def _print_file_dated(result: BuildResult) -> None:
+    """The articles whose date is their file's (no date in the front matter or the file
+    name): the last git commit's, or the modification time (see builder.filedates)."""
+    dated = sorted((a for a in result.site.articles if a.dated_by in ("git", "mtime")),
+                   key=lambda a: a.source)
+    if not dated:
+        return
+    count = len(dated)
+    print(f"{count} article{'s' * (count != 1)} with no date in the front matter or the file "
+          "name, dated by git or the file's time:")
+    for article in dated:
+        how = "last git commit" if article.dated_by == "git" else "modification time"
+        print(f"  {article.source}: {article.iso_date} ({how})")
 
 
 def run_init(args: argparse.Namespace) -> int:

@@ -119,10 +119,12 @@ def load_config(site_dir: Path, keep_going: bool = False) -> tuple[SiteConfig, l
                                    "run 'postil init DIR' to make a site")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BuildFailed([Problem(CONFIG_NAME, 1, f"cannot read: {exc}")]) from None
+    cut: list[tuple[int, str]] = []  # values cut short by a comment: warnings
     try:
-        data, lines = load_yaml(text)
+        data, lines = load_yaml(text, warnings=cut)
     except YamlError as exc:
         raise BuildFailed([Problem(CONFIG_NAME, exc.line, exc.message)]) from None
+    problems += [Problem(CONFIG_NAME, line, message, warning=True) for line, message in cut]
     data = data or {}
     if not isinstance(data, dict):
         raise BuildFailed([Problem(CONFIG_NAME, 1, "must be a mapping of keys to values")])

@@ -5,7 +5,9 @@ Two kinds of object, and nothing changes either once made:
 * **Records** come out of reading one file (:class:`ArticleRecord`,
   :class:`EntityRecord`). A record is a pure function of the file's bytes and
   the read settings, and carries ``key``, a hash of exactly those, so the key
-  stands for the whole record (see :mod:`builder.fingerprint`).
+  stands for the whole record (see :mod:`builder.fingerprint`). The one
+  exception, a note dated by its file's last commit or modification time, gets
+  that date after reading, with a key that covers it (:mod:`builder.filedates`).
 * **Indexed objects** (:class:`Article`, :class:`Entity`, :class:`Term`,
   :class:`Site`, …) are made anew by every build from the records and the
   configuration. An indexed object refers to other articles and entities only
@@ -61,6 +63,10 @@ class ArticleRecord:
     aliases: list[str] = field(default_factory=list)  # other names, for wikilinks
     redirects: list[str] = field(default_factory=list)  # old site paths ("/old/url/")
     permalink: str = ""  # a site path the front matter chose ("/about/"), or ""
+    # Where the date comes from: "" the front matter, "name" the file name (2024-01-02-x.md),
+    # "git" its file's last commit, "mtime" its file's modification time; "file" before
+    # builder.filedates gives one of the last two (reading sees only the file's bytes).
+    dated_by: str = ""
     key: str = ""  # hash of the code, read settings, path and bytes this record comes from
 
     @property

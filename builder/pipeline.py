@@ -26,6 +26,7 @@ from builder.entities import EntityReader
 from builder.entity_store import EntityStore
 from builder.explain import SETTINGS_KEY, TEMPLATES_KEY, explain, find_page
 from builder.feeds import FeedCache
+from builder.filedates import FileDates, date_inputs
 from builder.index import index_site
 from builder.lexicon import Lexicon
 from builder.model import Site
@@ -118,6 +119,7 @@ class SiteBuilder:
         self._page_reads: dict[str, frozenset[str]] = {}  # the same, of the build under way
         self._parsed_before: list[str] = []  # parsed by a delta build that gave up
         self._pending: LastBuild | None = None
+        self._dates: FileDates | None = None  # dates of files dated by git or mtime
 
     def build(self, progress: Progress | None = None,
               saved: Iterable[str] | None = None) -> BuildResult:
@@ -195,8 +197,15 @@ class SiteBuilder:
         sources = saved_sources(last, self.site_dir, saved, self._static)
         if sources is None:
             return None
+        dates = self._dates
+        if dates is None or not dates.unchanged():  # a commit, or a touched undated file
+            return None
         records, problems = reader.read(sources, jobs=1, within=self.site_dir, merge=True)
         self._parsed_before = list(reader.parsed)  # for the full build, if it comes to that
+        records, found = dates.fill(records, last.site.config.tz, merge=True)
+        problems += found
+        if not dates.unchanged():  # changed while this build read: a full build decides
+            return None
         made = None if problems or len(records) != len(sources) else \
             rebuild(last, {r.source: r for r in records}, self._feeds)
         if made is None:
@@ -259,6 +268,10 @@ class SiteBuilder:
         reader = self._reader_for(config, lexicon)
         records, found = reader.read(discover(config.content_path), options.jobs, progress,
                                      config.site_dir)
+        problems += found
+        if self._dates is None or self._dates.folder != config.content_path.parent:
+            self._dates = FileDates(config.content_path.parent)
+        records, found = self._dates.fill(records, config.tz)  # (see builder.filedates)
         problems += found
         clock("read")
         self._load_memo()
@@ -381,7 +394,8 @@ def input_roots(config: SiteConfig, theme: Path) -> list[str]:
     Postil's own code: see :func:`builder.state.snapshot`."""
     site = config.site_dir
     return [str(p) for p in (site / CONFIG_NAME, config.content_path, site / "templates",
-                             site / "static", site / "themes" / config.theme, theme)]
+                             site / "static", site / "themes" / config.theme, theme)] + \
+        date_inputs(config.content_path.parent)  # commits date undated files
 
 
 def _fails(problems: list[Problem], strict: bool) -> bool:

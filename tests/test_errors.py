@@ -12,10 +12,13 @@ def test_broken_yaml(built):
                       "(while parsing a flow sequence that starts on line 4)")
 
 
-def test_missing_title_and_date(built):
-    built.write("content/good.md", "---\ntags: [a]\n---\nx\n")
-    fails_with(built, "content/good.md:1: missing title in front matter",
-               "content/good.md:1: missing date in front matter (YYYY-MM-DD)")
+def test_an_empty_title_and_an_impossible_file_name_date(built):
+    built.write("content/good.md", "---\ntitle: ''\ntags: [a]\n---\nx\n")
+    built.write("content/2024-02-30-x.md", "---\ntitle: X\n---\nx\n")
+    fails_with(built, 'content/2024-02-30-x.md:1: the date in the file name, "2024-02-30", is '
+                      "not a day of the calendar: rename the file, or give a date in the front "
+                      "matter",
+               "content/good.md:2: title is empty")
 
 
 def test_invalid_date_and_non_list(built):
@@ -79,13 +82,13 @@ def test_unknown_theme(built):
 
 def test_every_problem_of_every_file_in_one_run(built):
     built.write("content/good.md", "---\ntitle: [\n---\n")
-    built.write("content/other.md", "---\ndate: 2024-01-01\n---\n")
+    built.write("content/other.md", "---\ndate: 2024-01-01\ntitle: ''\n---\n")
     built.write("content/third.md", article("Third", "someday"))
     before = snapshot(built.root / "public")
     with pytest.raises(BuildFailed) as caught:
         built.build()
     assert [(p.path, p.line) for p in caught.value.problems] == [
-        ("content/good.md", 3), ("content/other.md", 1), ("content/third.md", 3)]
+        ("content/good.md", 3), ("content/other.md", 3), ("content/third.md", 3)]
     assert snapshot(built.root / "public") == before
 
 
