@@ -165,24 +165,42 @@ def _check_page_collisions(pages: list[Page], problems: list[Problem]) -> None:
         other = owners.setdefault(output_file(page.url), page)
         if other is not page and bool(page.source) != bool(other.source):
             article = page if page.source else other
-            problems.append(Problem(article.source, 1, f"{article.url} is also the URL of "
+            record = article.context.get("article")
+            line = _url_line(record.record) if isinstance(record, Article) else 1
+            problems.append(Problem(article.source, line, f"{article.url} is also the URL of "
                                     "a page Postil makes; change the slug or permalink"))
 
 
 def _check_unique(records: list[ArticleRecord], urls: dict[str, str],
                   problems: list[Problem]) -> None:
-    by_slug: dict[str, ArticleRecord] = {}
+    """Two articles at one URL are an error naming both; when they share a slug, the
+    error says how to tell them apart (``a/notes.md`` and ``b/notes.md``)."""
     by_file: dict[str, ArticleRecord] = {}
     for record in sorted(records, key=lambda r: r.source):
-        other = by_slug.setdefault(record.slug, record)
-        if other is not record:
-            problems.append(Problem(record.source, record.line("slug"),
-                                    f'duplicate slug "{record.slug}": {other.source} has it too'))
+        url = urls[record.source]
+        if not url.endswith(("/", ".html", ".htm")):
+            problems.append(Problem(record.source, _url_line(record), f"{url}: an article's "
+                                    'URL must end in "/" or ".html"'))
             continue
-        other = by_file.setdefault(output_file(urls[record.source]), record)
-        if other is not record:
-            problems.append(Problem(record.source, record.line("date"),
-                                    f'{urls[record.source]} is also the URL of {other.source}'))
+        other = by_file.setdefault(output_file(url), record)
+        if other is record:
+            continue
+        if record.slug == other.slug and not record.permalink and not other.permalink:
+            problems.append(Problem(record.source, record.line("slug"), f'duplicate slug '
+                                    f'"{record.slug}": {other.source} has it too (give one a '
+                                    'slug:, or set permalinks: {article: "/{path}/"} in '
+                                    "site.yml for URLs that follow the folders)"))
+        else:
+            problems.append(Problem(record.source, _url_line(record),
+                                    f"{url} is also the URL of {other.source}"))
+
+
+def _url_line(record: ArticleRecord) -> int:
+    """The line that chose the article's URL: ``permalink``/``url``, else its date."""
+    for key in ("permalink", "url") if record.permalink else ():
+        if key in record.lines:
+            return record.lines[key]
+    return record.line("date")
 
 
 def _terms(kind: str, articles: list[Article], names, problems: list[Problem]

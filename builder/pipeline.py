@@ -44,7 +44,7 @@ from builder.problems import BuildFailed, Problem
 from builder.render import Renderer
 from builder.site_files import add_static, annotation_files, feed_files, sitemap_files
 from builder.sitemap import ROBOTS, robots_txt
-from builder.sources import Reader, discover, read_settings
+from builder.sources import Reader, explore, read_settings, skipped_lines
 from builder.state import Stamp, condition, output_stats, snapshot
 from builder.theme import find_theme, static_files, template_dirs
 from builder.urls import output_file
@@ -86,6 +86,7 @@ class BuildResult:
     sources: dict[str, str] = field(default_factory=dict)  # every source read → record key
     valid_until: str | None = None  # ISO date on which the output changes by itself
     explanation: list[str] = field(default_factory=list)  # for BuildOptions.explain
+    skipped: list[str] = field(default_factory=list)  # the summary's lines on files left out
 
 
 def build(site_dir: Path, options: BuildOptions | None = None,
@@ -228,7 +229,7 @@ class SiteBuilder:
         if written is not None:
             stamp = Stamp(inputs=inputs[0], roots=roots, output=str(output), files=written[0],
                           manifest=written[1], articles=len(result.site.articles),
-                          warnings=[str(p) for p in result.warnings],
+                          warnings=[str(p) for p in result.warnings], skipped=result.skipped,
                           valid_until=result.valid_until, timezone=config.timezone)
         related = self._index_memo.get("related")
         state.record(self.site_dir, key, stamp, result.sources,
@@ -257,7 +258,8 @@ class SiteBuilder:
                                                        self._entity_store, config.site_dir)
         problems += found
         reader = self._reader_for(config, lexicon)
-        records, found = reader.read(discover(config.content_path), options.jobs, progress,
+        discovered = explore(config.content_path)
+        records, found = reader.read(discovered.articles, options.jobs, progress,
                                      config.site_dir)
         problems += found
         clock("read")
@@ -311,7 +313,8 @@ class SiteBuilder:
                            output=output, timings=clock.timings, rendered=rendered,
                            parsed=list(dict.fromkeys(self._parsed_before + reader.parsed)),
                            signatures=signatures, sources=sources,
-                           valid_until=valid_until, explanation=explanation)
+                           valid_until=valid_until, explanation=explanation,
+                           skipped=skipped_lines(discovered))
 
     def _explain(self, site: Site, before: dict[str, str] | None, sources: dict[str, str],
                  rendered: list[str], signatures: dict[str, str]) -> list[str]:

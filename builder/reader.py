@@ -97,6 +97,8 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     permalink = _permalink(fields)
 
     stem = posixpath.splitext(posixpath.basename(path))[0]
+    if stem == "index" and path.count("/") > 1:  # a page bundle: content/hello/index.md
+        stem = posixpath.basename(posixpath.dirname(path))
     slug_source = fields.text("slug") or stem
     slug = slugify(slug_source)
     if fields.text("slug") and full_length(slug_source) > MAX_SLUG:  # a chosen URL: say so

@@ -61,7 +61,7 @@ def _resolve(href: str, source_dir: str, base_path: str, line: int, env: dict) -
     if href.startswith("/"):
         return base_path.rstrip("/") + href
     path = unquote(parts.path)
-    if path.endswith(".md"):
+    if path.endswith((".md", ".markdown")):
         target = posixpath.normpath(posixpath.join(source_dir, path))
         links = env.setdefault("links", [])
         links.append((line, target))
