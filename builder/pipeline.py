@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from builder import state
+from builder.assets import add_assets, left_out, usable_files
 from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
 from builder.config import CONFIG_NAME, SiteConfig, load_config
 from builder.delta import LastBuild, rebuild, saved_sources
@@ -41,8 +42,15 @@ from builder.outputs import (
 )
 from builder.parallel import render_pages
 from builder.problems import BuildFailed, Problem
+from builder.redirects import add_redirects
 from builder.render import Renderer
-from builder.site_files import add_static, annotation_files, feed_files, sitemap_files
+from builder.site_files import (
+    STATIC,
+    add_static,
+    annotation_files,
+    feed_files,
+    sitemap_files,
+)
 from builder.sitemap import ROBOTS, robots_txt
 from builder.sources import Reader, explore, read_settings, skipped_lines
 from builder.state import Stamp, condition, output_stats, snapshot
@@ -111,6 +119,7 @@ class SiteBuilder:
         self._entities = EntityReader()
         self._made = Made()  # every output of the last good build, with its signature
         self._static: dict[Path, tuple[tuple[int, int], bytes]] = {}
+        self._assets: dict[Path, tuple[tuple[int, int], bytes]] = {}  # the same, of content/
         self._feeds = FeedCache()
         self._index_memo: dict = {}
         self._entity_store: EntityStore | None = None
@@ -193,7 +202,7 @@ class SiteBuilder:
         last, reader, started = self._last, self._reader, time.perf_counter()
         if last is None or reader is None or self.options.write or self.options.explain:
             return None
-        sources = saved_sources(last, self.site_dir, saved, self._static)
+        sources = saved_sources(last, self.site_dir, saved, {**self._static, **self._assets})
         if sources is None:
             return None
         records, problems = reader.read(sources, jobs=1, within=self.site_dir, merge=True)
@@ -262,11 +271,13 @@ class SiteBuilder:
         records, found = reader.read(discovered.articles, options.jobs, progress,
                                      config.site_dir)
         problems += found
+        asset_paths = usable_files(config, discovered.files, problems)
         clock("read")
         self._load_memo()
         today = datetime.now(config.tz).date()
         site, found = index_site(config, records, today, entities,
-                                 lexicon, self._index_memo, drafts=options.drafts)
+                                 lexicon, self._index_memo, drafts=options.drafts,
+                                 files=list(asset_paths))
         problems += found
         clock("index")
         # The site model lives until the end: set aside from the collector, which can now
@@ -287,12 +298,16 @@ class SiteBuilder:
         static = static_files(config, theme, problems)  # (with a warning for each left out)
         found, self._static = add_static(config, static, files, signatures, self._static)
         problems += found
+        found, self._assets = add_assets(site.assets, asset_paths, files, signatures,
+                                         self._assets, STATIC)
+        problems += found
         annotation_files(config, site, signer, self._made, disk, files, signatures)
         feeds = feed_files(site, signer, self._made, disk, files, signatures, self._feeds)
         sitemap_files(site, signer, self._made, disk, files, signatures)
         if ROBOTS not in files:
             files[ROBOTS] = robots_txt(config.base_url)
             signatures[ROBOTS] = signer.of(ROBOTS)
+        problems += add_redirects(site, signer, files, signatures)
         clock("other files")
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
@@ -314,7 +329,7 @@ class SiteBuilder:
                            parsed=list(dict.fromkeys(self._parsed_before + reader.parsed)),
                            signatures=signatures, sources=sources,
                            valid_until=valid_until, explanation=explanation,
-                           skipped=skipped_lines(discovered))
+                           skipped=skipped_lines(discovered) + left_out(asset_paths))
 
     def _explain(self, site: Site, before: dict[str, str] | None, sources: dict[str, str],
                  rendered: list[str], signatures: dict[str, str]) -> list[str]:

@@ -114,7 +114,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     events = _events(meta.get("events"), doc.line("events"), path, problems)
     rendered = render(doc.body, source_dir=posixpath.dirname(path),
                       base_path=settings.base_path, first_line=doc.body_line, html=settings.html,
-                      lexicon=settings.lexicon)
+                      lexicon=settings.lexicon, assets=True)
     problems += [Problem(path, line, message) for line, message in rendered.problems]
     problems += [Problem(path, line, message, warning=True)
                  for line, message in rendered.warnings]
@@ -137,7 +137,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         lines=dict(doc.key_lines), links=rendered.links, mentions=rendered.mentions,
         highlights=rendered.highlights, about=about, events=events,
         wikilinks=rendered.wikilinks, categories=categories, aliases=aliases,
-        redirects=redirects, permalink=permalink, key=key,
+        redirects=redirects, permalink=permalink, assets=rendered.assets, key=key,
     )
     return article, problems
 
