@@ -69,6 +69,16 @@ def kind_of(name: str, trusted: bool = True) -> str | None:
     return KINDS.get(suffix) or ("script" if suffix in SCRIPTED else None)
 
 
+def linked_kind(name: str) -> str | None:
+    """The kind of file a relative link or embed to ``name`` reaches (:func:`kind_of`),
+    or None: a link to a page (``other.html``), a script or a feed stays as written,
+    and only SVG of the files that can run script is taken (as an image)."""
+    kind = kind_of(name)
+    if kind == "script":
+        return "image" if posixpath.splitext(name)[1].lower() in (".svg", ".svgz") else None
+    return kind
+
+
 @dataclass
 class AssetTable:
     """What links to files resolve against: source → site path of each published file,

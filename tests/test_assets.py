@@ -51,7 +51,7 @@ def test_links_are_right_under_a_sub_path_and_html_permalinks(site):
 
 def test_files_outside_bundles_keep_their_path(site):
     site({"content/notes/a.md": article("A", body="![x](../attachments/cat.png)\n\n"
-                                        "[data](../data/table.csv)"),
+                                        "[data](../data/table.csv) [page](other.html)"),
           "content/attachments/cat.png": PNG, "content/data/table.csv": b"a,b\n",
           "content/data/info.json": b"{}", "content/data/readme.txt": b"x"})
     result = site.build()
@@ -61,6 +61,7 @@ def test_files_outside_bundles_keep_their_path(site):
     assert not (out / "data/readme.txt").exists()
     main = body_of(site, "/articles/a/")
     assert srcs(main) == ["/attachments/cat.png"] and "/data/table.csv" in srcs(main, "a", "href")
+    assert "other.html" in srcs(main, "a", "href")  # maybe a page: left as written
     assert result.skipped == ["1 other file under `content/` not copied: not images, PDF, "
                               "audio, video, CSV or JSON (.txt)"]
 

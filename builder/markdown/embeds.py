@@ -1,8 +1,8 @@
 """Obsidian file embeds: ``![[cat.png]]``, ``![[cat.png|A cat|300]]``, ``![[paper.pdf#page=3]]``.
 
-Only a target whose suffix names a file Postil knows (:data:`builder.assets.KINDS`,
-and the HTML, SVG, JavaScript and XML it refuses without ``html: trusted``) is taken
-here; any other ``![[…]]`` embeds a note (:mod:`builder.markdown.wikilinks`).
+Only a target whose suffix names a file Postil copies (:data:`builder.assets.KINDS`,
+and SVG, which it copies only with ``html: trusted``) is taken here; any other
+``![[…]]`` embeds a note (:mod:`builder.markdown.wikilinks`).
 
 An image becomes ``<img alt>`` (the text after ``|``, else the file's name without
 its suffix; a ``|300`` or ``|300x200`` part sets its width and height), audio and
@@ -23,7 +23,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_inline.state_inline import StateInline
 from markdown_it.token import Token
 
-from builder.assets import kind_of
+from builder.assets import linked_kind
 from builder.markdown.scan import find
 
 _SIZE = re.compile(r"(\d{1,5})(?:x(\d{1,5}))?")
@@ -46,7 +46,7 @@ def _embed(state: StateInline, silent: bool) -> bool:
     target, *labels = src[start + 3:end].split("|")
     path, hash_mark, fragment = target.partition("#")
     path = path.strip()
-    kind = kind_of(path)
+    kind = linked_kind(path)
     if kind is None:
         return False
     if not silent:
@@ -55,7 +55,7 @@ def _embed(state: StateInline, silent: bool) -> bool:
         size = [label.strip() for label in labels if _SIZE.fullmatch(label.strip())]
         text = next((label.strip() for label in labels if label.strip() and
                      not _SIZE.fullmatch(label.strip())), "")
-        if kind == "image" or path.lower().endswith((".svg", ".svgz")):
+        if kind == "image":
             token = state.push("image", "img", 0)
             token.attrs = {"src": "", "alt": ""}
             alt = text or posixpath.splitext(name)[0]

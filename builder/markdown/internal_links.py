@@ -9,7 +9,8 @@ link gets the site's base path, so it works when the site lives under a
 sub-path (Hugo #8078).
 
 A relative link or image whose target has the suffix of a file Postil copies
-or refuses (:mod:`builder.assets`: ``.png``, ``.pdf``, ``.svg`` …) becomes
+(:mod:`builder.assets`: ``.png``, ``.pdf``, ``.csv``, ``.svg`` …; not ``.html``,
+which may be a page) becomes
 ``postil-asset:N`` in the same way (N indexes ``env["assets"]``, which holds
 (line, site-relative path, "path")), and so does an Obsidian file embed
 (:mod:`builder.markdown.embeds`, with "embed" and the name as written): the
@@ -25,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 
-from builder.assets import ASSET_PREFIX, kind_of
+from builder.assets import ASSET_PREFIX, linked_kind
 
 #: href prefix of a link to another Markdown file, replaced when the site is indexed
 REF_PREFIX = "postil-ref:"
@@ -83,7 +84,7 @@ def _resolve(href: str, source_dir: str, base_path: str, line: int, env: dict) -
         fragment = f"#{parts.fragment}" if parts.fragment else ""
         return f"{REF_PREFIX}{len(links) - 1}{fragment}"
     assets = env.get("assets")
-    if isinstance(assets, list) and kind_of(path) is not None:
+    if isinstance(assets, list) and linked_kind(path) is not None:
         assets.append((line, posixpath.normpath(posixpath.join(source_dir, path)), "path"))
         rest = (f"?{parts.query}" if parts.query else "") + \
             (f"#{parts.fragment}" if parts.fragment else "")
