@@ -201,7 +201,7 @@ def left_out(files: Iterable[str]) -> list[str]:
         if SOURCES_DIR in source.split("/")[1:-1]:
             private += 1
         elif kind_of(source) is None:
-            suffix = posixpath.splitext(source)[1].lower() or "(no suffix)"
+            suffix = posixpath.splitext(source)[1].lower() or "no suffix"
             others[suffix] = others.get(suffix, 0) + 1
     notes = []
     if private:
