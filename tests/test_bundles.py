@@ -17,7 +17,8 @@ def test_markdown_suffix_and_posts_are_read_other_underscores_counted(site):
                  "content/notes.markdown": article("Notes"),
                  "content/_drafts/a.md": article("A"), "content/_drafts/b.md": article("B"),
                  "content/_index.md": article("Index"), "content/.trash/old.md": article("Old"),
-                 "content/_drafts/picture.png": b"\x89PNG"})
+                 "content/_drafts/picture.png": b"\x89PNG",
+                 "content/.git/README.md": "Git's own folder: not counted"})
     result = site.build()
     assert sorted(a.source for a in result.site.articles) == [
         "content/_posts/2013-05-06-release.markdown", "content/notes.markdown"]
