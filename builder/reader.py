@@ -73,6 +73,8 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
 
     tz = ZoneInfo(settings.timezone)
     stem = posixpath.splitext(posixpath.basename(path))[0]
+    if stem == "index" and path.count("/") > 1:  # a page bundle: content/hello/index.md
+        stem = posixpath.basename(posixpath.dirname(path))
     named = DATED_NAME.fullmatch(stem)  # Jekyll's 2013-05-06-title.md
     name = named.group(2) or stem if named else stem  # without date prefix and extension
     title = fields.text("title")
@@ -136,7 +138,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     events = _events(meta.get("events"), doc.line("events"), path, problems)
     rendered = render(doc.body, source_dir=posixpath.dirname(path),
                       base_path=settings.base_path, first_line=doc.body_line, html=settings.html,
-                      lexicon=settings.lexicon)
+                      lexicon=settings.lexicon, assets=True)
     problems += [Problem(path, line, message) for line, message in rendered.problems]
     problems += [Problem(path, line, message, warning=True)
                  for line, message in rendered.warnings]
@@ -159,7 +161,8 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         lines=dict(doc.key_lines), links=rendered.links, mentions=rendered.mentions,
         highlights=rendered.highlights, about=about, events=events,
         wikilinks=rendered.wikilinks, categories=categories, aliases=aliases,
-        redirects=redirects, permalink=permalink, dated_by=dated_by, key=key,
+        redirects=redirects, permalink=permalink, dated_by=dated_by,
+        assets=rendered.assets, key=key,
     )
     return article, problems
 

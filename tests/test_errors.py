@@ -31,9 +31,13 @@ def test_invalid_date_and_non_list(built):
 
 def test_duplicate_slugs_name_both_files(built):
     built.write("content/sub/good.md", article("Another good", "2024-03-01"))
-    fails_with(built, 'content/sub/good.md:1: duplicate slug "good": content/good.md has it too')
+    hint = (' (give one a slug:, or set permalinks: {article: "/{path}/"} in site.yml for '
+            "URLs that follow the folders)")
+    fails_with(built, 'content/sub/good.md:1: duplicate slug "good": content/good.md has it '
+               "too" + hint)
     built.write("content/sub/good.md", article("Another good", "2024-03-01", slug="other"))
-    fails_with(built, 'content/sub/good.md:4: duplicate slug "other": content/other.md has it too')
+    fails_with(built, 'content/sub/good.md:4: duplicate slug "other": content/other.md has it '
+               "too" + hint)
 
 
 def test_non_utf8_file(built):

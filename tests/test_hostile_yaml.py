@@ -295,6 +295,8 @@ def test_base_url_on_the_command_line_is_a_usage_error(built):
                   "-q").returncode == 0
 
 
+USE = "use {slug}, {path}, {year}, {month}, {day}"
+
 @pytest.mark.parametrize(("pattern", "message"), [
     ("/../../{slug}/", 'may not have a "." or ".." folder: "/../../{slug}/"'),
     ("/a/./{slug}/", 'may not have a "." or ".." folder: "/a/./{slug}/"'),
@@ -308,18 +310,14 @@ def test_base_url_on_the_command_line_is_a_usage_error(built):
                         'not "/{slug}/?page=1"'),
     ("/a b/{slug}/", "may hold only letters, digits, -, _, ., ~ and / besides its fields, "
                      'not "/a b/{slug}/"'),
-    ("/{year}/{title}/", 'has an unknown field "{title}" (use {slug}, {year}, {month}, {day})'),
-    ("/{slug.upper}/", 'has an unknown field "{slug.upper}" (use {slug}, {year}, {month}, '
-                       "{day})"),
-    ("/{slug[0]}/{slug}/", 'has an unknown field "{slug[0]}" (use {slug}, {year}, {month}, '
-                           "{day})"),
-    ("/{slug:>999999999}/", 'has an unknown field "{slug:>999999999}" (use {slug}, {year}, '
-                            "{month}, {day})"),
-    ("/{0}/{slug}/", 'has an unknown field "{0}" (use {slug}, {year}, {month}, {day})'),
-    ("/{slug!r}/", 'has an unknown field "{slug!r}" (use {slug}, {year}, {month}, {day})'),
-    ("/{year}/", 'must be a string containing "{slug}"'),
-    ("/{slug}/{", "is not a pattern: Single '{' encountered in format string (use {slug}, "
-                  "{year}, {month}, {day})"),
+    ("/{year}/{title}/", 'has an unknown field "{title}" (' + USE + ")"),
+    ("/{slug.upper}/", 'has an unknown field "{slug.upper}" (' + USE + ")"),
+    ("/{slug[0]}/{slug}/", 'has an unknown field "{slug[0]}" (' + USE + ")"),
+    ("/{slug:>999999999}/", 'has an unknown field "{slug:>999999999}" (' + USE + ")"),
+    ("/{0}/{slug}/", 'has an unknown field "{0}" (' + USE + ")"),
+    ("/{slug!r}/", 'has an unknown field "{slug!r}" (' + USE + ")"),
+    ("/{year}/", 'must be a string containing "{slug}" or "{path}"'),
+    ("/{slug}/{", "is not a pattern: Single '{' encountered in format string (" + USE + ")"),
     ("/{{x}}/{slug}/", "may not hold a brace outside a field"),
 ])
 def test_bad_permalink_patterns(tmp_path, pattern, message):
