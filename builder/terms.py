@@ -59,6 +59,7 @@ class TermFile:
     body_html: str = ""  # with link placeholders, as an article's (builder.index)
     links: list[tuple[int, str]] = field(default_factory=list)  # (line, target .md path)
     wikilinks: list[tuple[int, str]] = field(default_factory=list)
+    assets: list[tuple[int, str, str]] = field(default_factory=list)  # none: links only
     lines: dict[str, int] = field(default_factory=dict)
 
     def line(self, key: str) -> int:
