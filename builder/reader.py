@@ -117,6 +117,12 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     problems += [Problem(path, line, message, warning=True)
                  for line, message in rendered.warnings]
     source_url, lang = _source_url(fields), _lang(fields)
+    # Inline #tags are tags too; one spelled as a front-matter tag is that tag.
+    slugs = {slugify(tag) for tag in tags}
+    for name in rendered.hashtags:
+        if slugify(name) not in slugs:
+            slugs.add(slugify(name))
+            tags.append(name)
     summary = fields.text("summary")
     if not summary:
         summary = _truncate_words(rendered.first_paragraph, settings.summary_words)
@@ -134,7 +140,8 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         extra={k: v for k, v in meta.items() if k not in KNOWN_KEYS},
         lines=dict(doc.key_lines), links=rendered.links, mentions=rendered.mentions,
         highlights=rendered.highlights, about=about, events=events,
-        wikilinks=rendered.wikilinks, categories=categories, aliases=aliases,
+        wikilinks=rendered.wikilinks, embeds=rendered.embeds, hashtags=rendered.hashtags,
+        blocks=rendered.blocks, categories=categories, aliases=aliases,
         redirects=redirects, permalink=permalink, key=key,
     )
     return article, problems

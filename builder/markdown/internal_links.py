@@ -20,7 +20,7 @@ from markdown_it.rules_core import StateCore
 #: href prefix of a link to another Markdown file, replaced when the site is indexed
 REF_PREFIX = "postil-ref:"
 #: link schemes Postil uses for its own placeholders; a link written with one is an error
-RESERVED = (REF_PREFIX, "postil-wiki:")
+RESERVED = (REF_PREFIX, "postil-wiki:", "postil-tag:", "postil-embed:")
 
 
 def internal_links_plugin(md: MarkdownIt) -> None:
