@@ -93,10 +93,9 @@ def _push_link(state: StateInline, inner: str) -> Token:
     target = target.strip()
     label = label.strip() or default_label(target)
     lexicon = state.env.get("lexicon")
-    # An entity is named by its name or slug alone: a link with a heading or a path is
-    # to an article.
+    # An entity is named by its name or slug alone: a link to a heading is to an article.
     entity = None
-    if lexicon is not None and not any(c in target for c in "#/"):
+    if lexicon is not None and "#" not in target:
         entity = lexicon.resolve(target)[0]
     opening = state.push("mention_open", "a", 1)
     opening.meta = {"entity": entity, "target": target, "explicit": True}
