@@ -1,6 +1,6 @@
 """Note embeds, made when the site is indexed: ``![[Note]]`` shows that article's text.
 
-Parsing left a placeholder per embed (:mod:`builder.markdown.embeds`); here
+Parsing left a placeholder per embed (:mod:`builder.markdown.note_embeds`); here
 each becomes the embedded article's body (links resolved, its own embeds
 made, to :data:`MAX_DEPTH` levels), or the section under one heading
 (``![[Note#Heading]]``: up to the next heading of the same or a higher level)
@@ -26,7 +26,7 @@ import html
 import re
 from html.parser import HTMLParser
 
-from builder.markdown.embeds import EMBED_PREFIX
+from builder.markdown.note_embeds import EMBED_PREFIX
 from builder.model import ArticleRecord
 from builder.problems import Problem
 from builder.wiki import WikiResolver

@@ -18,13 +18,13 @@ from builder.markdown.autolink import autolink_plugin
 from builder.markdown.block_ids import block_ids_plugin
 from builder.markdown.callouts import callouts_plugin
 from builder.markdown.critic import critic_plugin
-from builder.markdown.embeds import embeds_plugin
 from builder.markdown.gc_pause import gc_paused
 from builder.markdown.hashtags import hashtags_plugin
 from builder.markdown.internal_links import internal_links_plugin
 from builder.markdown.liquid import liquid_plugin
 from builder.markdown.mark import mark_plugin
 from builder.markdown.nesting import nesting_plugin
+from builder.markdown.note_embeds import note_embeds_plugin
 from builder.markdown.safe_links import safe_links_plugin
 from builder.markdown.tasklists import tasklists_plugin
 from builder.markdown.wikilinks import wikilinks_plugin
@@ -39,7 +39,7 @@ def _note_blocks(md: MarkdownIt) -> None:
 
 #: Postil's own syntax plugins, applied in this order after the standard ones.
 #: Core rules run in this order too: ids are given last, once mentions are found.
-SYNTAX_PLUGINS = [internal_links_plugin, wikilinks_plugin, embeds_plugin, hashtags_plugin,
+SYNTAX_PLUGINS = [internal_links_plugin, wikilinks_plugin, note_embeds_plugin, hashtags_plugin,
                   callouts_plugin, critic_plugin, mark_plugin, _note_blocks, autolink_plugin,
                   block_ids_plugin, liquid_plugin, annotations_plugin, nesting_plugin]
 

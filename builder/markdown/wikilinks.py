@@ -9,7 +9,7 @@ error there if it names nothing). The target is kept whole, fragment
 included: the index finds the heading or block on the target page.
 
 ``![[Note]]`` in running text (an embed is a block of its own, see
-:mod:`builder.markdown.embeds`) is shown as a plain wikilink, with a warning,
+:mod:`builder.markdown.note_embeds`) is shown as a plain wikilink, with a warning,
 so no stray ``!`` is left; ``![[file.png]]`` (a name with a file extension)
 is left to the rule for embedded files.
 """

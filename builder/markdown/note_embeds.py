@@ -24,7 +24,7 @@ EMBED_PREFIX = "postil-embed:"
 _LINE = re.compile(r"!\[\[([^\[\]\n|]+)(?:\|([^\[\]\n]*))?\]\][ \t]*")
 
 
-def embeds_plugin(md: MarkdownIt) -> None:
+def note_embeds_plugin(md: MarkdownIt) -> None:
     md.block.ruler.before("paragraph", "postil_embed", _embed,
                           {"alt": ["paragraph", "reference", "blockquote", "list"]})
     md.add_render_rule("postil_embed", _render)
