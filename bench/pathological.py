@@ -78,7 +78,19 @@ def _block_ids(size: int) -> str:
     return "".join(f"p ^b{i}\n\n" for i in range(size // 12))
 
 
+def _keys(size: int, line: str) -> str:
+    """About ``size`` bytes of numbered lines: ``line`` with ``{i}`` filled in."""
+    lines, total, number = [], 0, 0
+    while total < size:
+        lines.append(line.format(i=number))
+        total += len(lines[-1])
+        number += 1
+    return "".join(lines)
+
+
 ENTITIES = 2000  # entities in the registry: Person<i> Surname<i>, alias P<i>
+#: cases whose text starts so are whole files (front matter included), not bodies
+WHOLE_FILE = ("---\n", "+++\n", "Title:")
 
 #: name → (what it is, body of about ``size`` bytes)
 CASES: dict[str, tuple[str, Callable[[int], str]]] = {
@@ -115,6 +127,11 @@ CASES: dict[str, tuple[str, Callable[[int], str]]] = {
                                           ) * max(1, n // 20000)),
     "liquid-many": ("Liquid and shortcodes", lambda n: _repeat("{{ x }} {% y %} {{< z >}} ", n)),
     "liquid-unclosed": ("unclosed `{{` and `{%`", lambda n: _repeat("{{ {% {{< ", n)),
+    "embeds-unclosed": ("unclosed `![[x.png`", lambda n: _repeat("![[x.png ", n)),
+    "embeds-many": ("file embeds `![[cat.png|A cat|300]]`",
+                    lambda n: _repeat("![[cat.png|A cat|300]] ![[a.pdf]] ", n)),
+    "file-links-many": ("relative links to files `![c](cat.png)`",
+                        lambda n: _repeat("![c](img/cat.png) [p](a.pdf) ", n)),
     "mark-run": ("one run of `=`", lambda n: "a " + "=" * n + " a"),
     "mark-unclosed": ("unclosed `==a`", lambda n: _repeat("==a ", n)),
     "mark-many": ("closed `==a==`", lambda n: _repeat("==a== ", n)),
@@ -141,6 +158,31 @@ CASES: dict[str, tuple[str, Callable[[int], str]]] = {
                             lambda n: _repeat("<details>\n\n", n)),
     "html-span-closers": ("raw `<span>`s, then `</div>`s closing nothing",
                           lambda n: _repeat("<span>", n // 2) + _repeat("</div>", n // 2)),
+    # Whole files: the front-matter parsers (issue 11).
+    "yaml-many-keys": ("YAML front matter of many keys",
+                       lambda n: "---\ntitle: T\ndate: 2024-01-01\n" +
+                       _keys(n, "k{i}: v\n") + "---\nx\n"),
+    "yaml-comments": ("YAML values cut short by ` #` comments",
+                      lambda n: "---\ntitle: T\ndate: 2024-01-01\n" +
+                      _keys(n, "k{i}: v #{i}\n") + "---\nx\n"),
+    "yaml-merge-duplicate": ("a YAML merge, then a duplicate key last",
+                             lambda n: "---\ntitle: T\ndate: 2024-01-01\nbase: &b {a: 1}\n"
+                             "x:\n  <<: *b\n" + _keys(n, "  k{i}: v\n") + "  k0: v\n---\nx\n"),
+    "toml-many-keys": ("TOML front matter of many keys",
+                       lambda n: '+++\ntitle = "T"\ndate = 2024-01-01\n' +
+                       _keys(n, 'k{i} = "v"\n') + "+++\nx\n"),
+    "toml-tables": ("TOML front matter of many tables",
+                    lambda n: '+++\ntitle = "T"\ndate = 2024-01-01\n' +
+                    _keys(n, "[t{i}]\na = 1\n") + "+++\nx\n"),
+    "pelican-many-keys": ("a Pelican header of many keys",
+                          lambda n: "Title: T\nDate: 2024-01-01\n" + _keys(n, "K{i}: v\n") +
+                          "\nx\n"),
+    "pelican-continued": ("a Pelican value continued over many lines",
+                          lambda n: "Title: T\nDate: 2024-01-01\nSummary: a\n" +
+                          _repeat("    word\n", n) + "\nx\n"),
+    "pelican-tags": ("a Pelican `Tags:` line of many tags",
+                     lambda n: "Title: T\nDate: 2024-01-01\nTags: " + _repeat("t, ", n) +
+                     "\n\nx\n"),
 }
 
 
@@ -166,7 +208,8 @@ def _child(case: str, size: int, which: str) -> None:
         from builder.reader import ReadSettings, read_article
 
         settings = ReadSettings(lexicon=_lexicon())
-        raw = ("---\ntitle: Hostile\ndate: 2024-01-01\n---\n" + body).encode()
+        raw = (body if body.startswith(WHOLE_FILE) else
+               "---\ntitle: Hostile\ndate: 2024-01-01\n---\n" + body).encode()
 
         def run() -> tuple[str, str]:
             record, problems = read_article("content/hostile.md", raw, settings)

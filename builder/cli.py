@@ -185,7 +185,7 @@ def run_build(args: argparse.Namespace) -> int:
     if not args.quiet and report is not None:
         _summary(len(result.site.articles), str(result.output), len(result.rendered),
                  len(report.written), report.unchanged, len(report.removed),
-                 len(result.warnings), result.seconds)
+                 len(result.warnings), result.seconds, result.skipped)
     for line in result.explanation:
         print(line)
     return EXIT_OK
@@ -204,15 +204,17 @@ def _unchanged(args: argparse.Namespace, started: float) -> int | None:
         print(line, file=sys.stderr)
     if not args.quiet:
         _summary(stamp.articles, stamp.output, 0, 0, len(stamp.files), 0, len(stamp.warnings),
-                 time.perf_counter() - started)
+                 time.perf_counter() - started, stamp.skipped)
     return EXIT_OK
 
 
 def _summary(articles: int, output: str, rendered: int, written: int, unchanged: int,
-             removed: int, warnings: int, seconds: float) -> None:
+             removed: int, warnings: int, seconds: float, skipped: list[str]) -> None:
     print(f"built {articles} articles into {output}: {rendered} rendered, {written} written, "
           f"{unchanged} unchanged, {removed} removed, "
           f"{warnings} warning{'s' * (warnings != 1)} in {seconds:.2f} s")
+    for line in skipped:  # nothing left out without a word
+        print(line)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -228,13 +230,31 @@ def run_check(args: argparse.Namespace) -> int:
                             config.site_dir, config.base_path)
     for link in broken:
         print(link, file=sys.stderr)
+    _print_file_dated(result)
     if broken:
         print(f"check failed: {len(broken)} broken link{'s' * (len(broken) != 1)}",
               file=sys.stderr)
         return EXIT_CONTENT
     print(f"ok: {len(result.site.articles)} articles, {len(result.files)} files, "
           f"{len(result.warnings)} warnings")
+    for line in result.skipped:
+        print(line)
     return EXIT_OK
+
+
+def _print_file_dated(result: BuildResult) -> None:
+    """The articles whose date is their file's (no date in the front matter or the file
+    name): the last git commit's, or the modification time (see builder.filedates)."""
+    dated = sorted((a for a in result.site.articles if a.dated_by in ("git", "mtime")),
+                   key=lambda a: a.source)
+    if not dated:
+        return
+    count = len(dated)
+    print(f"{count} article{'s' * (count != 1)} with no date in the front matter or the file "
+          "name, dated by git or the file's time:")
+    for article in dated:
+        how = "last git commit" if article.dated_by == "git" else "modification time"
+        print(f"  {article.source}: {article.iso_date} ({how})")
 
 
 def run_init(args: argparse.Namespace) -> int:

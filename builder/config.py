@@ -17,7 +17,7 @@ from builder.sanitize import clean_meta
 from builder.yamlsafe import YamlError, load_yaml
 
 CONFIG_NAME = "site.yml"
-PERMALINK_FIELDS = ("slug", "year", "month", "day")
+PERMALINK_FIELDS = ("slug", "path", "year", "month", "day")
 _NAME_KEYS = frozenset({"content_dir", "output_dir", "theme", "timezone", "base_url"})
 
 
@@ -120,10 +120,12 @@ def load_config(site_dir: Path, keep_going: bool = False) -> tuple[SiteConfig, l
                                    "run 'postil init DIR' to make a site")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BuildFailed([Problem(CONFIG_NAME, 1, f"cannot read: {exc}")]) from None
+    cut: list[tuple[int, str]] = []  # values cut short by a comment: warnings
     try:
-        data, lines = load_yaml(text)
+        data, lines = load_yaml(text, warnings=cut)
     except YamlError as exc:
         raise BuildFailed([Problem(CONFIG_NAME, exc.line, exc.message)]) from None
+    problems += [Problem(CONFIG_NAME, line, message, warning=True) for line, message in cut]
     data = data or {}
     if not isinstance(data, dict):
         raise BuildFailed([Problem(CONFIG_NAME, 1, "must be a mapping of keys to values")])
@@ -244,14 +246,16 @@ def _apply_permalinks(config: _Draft, value: dict, fail, problems: list[Problem]
 def permalink_problem(pattern: object) -> str | None:
     """What is wrong with an article permalink pattern, or None.
 
-    A pattern is a path on the site (``/articles/{slug}/``, ``{year}/{slug}.html``):
-    no scheme or host, no ``.`` or ``..`` segment, no query or fragment, and
-    only the fields ``{slug}``, ``{year}``, ``{month}`` and ``{day}``, with
-    ``{slug}`` among them, without conversions or format specs.
+    A pattern is a path on the site (``/articles/{slug}/``, ``{year}/{slug}.html``,
+    ``/{path}/``): no scheme or host, no ``.`` or ``..`` segment, no query or
+    fragment, and only the fields ``{slug}``, ``{path}`` (the source's folders and
+    its slug: :func:`builder.urls.folder_path`), ``{year}``, ``{month}`` and
+    ``{day}``, with ``{slug}`` or ``{path}`` among them, without conversions or
+    format specs.
     """
     fields_help = "use " + ", ".join("{" + name + "}" for name in PERMALINK_FIELDS)
     if not isinstance(pattern, str):
-        return 'must be a string containing "{slug}"'
+        return 'must be a string containing "{slug}" or "{path}"'
     try:
         parsed = list(string.Formatter().parse(pattern))
     except ValueError as exc:  # a lone "{" or "}"
@@ -264,9 +268,9 @@ def permalink_problem(pattern: object) -> str | None:
         if name not in PERMALINK_FIELDS or spec or conversion:
             whole = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
             return f"has an unknown field {_shown('{' + whole + '}')} ({fields_help})"
-        literal += "x"  # a field is never empty, and never holds "/"
-    if not any(name == "slug" for _, name, _, _ in parsed):
-        return 'must be a string containing "{slug}"'
+        literal += "x"  # a field is never empty, and holds no "." or ".." folder
+    if not any(name in ("slug", "path") for _, name, _, _ in parsed):
+        return 'must be a string containing "{slug}" or "{path}"'
     if "{" in literal or "}" in literal:
         return "may not hold a brace outside a field"
     if "://" in pattern or pattern.startswith("//") or urlsplit(literal).scheme:

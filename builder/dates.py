@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+import re
+from datetime import date, datetime, time, tzinfo
 
 
 def parse_date(value: object, tz: tzinfo) -> tuple[date, datetime | None]:
     """Return the calendar date and, when a time was given, an aware datetime.
 
-    A date-only value is a calendar date: it is never shifted by time zones
+    ``value`` is what YAML, TOML or a Pelican header gives: a date, a datetime (aware
+    or not) or text. A date-only value is a calendar date: it is never shifted by time zones
     (the classic "off by one day" bug). A datetime without an offset is read
     in the site's time zone; one with an offset keeps it.
     Raises ValueError with a message for the user.
@@ -26,11 +28,29 @@ def parse_date(value: object, tz: tzinfo) -> tuple[date, datetime | None]:
         except ValueError:
             raise ValueError(f'"{value}" is not a date: use YYYY-MM-DD or '
                              "YYYY-MM-DD HH:MM[:SS][+HH:MM]") from None
+    elif isinstance(value, time):  # TOML's local time
+        raise ValueError(f"{value.isoformat()} is a time without a day: use YYYY-MM-DD or "
+                         "YYYY-MM-DDTHH:MM:SS")
     else:
         raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.date(), moment
+
+
+#: ``2023-01-29 18:30:22 2023 -0800``: a date and time, the year again, an offset (one of
+#: Jekyll's own posts; Ruby's Time.parse skips the year)
+_REPEATED_YEAR = re.compile(r"((\d{4})-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?) +(\d{4}) +"
+                            r"([+-]\d{2}:?\d{2})")
+
+
+def repaired_date(value: object) -> str | None:
+    """The date text ``value`` likely meant, when it is one :func:`parse_date` refuses
+    but Jekyll reads (the year repeated before the offset); else None. The caller warns."""
+    match = _REPEATED_YEAR.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None or match.group(2) != match.group(3):
+        return None
+    return f"{match.group(1)} {match.group(4)}"
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",

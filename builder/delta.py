@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from builder.assets import AssetTable
 from builder.entity_index import WikiResolver
 from builder.feeds import FeedCache, FeedSource, FeedWriter, tag_names
 from builder.index import resolve_links
@@ -71,6 +72,7 @@ def view(record: ArticleRecord) -> ArticleRecord:
         links=[target for _, target in record.links],  # type: ignore[misc]
         wikilinks=[target for _, target in record.wikilinks],  # type: ignore[misc]
         embeds=[target for _, target in record.embeds],  # type: ignore[misc]
+        assets=[(target, how) for _, target, how in record.assets],  # type: ignore[misc]
         mentions=[(m.entity, m.id) for m in record.mentions],  # type: ignore[misc]
         highlights=[bool(record.highlights)])  # type: ignore[list-item]
 
@@ -102,7 +104,7 @@ class LastBuild:
     # Sources of the articles other bodies show the text or headings of (embeds, links
     # to a heading or block): an edit to one takes a full build (WikiResolver.depended).
     depended: set[str] = field(default_factory=set)
-    _links: tuple[dict[str, str], set[str], str] | None = None
+    _links: tuple[dict[str, str], set[str], str, AssetTable] | None = None
     _cards: dict[str, Article] | None = None
     _site_readers: list[str] | None = None
 
@@ -139,14 +141,16 @@ class LastBuild:
                    sources=dict(sources),
                    dependents=Dependents.of(site.pages, feeds, site.config.feed_limit or None))
 
-    def links(self) -> tuple[dict[str, str], set[str], str]:
+    def links(self) -> tuple[dict[str, str], set[str], str, AssetTable]:
         """(source → site path of each shown article, sources not shown, base path
-        without its last slash): what :func:`resolve_links` resolves against. Made
-        once: no delta build changes a view, so none changes a URL."""
+        without its last slash, the published files): what :func:`resolve_links`
+        resolves against. Made once: no delta build changes a view, so none changes a
+        URL, and a file added, changed or removed under content/ takes a full build."""
         if self._links is None:
             urls = {article.source: article.url for article in self.site.articles}
             self._links = (urls, self.records.keys() - urls.keys(),
-                           self.site.config.base_path.rstrip("/"))
+                           self.site.config.base_path.rstrip("/"),
+                           AssetTable.of(self.site.assets))
         return self._links
 
     def cards(self) -> dict[str, Article]:
@@ -183,10 +187,10 @@ class Dependents:
 def body_resolver(last: LastBuild, problems: list[Problem]) -> Callable[[ArticleRecord], str]:
     """A function making an article's body as indexing does, from the last build's
     table of URLs; each problem it finds goes to ``problems``."""
-    urls, hidden, prefix = last.links()
+    urls, hidden, prefix, assets = last.links()
 
     def body(record: ArticleRecord) -> str:
-        return resolve_links(record, urls, hidden, last.resolver, prefix, problems)[0]
+        return resolve_links(record, urls, hidden, last.resolver, prefix, problems, assets)[0]
 
     return body
 
@@ -215,8 +219,10 @@ def saved_sources(last: LastBuild, site_dir: Path, saved: list[str],
                   ) -> list[tuple[str, Path]] | None:
     """(site-relative path, file) of each of ``saved`` (absolute paths the watcher gave),
     if a delta build may take them: every one an article of the last build with no
-    problem in it, no static file of ``static`` (path → ((mtime_ns, size), bytes), as
-    the last build read them) changed since, and no future article fallen due; else None.
+    problem in it, no static file or file copied from content/ of ``static`` (path →
+    ((mtime_ns, size), bytes), as the last build read them) changed since, and no
+    future article fallen due; else None (a saved image, say: an added, changed or
+    removed file of content/ that is no article of the last build takes a full build).
     """
     config = last.site.config
     if last.valid_until is not None and \

@@ -1,4 +1,12 @@
-"""Split a Markdown file into YAML front matter and body, keeping line numbers.
+"""Split a Markdown file into front matter and body, keeping line numbers.
+
+Three forms, told apart by the file's first line:
+
+- ``---``: YAML (:mod:`builder.yamlsafe`), up to a ``---`` or ``...`` line;
+- ``+++``: TOML (Zola, Hugo), up to a ``+++`` line, read by the standard
+  library's :mod:`tomllib`;
+- ``Title: …``: Pelican's header, ``Key: value`` lines up to the first blank
+  line (keys in any case; ``Tags`` and ``Authors`` separated by commas).
 
 Errors carry the line inside the *file*, not inside the front matter, so an
 editor can jump straight to them.
@@ -6,6 +14,8 @@ editor can jump straight to them.
 
 from __future__ import annotations
 
+import re
+import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +32,7 @@ class Document:
     body: str
     body_line: int  # 1-based line of the body's first line in the file
     key_lines: dict[str, int] = field(default_factory=dict)  # key → 1-based file line
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # (file line, message)
 
     def line(self, key: str) -> int:
         return self.key_lines.get(key, 1)
@@ -37,27 +48,138 @@ def split(text: str) -> Document:
     """
     if text.startswith("\ufeff"):
         text = text[1:]
-    if not (text.startswith("---\n") or text.startswith("---\r\n")):
-        if text.startswith("---\r"):
-            raise YamlError(1, "the file has old Mac line endings (CR alone): save it with "
-                               "LF (Unix) or CRLF (Windows) line endings")
-        raise YamlError(1, "missing front matter: the file must start with a '---' line")
+    fence = text[:3]
+    if fence in ("---", "+++") and text[3:4] == "\r" and text[4:5] != "\n":
+        raise YamlError(1, "the file has old Mac line endings (CR alone): save it with "
+                           "LF (Unix) or CRLF (Windows) line endings")
+    if text.startswith("Title:"):
+        return _pelican(text)
+    if fence not in ("---", "+++") or text[3:4] != "\n" and text[3:5] != "\r\n":
+        raise YamlError(1, "missing front matter: the file must start with a '---' line "
+                           "(YAML), a '+++' line (TOML) or a 'Title:' line (a Pelican header)")
     # LF alone ends a line, as for every line number Postil reports; not
     # str.splitlines, which also splits at form feeds and U+2028 in a value.
     lines = text.split("\n")
+    ends = ("---", "...") if fence == "---" else ("+++",)
     for index in range(1, len(lines)):
-        if lines[index].rstrip() in ("---", "..."):
+        if lines[index].rstrip() in ends:
             break
     else:
-        raise YamlError(1, "front matter is not closed: add a '---' line after it")
-    yaml_text = "\n".join(lines[1:index]) + "\n"
-    value, key_lines = load_yaml(yaml_text, first_line=2)
+        raise YamlError(1, f"front matter is not closed: add a '{fence}' line after it")
+    body = "\n".join(lines[index + 1 :])
+    if fence == "+++":
+        value, key_lines = _toml(lines[1:index], first_line=2)
+        return Document(meta=value, body=body, body_line=index + 2, key_lines=key_lines)
+    warnings: list[tuple[int, str]] = []
+    value, key_lines = load_yaml("\n".join(lines[1:index]) + "\n", first_line=2,
+                                 warnings=warnings)
     if value is None:
         value = {}
     if not isinstance(value, dict):
         raise YamlError(2, "front matter must be a mapping of keys to values")
-    body = "\n".join(lines[index + 1 :])
-    return Document(meta=value, body=body, body_line=index + 2, key_lines=key_lines)
+    return Document(meta=value, body=body, body_line=index + 2, key_lines=key_lines,
+                    warnings=warnings)
+
+
+#: a TOML key (bare or quoted, perhaps dotted) at the start of a line, or a table header
+_TOML_KEY = re.compile(r"""[ \t]*(?:\[\[?[ \t]*)?([A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')""")
+_TOML_PLACE = re.compile(r"\(at line (\d+), column \d+\)$|\(at end of document\)$")
+
+
+def _toml(lines: list[str], first_line: int) -> tuple[dict[str, Any], dict[str, int]]:
+    """TOML front matter (``lines`` between the ``+++`` lines) and the file line of
+    each top-level key. Raises :class:`YamlError` at the line of a TOML error.
+
+    Zola files tags and categories under ``[taxonomies]``: they are read as
+    top-level ``tags`` and ``categories`` unless those are given too."""
+    lines = [line.removesuffix("\r") for line in lines]  # CRLF: tomllib wants "\r\n" whole
+    text = "\n".join(lines)
+    # The line of each key that starts a line: top-level keys before the first table,
+    # each table's name at its header (Zola's [taxonomies], [extra]), and the keys of
+    # [taxonomies].
+    key_lines: dict[str, int] = {}
+    taxonomy_lines: dict[str, int] = {}
+    table = ""
+    for number, line in enumerate(lines):
+        stripped = line.lstrip()
+        match = _TOML_KEY.match(line)
+        if not match or stripped.startswith("#"):
+            continue
+        key = match.group(1).strip("\"'")
+        if stripped.startswith("["):
+            table = key
+            key_lines.setdefault(key, first_line + number)
+        elif not table:
+            key_lines.setdefault(key, first_line + number)
+        elif table == "taxonomies":
+            taxonomy_lines.setdefault(key, first_line + number)
+    try:
+        value = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        place = _TOML_PLACE.search(message)
+        line = first_line + (int(place.group(1)) - 1 if place and place.group(1) else
+                             max(len(lines) - 1, 0))
+        reason = message[:place.start()].strip() if place else message
+        if reason.startswith(("Cannot overwrite a value", "Cannot declare")):
+            match = _TOML_KEY.match(lines[line - first_line]) if line - first_line < \
+                len(lines) else None
+            key = match.group(1).strip("\"'") if match else ""
+            if key in key_lines and key_lines[key] != line:
+                raise YamlError(line, f'duplicate key "{key}" on lines {key_lines[key]} '
+                                      f"and {line}: keep one") from None
+        raise YamlError(line, f"invalid TOML: {reason[:1].lower()}{reason[1:]}") from None
+    taxonomies = value.get("taxonomies")
+    if isinstance(taxonomies, dict):
+        for name in ("tags", "categories"):
+            if name in taxonomies and name not in value:
+                value[name] = taxonomies[name]
+                key_lines[name] = taxonomy_lines.get(name, key_lines.get("taxonomies", 1))
+    return value, key_lines
+
+
+#: Pelican's metadata keys (any case) → Postil's (or main's synonyms: ``modified``)
+PELICAN_KEYS = {"title": "title", "date": "date", "modified": "modified", "tags": "tags",
+                "category": "category", "slug": "slug", "author": "author",
+                "authors": "authors", "summary": "summary", "status": "status",
+                "lang": "lang"}
+_PELICAN_LINE = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)[ \t]*:(.*)")
+
+
+def _pelican(text: str) -> Document:
+    """Pelican's Markdown header: ``Key: value`` lines from line 1 up to the first blank
+    line (an indented line continues the value before it; a line of another form ends
+    the header and starts the body, as Python-Markdown's meta extension reads it).
+    ``Tags`` and ``Authors`` are lists separated by commas; other values are text.
+    A key given twice is an error naming both lines."""
+    lines = text.split("\n")
+    parts: dict[str, list[str]] = {}  # key → its value's lines (joined once: linear)
+    key_lines: dict[str, int] = {}
+    index, last = 0, ""
+    while index < len(lines):
+        line = lines[index].rstrip("\r")
+        if not line.strip():
+            index += 1  # the blank line ends the header
+            break
+        match = _PELICAN_LINE.fullmatch(line)
+        if match:
+            name = match.group(1).lower()
+            key = PELICAN_KEYS.get(name, name)
+            if key in parts:
+                raise YamlError(index + 1, f'duplicate key "{match.group(1)}" on lines '
+                                           f"{key_lines[key]} and {index + 1}: keep one")
+            parts[key], key_lines[key], last = [match.group(2).strip()], index + 1, key
+        elif last and line[:1] in (" ", "\t"):
+            parts[last].append(line.strip())
+        else:
+            break
+        index += 1
+    meta: dict[str, Any] = {key: " ".join(p for p in value if p) for key, value in parts.items()}
+    for key in ("tags", "authors"):
+        if key in meta:
+            meta[key] = [item.strip() for item in meta[key].split(",") if item.strip()]
+    return Document(meta=meta, body="\n".join(lines[index:]), body_line=index + 1,
+                    key_lines=key_lines)
 
 
 def load(path: str, raw: bytes) -> tuple[Document | None, list[Problem]]:
@@ -84,7 +206,7 @@ class Fields:
         self.meta = doc.meta
         self.doc = doc
         self.problems: list[Problem] = [Problem(path, line, message, warning=True)
-                                        for line, message in found]
+                                        for line, message in doc.warnings + found]
 
     def problem(self, key: str, message: str, warning: bool = False) -> None:
         self.problems.append(Problem(self.path, self.doc.line(key), message, warning))

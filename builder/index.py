@@ -13,7 +13,9 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import date
 from itertools import groupby
+from urllib.parse import quote
 
+from builder.assets import AssetTable, check_asset_urls, plan_assets
 from builder.config import SiteConfig
 from builder.embeds import Embedder
 from builder.entity_index import WikiResolver, entity_types, index_entities
@@ -22,6 +24,7 @@ from builder.markdown.internal_links import REF_PREFIX
 from builder.markdown.wikilinks import WIKI_PREFIX
 from builder.model import Article, ArticleRecord, Entity, EntityRecord, Page, Paginator, Site, Term
 from builder.problems import Problem
+from builder.redirects import plan_redirects
 from builder.slugs import slugify
 from builder.urls import article_path, output_file
 
@@ -32,9 +35,11 @@ TEMPLATES = {
     "annotations": "annotations.html",
 }
 # An attribute value that is a placeholder: the parser writes only these forms.
-_PLACEHOLDER = re.compile(r'(?<=")(postil-ref|postil-wiki|postil-tag):(\d*)')
+_PLACEHOLDER = re.compile(r'(?<=")(postil-ref|postil-wiki|postil-asset|postil-tag):(\d*)')
+# Characters left as they are in a file's URL path (RFC 3986 pchar and "/")
+_URL_SAFE = "/~!$&'()*+,;=:@"
 # Any attribute value still starting with one (in escaped text quotes are &quot;).
-_ANY_PLACEHOLDER = re.compile(r"""["']\s*postil-(?:ref|wiki|tag):""", re.IGNORECASE)
+_ANY_PLACEHOLDER = re.compile(r"""["']\s*postil-(?:ref|wiki|asset|tag):""", re.IGNORECASE)
 _ANY_EMBED = re.compile(r"""["']\s*postil-embed:""", re.IGNORECASE)
 # A wikilink left as text (``wikilinks: {unresolved: text}``): the label is one text token.
 _WIKI_LINK = re.compile(r'<a class="wikilink" href="postil-wiki:(\d+)">(.*?)</a>')
@@ -43,12 +48,15 @@ _WIKI_LINK = re.compile(r'<a class="wikilink" href="postil-wiki:(\d+)">(.*?)</a>
 def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
                entities: list[tuple[EntityRecord, str, list[tuple[int, str]]]] | None = None,
                lexicon: Lexicon | None = None, memo: dict | None = None,
-               drafts: bool = False) -> tuple[Site, list[Problem]]:
+               drafts: bool = False, files: list[str] | None = None
+               ) -> tuple[Site, list[Problem]]:
     """Select, order and cross-link the articles and entities; list every page to render.
 
     ``entities`` are (record, notes HTML with placeholders, notes' wikilinks);
     ``memo`` keeps costly answers between rebuilds of one site (see
     :func:`builder.entity_index.index_entities`); the result does not depend on it.
+    ``files``: every other file under content/ (site-relative paths), of which the
+    allowed ones are published (:mod:`builder.assets`).
     """
     problems: list[Problem] = []
     shown = [r for r in records
@@ -62,12 +70,14 @@ def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
     resolver.check_aliases(problems)
     hidden = {r.source for r in records} - urls.keys()
     prefix = config.base_path.rstrip("/")
+    assets, table, found = plan_assets(config, files or [], records, urls)
+    problems += found
 
     targets: dict[str, list[str]] = {}
     bodies: dict[str, str] = {}
     for record in shown:
         bodies[record.source], targets[record.source] = resolve_links(
-            record, urls, hidden, resolver, prefix, problems)
+            record, urls, hidden, resolver, prefix, problems, table)
     embedder = Embedder({r.source: r for r in shown}, bodies, urls, prefix, resolver, problems)
     cards: dict[str, Article] = {}
     for record in shown:
@@ -101,7 +111,10 @@ def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
                 annotated=tuple(a for a in articles if a.highlights))
     pages = _pages(config, site, ordered, found.headers)
     _check_page_collisions(pages, problems)
-    return replace(site, pages=tuple(pages)), problems
+    check_asset_urls(assets, pages, problems)
+    redirects = plan_redirects(shown, urls, pages, assets, problems)
+    return replace(site, pages=tuple(pages), assets=tuple(assets),
+                   redirects=tuple(redirects)), problems
 
 
 def _default(config: SiteConfig) -> list[str]:
@@ -109,14 +122,15 @@ def _default(config: SiteConfig) -> list[str]:
 
 
 def resolve_links(record: ArticleRecord, urls: dict[str, str], hidden: set[str],
-                  resolver: WikiResolver, prefix: str, problems: list[Problem]
-                  ) -> tuple[str, list[str]]:
+                  resolver: WikiResolver, prefix: str, problems: list[Problem],
+                  assets: AssetTable | None = None) -> tuple[str, list[str]]:
     """The record's body with every link placeholder replaced by its URL, and the
     sources of the articles it links to (each once, in order).
 
     Placeholders are ``postil-ref:N`` (the N-th of ``record.links``),
     ``postil-wiki:N`` (of ``record.wikilinks``; a heading or block adds its
-    ``#id``, a fragment on the page itself is only that) and ``postil-tag:N`` (of
+    ``#id``, a fragment on the page itself is only that), ``postil-asset:N`` (of
+    ``record.assets``, found in ``assets``) and ``postil-tag:N`` (of
     ``record.hashtags``), always at the start of an attribute value; URLs come
     from ``urls`` (source → site path) and are HTML-escaped as they go in. A
     link that names no built article is a problem, and so is any placeholder left
@@ -137,6 +151,12 @@ def resolve_links(record: ArticleRecord, urls: dict[str, str], hidden: set[str],
             close = difflib.get_close_matches(target, urls, n=1)
             reason = "does not exist" + (f' (did you mean "{close[0]}"?)' if close else "")
         problems.append(Problem(record.source, line, f'link to "{target}": {reason}'))
+    for number, (line, target, how) in enumerate(record.assets):
+        url, message = (assets or AssetTable()).resolve(target, how, record.source)
+        if url is None:
+            problems.append(Problem(record.source, line, message))
+        else:
+            by_index["postil-asset", number] = prefix + quote(url, safe=_URL_SAFE)
     wiki = resolver.targets(record.wikilinks, record.source, problems, record)
     as_text = set()
     for number, hit in enumerate(wiki):
@@ -207,24 +227,42 @@ def _check_page_collisions(pages: list[Page], problems: list[Problem]) -> None:
         other = owners.setdefault(output_file(page.url), page)
         if other is not page and bool(page.source) != bool(other.source):
             article = page if page.source else other
-            problems.append(Problem(article.source, 1, f"{article.url} is also the URL of "
+            record = article.context.get("article")
+            line = _url_line(record.record) if isinstance(record, Article) else 1
+            problems.append(Problem(article.source, line, f"{article.url} is also the URL of "
                                     "a page Postil makes; change the slug or permalink"))
 
 
 def _check_unique(records: list[ArticleRecord], urls: dict[str, str],
                   problems: list[Problem]) -> None:
-    by_slug: dict[str, ArticleRecord] = {}
+    """Two articles at one URL are an error naming both; when they share a slug, the
+    error says how to tell them apart (``a/notes.md`` and ``b/notes.md``)."""
     by_file: dict[str, ArticleRecord] = {}
     for record in sorted(records, key=lambda r: r.source):
-        other = by_slug.setdefault(record.slug, record)
-        if other is not record:
-            problems.append(Problem(record.source, record.line("slug"),
-                                    f'duplicate slug "{record.slug}": {other.source} has it too'))
+        url = urls[record.source]
+        if not url.endswith(("/", ".html", ".htm")):
+            problems.append(Problem(record.source, _url_line(record), f"{url}: an article's "
+                                    'URL must end in "/" or ".html"'))
             continue
-        other = by_file.setdefault(output_file(urls[record.source]), record)
-        if other is not record:
-            problems.append(Problem(record.source, record.line("date"),
-                                    f'{urls[record.source]} is also the URL of {other.source}'))
+        other = by_file.setdefault(output_file(url), record)
+        if other is record:
+            continue
+        if record.slug == other.slug and not record.permalink and not other.permalink:
+            problems.append(Problem(record.source, record.line("slug"), f'duplicate slug '
+                                    f'"{record.slug}": {other.source} has it too (give one a '
+                                    'slug:, or set permalinks: {article: "/{path}/"} in '
+                                    "site.yml for URLs that follow the folders)"))
+        else:
+            problems.append(Problem(record.source, _url_line(record),
+                                    f"{url} is also the URL of {other.source}"))
+
+
+def _url_line(record: ArticleRecord) -> int:
+    """The line that chose the article's URL: ``permalink``/``url``, else its date."""
+    for key in ("permalink", "url") if record.permalink else ():
+        if key in record.lines:
+            return record.lines[key]
+    return record.line("date")
 
 
 def _terms(kind: str, articles: list[Article], names, problems: list[Problem]

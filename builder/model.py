@@ -5,7 +5,9 @@ Two kinds of object, and nothing changes either once made:
 * **Records** come out of reading one file (:class:`ArticleRecord`,
   :class:`EntityRecord`). A record is a pure function of the file's bytes and
   the read settings, and carries ``key``, a hash of exactly those, so the key
-  stands for the whole record (see :mod:`builder.fingerprint`).
+  stands for the whole record (see :mod:`builder.fingerprint`). The one
+  exception, a note dated by its file's last commit or modification time, gets
+  that date after reading, with a key that covers it (:mod:`builder.filedates`).
 * **Indexed objects** (:class:`Article`, :class:`Entity`, :class:`Term`,
   :class:`Site`, …) are made anew by every build from the records and the
   configuration. An indexed object refers to other articles and entities only
@@ -28,9 +30,9 @@ class ArticleRecord:
     """One Markdown file after parsing: front matter values plus rendered body.
 
     ``body_html`` still holds link placeholders (``postil-ref:N``,
-    ``postil-wiki:N``, ``postil-embed:N``, ``postil-tag:N``: indexes into ``links``,
-    ``wikilinks``, ``embeds`` and ``hashtags``); indexing resolves them from the
-    table of URLs into :attr:`Article.body_html`.
+    ``postil-wiki:N``, ``postil-asset:N``, ``postil-embed:N``, ``postil-tag:N``: indexes
+    into ``links``, ``wikilinks``, ``assets``, ``embeds`` and ``hashtags``); indexing
+    resolves them from the table of URLs into :attr:`Article.body_html`.
     """
 
     source: str  # path relative to the site folder, with forward slashes
@@ -65,6 +67,13 @@ class ArticleRecord:
     aliases: list[str] = field(default_factory=list)  # other names, for wikilinks
     redirects: list[str] = field(default_factory=list)  # old site paths ("/old/url/")
     permalink: str = ""  # a site path the front matter chose ("/about/"), or ""
+    # Where the date comes from: "" the front matter, "name" the file name (2024-01-02-x.md),
+    # "git" its file's last commit, "mtime" its file's modification time; "file" before
+    # builder.filedates gives one of the last two (reading sees only the file's bytes).
+    dated_by: str = ""
+    # (line, target, how) of each link to a file (builder.assets): how is "path" (target
+    # a site-relative path) or "embed" (![[target]], found by name)
+    assets: list[tuple[int, str, str]] = field(default_factory=list)
     key: str = ""  # hash of the code, read settings, path and bytes this record comes from
 
     @property
@@ -301,8 +310,29 @@ class Site:
     entity_types: tuple[tuple[str, tuple[Entity, ...]], ...] = ()
     timeline: tuple[TimelineEvent, ...] = ()
     annotated: tuple[Article, ...] = ()  # with highlights, newest first
+    assets: tuple[Asset, ...] = ()  # files copied from content/ (builder.assets)
+    redirects: tuple[Redirect, ...] = ()  # pages sending old URLs on (builder.redirects)
 
     @property
     def cards(self) -> tuple[Article, ...]:
         """Every article's card, newest first (``years`` holds them)."""
         return tuple(card for _, group in self.years for card in group)
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file of ``content/`` published as it is (an image beside its article)."""
+
+    source: str  # path relative to the site folder: "content/hello/cat.png"
+    url: str  # site path, not percent-encoded: "/articles/hello/cat.png"
+    bundle: str = ""  # the source of the article whose page bundle holds it, if any
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """An old URL of an article (``aliases: [/old/]``, ``redirect_from``)."""
+
+    path: str  # the old site path: "/2019/old-name/"
+    url: str  # the article's site path now
+    title: str  # the article's title, for the link
+    source: str  # the article's file

@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from builder import state
+from builder.assets import add_assets, left_out, usable_files
 from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
 from builder.config import CONFIG_NAME, SiteConfig, load_config
 from builder.delta import LastBuild, rebuild, saved_sources
@@ -26,6 +27,7 @@ from builder.entities import EntityReader
 from builder.entity_store import EntityStore
 from builder.explain import SETTINGS_KEY, TEMPLATES_KEY, explain, find_page
 from builder.feeds import FeedCache
+from builder.filedates import FileDates, date_inputs
 from builder.index import index_site
 from builder.lexicon import Lexicon
 from builder.model import Site
@@ -41,10 +43,17 @@ from builder.outputs import (
 )
 from builder.parallel import render_pages
 from builder.problems import BuildFailed, Problem
+from builder.redirects import add_redirects
 from builder.render import Renderer
-from builder.site_files import add_static, annotation_files, feed_files, sitemap_files
+from builder.site_files import (
+    STATIC,
+    add_static,
+    annotation_files,
+    feed_files,
+    sitemap_files,
+)
 from builder.sitemap import ROBOTS, robots_txt
-from builder.sources import Reader, discover, read_settings
+from builder.sources import Reader, explore, read_settings, skipped_lines
 from builder.state import Stamp, condition, output_stats, snapshot
 from builder.theme import find_theme, static_files, template_dirs
 from builder.urls import output_file
@@ -86,6 +95,7 @@ class BuildResult:
     sources: dict[str, str] = field(default_factory=dict)  # every source read → record key
     valid_until: str | None = None  # ISO date on which the output changes by itself
     explanation: list[str] = field(default_factory=list)  # for BuildOptions.explain
+    skipped: list[str] = field(default_factory=list)  # the summary's lines on files left out
 
 
 def build(site_dir: Path, options: BuildOptions | None = None,
@@ -110,6 +120,7 @@ class SiteBuilder:
         self._entities = EntityReader()
         self._made = Made()  # every output of the last good build, with its signature
         self._static: dict[Path, tuple[tuple[int, int], bytes]] = {}
+        self._assets: dict[Path, tuple[tuple[int, int], bytes]] = {}  # the same, of content/
         self._feeds = FeedCache()
         self._index_memo: dict = {}
         self._entity_store: EntityStore | None = None
@@ -118,6 +129,7 @@ class SiteBuilder:
         self._page_reads: dict[str, frozenset[str]] = {}  # the same, of the build under way
         self._parsed_before: list[str] = []  # parsed by a delta build that gave up
         self._pending: LastBuild | None = None
+        self._dates: FileDates | None = None  # dates of files dated by git or mtime
 
     def build(self, progress: Progress | None = None,
               saved: Iterable[str] | None = None) -> BuildResult:
@@ -192,11 +204,18 @@ class SiteBuilder:
         last, reader, started = self._last, self._reader, time.perf_counter()
         if last is None or reader is None or self.options.write or self.options.explain:
             return None
-        sources = saved_sources(last, self.site_dir, saved, self._static)
+        sources = saved_sources(last, self.site_dir, saved, {**self._static, **self._assets})
         if sources is None:
+            return None
+        dates = self._dates
+        if dates is None or not dates.unchanged():  # a commit, or a touched undated file
             return None
         records, problems = reader.read(sources, jobs=1, within=self.site_dir, merge=True)
         self._parsed_before = list(reader.parsed)  # for the full build, if it comes to that
+        records, found = dates.fill(records, last.site.config.tz, merge=True)
+        problems += found
+        if not dates.unchanged():  # changed while this build read: a full build decides
+            return None
         made = None if problems or len(records) != len(sources) else \
             rebuild(last, {r.source: r for r in records}, self._feeds)
         if made is None:
@@ -228,7 +247,7 @@ class SiteBuilder:
         if written is not None:
             stamp = Stamp(inputs=inputs[0], roots=roots, output=str(output), files=written[0],
                           manifest=written[1], articles=len(result.site.articles),
-                          warnings=[str(p) for p in result.warnings],
+                          warnings=[str(p) for p in result.warnings], skipped=result.skipped,
                           valid_until=result.valid_until, timezone=config.timezone)
         related = self._index_memo.get("related")
         state.record(self.site_dir, key, stamp, result.sources,
@@ -257,14 +276,21 @@ class SiteBuilder:
                                                        self._entity_store, config.site_dir)
         problems += found
         reader = self._reader_for(config, lexicon)
-        records, found = reader.read(discover(config.content_path), options.jobs, progress,
+        discovered = explore(config.content_path)
+        records, found = reader.read(discovered.articles, options.jobs, progress,
                                      config.site_dir)
         problems += found
+        if self._dates is None or self._dates.folder != config.content_path.parent:
+            self._dates = FileDates(config.content_path.parent)
+        records, found = self._dates.fill(records, config.tz)  # (see builder.filedates)
+        problems += found
+        asset_paths = usable_files(config, discovered.files, problems)
         clock("read")
         self._load_memo()
         today = datetime.now(config.tz).date()
         site, found = index_site(config, records, today, entities,
-                                 lexicon, self._index_memo, drafts=options.drafts)
+                                 lexicon, self._index_memo, drafts=options.drafts,
+                                 files=list(asset_paths))
         problems += found
         clock("index")
         # The site model lives until the end: set aside from the collector, which can now
@@ -272,11 +298,11 @@ class SiteBuilder:
         # at little cost, and never writes to the model's pages that workers share.
         gc.freeze()
         gc.enable()
-        if _fails(problems, options.strict):
-            raise BuildFailed(problems)
-
         renderer = Renderer(site, template_dirs(config, theme, problems),
                             track_reads=options.delta and not options.write)
+        if _fails(problems, options.strict):  # with the templates' problems: all in one run
+            raise BuildFailed(problems + renderer.check(site.pages))
+
         signer = Signer(site, templates_version(config, renderer.template_dirs),
                         settings_version(config))
         signatures, rendered, found = self._pages(renderer, site, signer, disk, progress, files)
@@ -285,12 +311,16 @@ class SiteBuilder:
         static = static_files(config, theme, problems)  # (with a warning for each left out)
         found, self._static = add_static(config, static, files, signatures, self._static)
         problems += found
+        found, self._assets = add_assets(site.assets, asset_paths, files, signatures,
+                                         self._assets, STATIC)
+        problems += found
         annotation_files(config, site, signer, self._made, disk, files, signatures)
         feeds = feed_files(site, signer, self._made, disk, files, signatures, self._feeds)
         sitemap_files(site, signer, self._made, disk, files, signatures)
         if ROBOTS not in files:
             files[ROBOTS] = robots_txt(config.base_url)
             signatures[ROBOTS] = signer.of(ROBOTS)
+        problems += add_redirects(site, signer, files, signatures)
         clock("other files")
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
@@ -311,7 +341,8 @@ class SiteBuilder:
                            output=output, timings=clock.timings, rendered=rendered,
                            parsed=list(dict.fromkeys(self._parsed_before + reader.parsed)),
                            signatures=signatures, sources=sources,
-                           valid_until=valid_until, explanation=explanation)
+                           valid_until=valid_until, explanation=explanation,
+                           skipped=skipped_lines(discovered) + left_out(asset_paths))
 
     def _explain(self, site: Site, before: dict[str, str] | None, sources: dict[str, str],
                  rendered: list[str], signatures: dict[str, str]) -> list[str]:
@@ -381,7 +412,8 @@ def input_roots(config: SiteConfig, theme: Path) -> list[str]:
     Postil's own code: see :func:`builder.state.snapshot`."""
     site = config.site_dir
     return [str(p) for p in (site / CONFIG_NAME, config.content_path, site / "templates",
-                             site / "static", site / "themes" / config.theme, theme)]
+                             site / "static", site / "themes" / config.theme, theme)] + \
+        date_inputs(config.content_path.parent)  # commits date undated files
 
 
 def _fails(problems: list[Problem], strict: bool) -> bool:

@@ -6,12 +6,14 @@ Pure: takes the file's bytes, returns data. Runs in worker processes.
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from builder import frontmatter
 from builder.config import is_language_tag
-from builder.dates import PartialDate, parse_date
+from builder.dates import PartialDate, parse_date, repaired_date
 from builder.frontmatter import Fields
 from builder.lexicon import Lexicon
 from builder.markdown import render
@@ -28,6 +30,13 @@ KNOWN_KEYS = frozenset({
     "description", "lastmod", "modified", "pubDate", "published", "status", "category",
     "categories", "aliases", "redirect_from", "permalink", "url",
 })
+#: a file name starting with a date (Jekyll's posts): (the date, the rest), or a date
+#: alone (Obsidian's daily notes)
+DATED_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:-(.+))?")
+#: ``dated_by`` of a record whose date is its file's (see builder.filedates), and its
+#: date until then
+FILE_DATE = "file"
+UNDATED = date.min
 #: keys read in place of a missing key, in order: (key, what other tools call it)
 SYNONYMS = {
     "date": ("pubDate", "published"),
@@ -63,20 +72,38 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     _apply_synonyms(meta, doc.key_lines)
 
     tz = ZoneInfo(settings.timezone)
+    stem = posixpath.splitext(posixpath.basename(path))[0]
+    if stem == "index" and path.count("/") > 1:  # a page bundle: content/hello/index.md
+        stem = posixpath.basename(posixpath.dirname(path))
+    named = DATED_NAME.fullmatch(stem)  # Jekyll's 2013-05-06-title.md
+    name = named.group(2) or stem if named else stem  # without date prefix and extension
     title = fields.text("title")
-    if "title" not in meta:
-        problems.append(Problem(path, 1, "missing title in front matter"))
+    if "title" not in meta:  # a note: its file name, as written
+        title = name
     elif not title:
         fields.problem("title", "title is empty")
 
-    day = moment = None
-    if "date" not in meta:
-        problems.append(Problem(path, 1, "missing date in front matter (YYYY-MM-DD)"))
-    else:
+    day, moment, dated_by = UNDATED, None, ""
+    if "date" in meta:  # (a front-matter date wins, and keeps its own offset)
         try:
             day, moment = parse_date(meta["date"], tz)
         except ValueError as exc:
-            fields.problem("date", f"invalid date: {exc}")
+            meant = repaired_date(meta["date"])
+            if meant is None:
+                fields.problem("date", f"invalid date: {exc}")
+            else:
+                day, moment = parse_date(meant, tz)
+                fields.problem("date", f'date "{meta["date"]}" read as "{meant}" (the year '
+                               "again is left out): write it so", warning=True)
+    elif named:
+        try:
+            day, dated_by = date.fromisoformat(named.group(1)), "name"
+        except ValueError:
+            problems.append(Problem(path, 1, f'the date in the file name, "{named.group(1)}", '
+                                    "is not a day of the calendar: rename the file, or give "
+                                    "a date in the front matter"))
+    else:  # the date of its last commit or its mtime: filled in by builder.filedates
+        dated_by = FILE_DATE
     updated = None
     if meta.get("updated") is not None:
         try:
@@ -96,8 +123,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     aliases, redirects = _aliases(fields)
     permalink = _permalink(fields)
 
-    stem = posixpath.splitext(posixpath.basename(path))[0]
-    slug_source = fields.text("slug") or stem
+    slug_source = fields.text("slug") or name
     slug = slugify(slug_source)
     if fields.text("slug") and full_length(slug_source) > MAX_SLUG:  # a chosen URL: say so
         fields.problem("slug", f"slug is {full_length(slug_source)} characters long; at most "
@@ -112,7 +138,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     events = _events(meta.get("events"), doc.line("events"), path, problems)
     rendered = render(doc.body, source_dir=posixpath.dirname(path),
                       base_path=settings.base_path, first_line=doc.body_line, html=settings.html,
-                      lexicon=settings.lexicon)
+                      lexicon=settings.lexicon, assets=True)
     problems += [Problem(path, line, message) for line, message in rendered.problems]
     problems += [Problem(path, line, message, warning=True)
                  for line, message in rendered.warnings]
@@ -142,7 +168,8 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         highlights=rendered.highlights, about=about, events=events,
         wikilinks=rendered.wikilinks, embeds=rendered.embeds, hashtags=rendered.hashtags,
         blocks=rendered.blocks, categories=categories, aliases=aliases,
-        redirects=redirects, permalink=permalink, key=key,
+        redirects=redirects, permalink=permalink, dated_by=dated_by,
+        assets=rendered.assets, key=key,
     )
     return article, problems
 

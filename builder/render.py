@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import replace
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import jinja2
+import jinja2.nodes
 
 from builder import __version__, structured
 from builder.model import Page, Site
@@ -26,6 +28,9 @@ from builder.slugs import slugify
 from builder.urls import absolute, annotations_path, linker, output_file
 
 NOT_FOUND = "/404.html"
+# Template tags naming another template: what Renderer.check follows.
+_REFERENCES = (jinja2.nodes.Extends, jinja2.nodes.Include, jinja2.nodes.Import,
+               jinja2.nodes.FromImport)
 
 
 class Rendered(NamedTuple):
@@ -197,6 +202,42 @@ class Renderer:
                     reported.add(key)
                     problems.append(problem)
         return Rendered(files, problems, reads_site, reads)
+
+    def check(self, pages: Iterable[Page]) -> list[Problem]:
+        """Every problem found by loading, without rendering, each template the ``pages``
+        name and the templates those extend, include or import (a template not found, a
+        syntax error), each once.
+
+        For a build that already failed before rendering (a file that cannot be read, a
+        broken link), so that one run reports template problems too, at the cost of
+        compiling templates rather than rendering every page."""
+        problems: list[Problem] = []
+        reported: set[tuple[str, int, str]] = set()
+        todo: dict[str, Page] = {}
+        for page in pages:
+            todo.setdefault(page.template, page)
+        seen: set[str] = set()
+        while todo:
+            name, page = todo.popitem()
+            seen.add(name)
+            try:
+                source, filename, _ = self.env.loader.get_source(  # type: ignore[union-attr]
+                    self.env, name)
+                self.env.get_template(name)
+                shown = self.shown(Path(filename)) if filename else name
+                for node in self.env.parse(source).find_all(_REFERENCES):
+                    used = getattr(node.template, "value", None)  # None: a computed name
+                    if getattr(node, "ignore_missing", False):
+                        continue
+                    if isinstance(used, str) and used not in seen and used not in todo:
+                        todo[used] = replace(page, template=used, source=shown,
+                                             source_line=node.lineno)
+            except Exception as exc:  # noqa: BLE001 - every template error is reported
+                problem = self.describe(exc, page)
+                if problem_key(problem) not in reported:
+                    reported.add(problem_key(problem))
+                    problems.append(problem)
+        return problems
 
     def describe(self, exc: Exception, page: Page) -> Problem:
         if isinstance(exc, jinja2.TemplateNotFound) and exc.name == page.template:

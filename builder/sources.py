@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat as stat_module
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.cache import ArticleCache
@@ -31,24 +31,111 @@ def is_ignored(name: str) -> bool:
     return name.startswith((".", "#", "~")) or name.endswith(IGNORED_SUFFIXES)
 
 
-def discover(content: Path) -> list[tuple[str, Path]]:
-    """Every article file under ``content/``, as (site-relative path, file), sorted.
+#: what an article file's name ends with (Jekyll and others write ``.markdown``)
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+#: a folder whose name starts with ``_`` that is read all the same: Jekyll's posts
+POSTS_DIR = "_posts"
+#: folders walked only to count the Markdown files skipped in them, never read: Git's own
+_UNCOUNTED = frozenset({".git"})
+
+
+@dataclass
+class Discovery:
+    """What :func:`explore` found under ``content/``; every path site-relative
+    ("content/a/b.md", forward slashes), each list sorted as the walk met it.
+
+    ``skipped``: (reason, folder) → the Markdown files left out for that reason;
+    folder is "" for files skipped by their own name, else the skipped folder
+    ("content/_drafts/") they are under.
+    """
+
+    articles: list[tuple[str, Path]] = field(default_factory=list)
+    files: list[tuple[str, Path]] = field(default_factory=list)  # every other file
+    skipped: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    def skip(self, reason: str, folder: str, path: str) -> None:
+        self.skipped.setdefault((reason, folder), []).append(path)
+
+
+def skip_reason(name: str) -> str | None:
+    """Why a file or folder of this name is not read as content, or None."""
+    if name.startswith("."):
+        return "hidden names (starting with `.`)"
+    if name.startswith("_") and name != POSTS_DIR:
+        return "names starting with `_`"
+    if is_ignored(name):
+        return "editor backup and temporary files"
+    return None
+
+
+def explore(content: Path) -> Discovery:
+    """Every article file (``.md``, ``.markdown``) under ``content/``, every other file
+    (asset candidates: see :mod:`builder.assets`), and the Markdown files skipped, by
+    reason: names starting with ``.`` or ``_`` (``_posts/`` is read), editor files.
 
     Runs on every rebuild: plain strings while walking, one Path per file.
     """
-    found: list[tuple[str, Path]] = []
+    found = Discovery()
     if not content.is_dir():
         return found
     top = str(content)
     prefix = len(str(content.parent)) + 1
     for folder, dirs, names in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_"))
-                         and not (folder == top and d == ENTITY_DIR))
-        for name in sorted(names):
-            if name.endswith(".md") and not is_ignored(name):
+        dirs.sort()
+        kept = []
+        for name in dirs:
+            if folder == top and name == ENTITY_DIR:  # read as entities (builder.entities)
+                continue
+            reason = skip_reason(name)
+            if reason is None:
+                kept.append(name)
+            elif name not in _UNCOUNTED:
                 path = os.path.join(folder, name)
-                found.append((path[prefix:].replace(os.sep, "/"), Path(path)))
+                rel = path[prefix:].replace(os.sep, "/") + "/"
+                for inner in _markdown_under(path):
+                    found.skip(reason, rel, inner[prefix:].replace(os.sep, "/"))
+        dirs[:] = kept
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            rel = path[prefix:].replace(os.sep, "/")
+            reason = skip_reason(name)
+            if not name.endswith(MARKDOWN_SUFFIXES):
+                if reason is None:
+                    found.files.append((rel, Path(path)))
+            elif reason is None:
+                found.articles.append((rel, Path(path)))
+            else:
+                found.skip(reason, "", rel)
     return found
+
+
+def _markdown_under(folder: str) -> list[str]:
+    """Every Markdown file under ``folder`` (absolute paths), Git's folder left out."""
+    found = []
+    for parent, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in _UNCOUNTED)
+        found += [os.path.join(parent, n) for n in sorted(names) if n.endswith(MARKDOWN_SUFFIXES)]
+    return found
+
+
+def discover(content: Path) -> list[tuple[str, Path]]:
+    """Every article file under ``content/``, as (site-relative path, file), sorted
+    (:func:`explore`'s ``articles``)."""
+    return explore(content).articles
+
+
+def skipped_lines(found: Discovery) -> list[str]:
+    """The build summary's lines on skipped Markdown files, one per reason and folder:
+    "96 files under `content/_drafts/` skipped: names starting with `_`"."""
+    lines = []
+    for (reason, folder), paths in sorted(found.skipped.items(), key=lambda item: item[0][::-1]):
+        count = f"{len(paths)} file{'s' * (len(paths) != 1)}"
+        if folder:
+            lines.append(f"{count} under `{folder}` skipped: {reason}")
+        else:
+            names = ", ".join(f"`{p}`" for p in paths[:3]) + (", …" if len(paths) > 3 else "")
+            lines.append(f"{count} skipped: {reason} ({names})")
+    return lines
 
 
 _SPECIAL_KINDS = ((stat_module.S_ISFIFO, "a FIFO"), (stat_module.S_ISSOCK, "a socket"),

@@ -70,7 +70,8 @@ class Stamp:
     mtime_ns, inode] after writing; ``manifest``: the manifest's [size, mtime_ns,
     inode]. ``valid_until``: an ISO date on which the build's result changes by itself
     (a future-dated article appears, with ``future: false``), in ``timezone``.
-    ``articles``: articles built; ``warnings``: the lines the build printed.
+    ``articles``: articles built; ``warnings``: the lines the build printed;
+    ``skipped``: the summary's lines on files left out.
     """
 
     inputs: str
@@ -82,6 +83,7 @@ class Stamp:
     warnings: list[str] = field(default_factory=list)
     valid_until: str | None = None
     timezone: str = "UTC"
+    skipped: list[str] = field(default_factory=list)  # the summary's lines on files left out
 
 
 def snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, bool]:
@@ -292,6 +294,7 @@ def _load(site_dir: Path, key: str) -> Stamp | None:
     if stamp is None or not (isinstance(stamp.roots, list) and isinstance(stamp.files, dict)
                              and all(isinstance(root, str) for root in stamp.roots)
                              and isinstance(stamp.warnings, list)
+                             and isinstance(stamp.skipped, list)
                              and isinstance(stamp.output, str)):
         return None
     if stamp.valid_until is not None:

@@ -7,14 +7,34 @@ under any sub-path and from the file system.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable
 
-from builder.model import Article
+from builder.model import Article, ArticleRecord
+from builder.slugs import slugify
 
 
-def article_path(pattern: str, article: Article) -> str:
-    return pattern.format(slug=article.slug, year=f"{article.date.year:04d}",
-                          month=f"{article.date.month:02d}", day=f"{article.date.day:02d}")
+def article_path(pattern: str, article: Article | ArticleRecord) -> str:
+    """The article's site path: its front matter's ``permalink``/``url`` if it gave one
+    ("/about" is taken as "/about/"), else ``pattern`` filled in (``{path}``: see
+    :func:`folder_path`)."""
+    if article.permalink:
+        chosen = article.permalink
+        return chosen if "." in chosen.rsplit("/", 1)[1] or chosen.endswith("/") else chosen + "/"
+    return pattern.format(slug=article.slug, path=folder_path(article.source, article.slug),
+                          year=f"{article.date.year:04d}", month=f"{article.date.month:02d}",
+                          day=f"{article.date.day:02d}")
+
+
+def folder_path(source: str, slug: str) -> str:
+    """The ``{path}`` of a permalink: the folders of ``source`` (a site-relative path,
+    "content/guides/setup.md") under the content folder, each slugified, then ``slug``:
+    "guides/setup". A page bundle's own folder is its slug ("content/guides/setup/index.md"
+    → "guides/setup"), and Jekyll's ``_posts`` folders are left out."""
+    folders = source.split("/")[1:-1]
+    if folders and posixpath.splitext(source)[0].endswith("/index"):  # a page bundle
+        folders.pop()
+    return "/".join([*(slugify(name) or name for name in folders if name != "_posts"), slug])
 
 
 def output_file(path: str) -> str:

@@ -19,6 +19,13 @@ open web and ``site.yml`` is typed by hand, so both go through :func:`load_yaml`
   integer of more than 4,300 digits) become errors at their line.
 - A **character YAML forbids** (a control character) is reported at its line
   and named, not by libyaml's byte offset.
+- **YAML 1.2 booleans.** Only ``true`` and ``false`` (also ``True``, ``TRUE``,
+  ``False``, ``FALSE``) are booleans; YAML 1.1's ``yes``, ``no``, ``on``,
+  ``off``, ``y`` and ``n`` stay text (``title: yes``, ``tags: [NO, off]``).
+- A **duplicate key** in any mapping is an error naming both lines: with
+  PyYAML the last one wins silently (``draft: true`` … ``draft: false``).
+- A plain **value cut short by a comment** (``title: Issue #42 fixed`` is
+  "Issue") is a warning at its line, when the caller asks for warnings.
 
 Lines are 1-based lines of the *file*: ``first_line`` says where the YAML
 text starts in it (front matter starts on line 2).
@@ -70,8 +77,61 @@ class _Refused(yaml.MarkedYAMLError):
         super().__init__(problem=message, problem_mark=mark)
 
 
+_BOOL = "tag:yaml.org,2002:bool"
+_MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
+
+
 class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
-    """Safe loading; a value Python cannot hold is an error at its node's line."""
+    """Safe loading; a value Python cannot hold is an error at its node's line; YAML
+    1.2 booleans; a duplicate key is an error."""
+
+    # YAML 1.2's core schema: only true/false are booleans (and `!!bool yes` is an
+    # error). Resolving stays PyYAML's Python resolver, which the C parser calls.
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+        for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()}
+    bool_values = {"true": True, "false": False}
+    first_line = 1  # of the YAML text in its file, for messages naming two lines
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._own_keys: dict[int, list[Node]] = {}  # mapping with a merge → its own keys
+        self._merges = "<<" in stream or "merge" in stream  # (else no mapping holds one)
+
+    def flatten_mapping(self, node):  # noqa: ANN001, ANN201
+        # A merge (`<<: *base`) brings in pairs ahead of the mapping's own, which may
+        # repeat its keys: only its own keys must be unique. Recorded at the first
+        # flattening (a merged mapping is flattened in place, once).
+        if self._merges and id(node) not in self._own_keys and \
+                any(key.tag == _MERGE for key, _ in node.value):
+            self._own_keys[id(node)] = [key for key, _ in node.value if key.tag != _MERGE]
+        super().flatten_mapping(node)
+
+    def construct_mapping(self, node, deep=False):  # noqa: ANN001, ANN201
+        mapping = super().construct_mapping(node, deep=deep)
+        own = self._own_keys.get(id(node))
+        # Without a merge, a mapping with fewer entries than pairs had a key twice.
+        if own is not None or len(mapping) != len(node.value):
+            self._check_duplicates(own if own is not None else [k for k, _ in node.value])
+        return mapping
+
+    def _check_duplicates(self, keys: list[Node]) -> None:
+        seen: dict[Any, Node] = {}
+        for key_node in keys:
+            key = self.construct_object(key_node)  # made already: from the memo
+            try:
+                first = seen.setdefault(key, key_node)
+            except TypeError:  # an unhashable key: PyYAML refuses it already
+                continue
+            if first is not key_node:
+                shown = str(key) if len(str(key)) <= 40 else str(key)[:40] + "…"
+                line, again = (self.first_line + first.start_mark.line,
+                               self.first_line + key_node.start_mark.line)
+                where = f"twice on line {line}" if line == again else \
+                    f"on lines {line} and {again}"
+                raise _Refused(f'duplicate key "{shown}" {where}: keep one',
+                               key_node.start_mark)
 
     def construct_yaml_timestamp(self, node):  # noqa: ANN001, ANN201
         # An impossible date (2024-02-30) stays a string: the date check then
@@ -96,6 +156,9 @@ def _checked(construct):  # noqa: ANN001, ANN202
 
     return construct_checked
 
+
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
 
 for _tag, _construct in (("int", _Loader.construct_yaml_int),
                          ("float", _Loader.construct_yaml_float),
@@ -122,17 +185,21 @@ class _DeepLoader(Composer, _Loader):
             self._depth -= 1
 
 
-def load_yaml(text: str, first_line: int = 1) -> tuple[Any, dict[Any, int]]:
-    """Parse one YAML document (YAML 1.1, PyYAML's safe schema).
+def load_yaml(text: str, first_line: int = 1, warnings: list[tuple[int, str]] | None = None
+              ) -> tuple[Any, dict[Any, int]]:
+    """Parse one YAML document (PyYAML's safe schema, with YAML 1.2's booleans).
 
     Returns the value (None for an empty document) and, if it is a mapping,
-    the file line of each top-level key (of its last occurrence, whose value
-    wins). ``first_line`` is the file line on which ``text`` starts.
+    the file line of each top-level key. ``first_line`` is the file line on
+    which ``text`` starts. Each warning (a plain value cut short by a comment)
+    is added to ``warnings`` as (file line, message), if given.
     Raises :class:`YamlError` for any syntax error, a forbidden character, a
-    value Python cannot hold, or a limit above (aliases, expansion, depth).
+    value Python cannot hold, a duplicate key, or a limit above (aliases,
+    expansion, depth).
     """
     bound = _depth_bound(text)
     loader = (_Loader if bound <= _C_SAFE_DEPTH else _DeepLoader)(text)
+    loader.first_line = first_line
     try:
         node = loader.get_single_node()
         if node is None:
@@ -153,7 +220,43 @@ def load_yaml(text: str, first_line: int = 1) -> tuple[Any, dict[Any, int]]:
         for key_node, _ in node.value:
             if isinstance(key_node, ScalarNode):
                 key_lines[key_node.value] = first_line + key_node.start_mark.line
+    if warnings is not None and "#" in text and _COMMENT_AFTER.search(text):
+        warnings += _cut_by_comments(node, text.split("\n"), first_line)
     return value, key_lines
+
+
+#: a `` #``: a comment, which may end a plain value (searched for only where a ``#`` is:
+#: most front matter has none)
+_COMMENT_AFTER = re.compile(r"[ \t]#")
+
+
+def _cut_by_comments(root: Node, lines: list[str], first_line: int) -> list[tuple[int, str]]:
+    """(line, warning) for each plain text value followed by a comment on its last line:
+    ``title: Issue #42 fixed`` is "Issue", the rest a comment. Booleans, numbers and
+    dates with a comment after them are what they look like, and are left alone."""
+    found = []
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # an alias: its anchor's node, met before
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            stack += [value for _, value in reversed(node.value)]
+        elif isinstance(node, SequenceNode):
+            stack += reversed(node.value)
+        elif not node.style and node.tag == _STR and node.value:
+            end = node.end_mark
+            rest = lines[end.line][end.column:] if end.line < len(lines) else ""
+            if rest[:1] in (" ", "\t") and rest.lstrip(" \t").startswith("#"):
+                value = node.value if len(node.value) <= 40 else node.value[:40] + "…"
+                comment = rest.strip()
+                comment = comment if len(comment) <= 40 else comment[:40] + "…"
+                found.append((first_line + end.line,
+                              f'the value "{value}" ends where " #" starts a YAML comment '
+                              f'("{comment}" is left out): put the value in quotes to keep '
+                              "it all, or the comment on a line of its own"))
+    return sorted(found)
 
 
 #: an ``&`` that could start an anchor (``&name``): any not inside a word or a

@@ -55,13 +55,14 @@ def test_content_error_exits_1_lists_problems_and_keeps_output(site):
     site({"content/a.md": article("A")})
     assert postil("build", str(site.root)).returncode == 0
     before = snapshot(site.root / "public")
-    site.write("content/a.md", "---\ntitle: A\n---\n")
-    site.write("content/b.md", "---\ndate: 2024-01-01\n---\n")
+    site.write("content/a.md", "---\ntitle: A\ndate: someday\n---\n")
+    site.write("content/b.md", "---\ntitle: ''\ndate: 2024-01-01\n---\n")
     result = postil("build", str(site.root))
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "content/a.md:1: missing date in front matter (YYYY-MM-DD)",
-        "content/b.md:1: missing title in front matter",
+        'content/a.md:3: invalid date: "someday" is not a date: use YYYY-MM-DD or '
+        "YYYY-MM-DD HH:MM[:SS][+HH:MM]",
+        "content/b.md:2: title is empty",
         "build failed: 2 errors; nothing was written",
     ]
     assert snapshot(site.root / "public") == before
@@ -127,6 +128,6 @@ def test_no_cache_builds_everything_again_and_writes_only_what_changed(site, mon
 def test_a_first_build_that_fails_leaves_no_output_folder(site):
     from builder.cli import main
 
-    site({"content/a.md": "---\ntitle: A\n---\n"})  # no date
+    site({"content/a.md": "---\ntitle: A\ndate: someday\n---\n"})
     assert main(["build", str(site.root), "-q"]) == 1
     assert not (site.root / "public").exists()

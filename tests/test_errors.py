@@ -12,10 +12,13 @@ def test_broken_yaml(built):
                       "(while parsing a flow sequence that starts on line 4)")
 
 
-def test_missing_title_and_date(built):
-    built.write("content/good.md", "---\ntags: [a]\n---\nx\n")
-    fails_with(built, "content/good.md:1: missing title in front matter",
-               "content/good.md:1: missing date in front matter (YYYY-MM-DD)")
+def test_an_empty_title_and_an_impossible_file_name_date(built):
+    built.write("content/good.md", "---\ntitle: ''\ntags: [a]\n---\nx\n")
+    built.write("content/2024-02-30-x.md", "---\ntitle: X\n---\nx\n")
+    fails_with(built, 'content/2024-02-30-x.md:1: the date in the file name, "2024-02-30", is '
+                      "not a day of the calendar: rename the file, or give a date in the front "
+                      "matter",
+               "content/good.md:2: title is empty")
 
 
 def test_invalid_date_and_non_list(built):
@@ -28,9 +31,13 @@ def test_invalid_date_and_non_list(built):
 
 def test_duplicate_slugs_name_both_files(built):
     built.write("content/sub/good.md", article("Another good", "2024-03-01"))
-    fails_with(built, 'content/sub/good.md:1: duplicate slug "good": content/good.md has it too')
+    hint = (' (give one a slug:, or set permalinks: {article: "/{path}/"} in site.yml for '
+            "URLs that follow the folders)")
+    fails_with(built, 'content/sub/good.md:1: duplicate slug "good": content/good.md has it '
+               "too" + hint)
     built.write("content/sub/good.md", article("Another good", "2024-03-01", slug="other"))
-    fails_with(built, 'content/sub/good.md:4: duplicate slug "other": content/other.md has it too')
+    fails_with(built, 'content/sub/good.md:4: duplicate slug "other": content/other.md has it '
+               "too" + hint)
 
 
 def test_non_utf8_file(built):
@@ -79,13 +86,13 @@ def test_unknown_theme(built):
 
 def test_every_problem_of_every_file_in_one_run(built):
     built.write("content/good.md", "---\ntitle: [\n---\n")
-    built.write("content/other.md", "---\ndate: 2024-01-01\n---\n")
+    built.write("content/other.md", "---\ndate: 2024-01-01\ntitle: ''\n---\n")
     built.write("content/third.md", article("Third", "someday"))
     before = snapshot(built.root / "public")
     with pytest.raises(BuildFailed) as caught:
         built.build()
     assert [(p.path, p.line) for p in caught.value.problems] == [
-        ("content/good.md", 3), ("content/other.md", 1), ("content/third.md", 3)]
+        ("content/good.md", 3), ("content/other.md", 3), ("content/third.md", 3)]
     assert snapshot(built.root / "public") == before
 
 
@@ -103,3 +110,31 @@ def test_output_folder_may_not_hold_the_sources(built):
     with pytest.raises(BuildFailed) as caught:
         built.build(output=built.root)
     assert "would overwrite the site's own files" in str(caught.value)
+
+
+def test_reading_linking_and_template_problems_in_one_run(built):
+    """A build that fails before rendering still reports its templates' problems: a
+    template an article names that is missing, a syntax error in a template a page
+    uses, and a template included by another that is missing (at the include's line).
+    A broken template no page reaches is not reported, as a successful build ignores it.
+    """
+    built.write("content/good.md", article("Good", "someday"))
+    built.write("content/other.md", article("Other", "2024-01-02", template="fancy.html",
+                                            body="See [[Nowhere]]."))
+    built.write("content/third.md", article("Third", "2024-01-03", template="mine.html"))
+    built.write("templates/mine.html", '{% extends "base.html" %}\n{% block main %}\n'
+                '{% include "part.html" ignore missing %}\n{% include "gone.html" %}\n'
+                "{% endblock %}\n")
+    built.write("templates/index.html", "{{ oops }\n")
+    built.write("templates/unused.html", "{{ oops }\n")
+    before = snapshot(built.root / "public")
+    with pytest.raises(BuildFailed) as caught:
+        built.build()
+    assert sorted(str(p) for p in caught.value.problems) == sorted([
+        'content/good.md:3: invalid date: "someday" is not a date: use YYYY-MM-DD or '
+        "YYYY-MM-DD HH:MM[:SS][+HH:MM]",
+        'content/other.md:6: unknown entity or article "Nowhere"',
+        'content/other.md:4: template "fancy.html" not found',
+        'templates/mine.html:4: template "gone.html" not found',
+        "templates/index.html:1: template syntax error: unexpected '}'"])
+    assert snapshot(built.root / "public") == before

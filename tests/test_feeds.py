@@ -39,6 +39,7 @@ def built(site):
                                 summary="Short summary."),
         "content/c.md": article("Charlie", "2024-04-01T08:00:00+02:00", author="Ann Lee"),
         "content/d.md": article("Draft", "2024-07-01", draft="true"),
+        "content/img/map.png": b"\x89PNG",  # copied to /img/map.png (builder.assets)
     }, config=CONFIG)
     return site.build(write=False)
 
@@ -97,7 +98,7 @@ def test_full_content_has_absolute_links_and_no_control_characters(built):
     urls = [a.get("href") for a in body.iter("a")] + [i.get("src") for i in body.iter("img")]
     assert "https://example.org/sub/articles/b/#part" in urls
     assert "https://example.org/sub/tags/" in urls
-    assert "https://example.org/sub/articles/a/img/map.png" in urls
+    assert "https://example.org/sub/img/map.png" in urls
     assert all(url.startswith("https://example.org/sub/") for url in urls), urls
     assert "\x0c" not in html and "Controlcharacter" in html
     assert entry.summary.startswith("Intro with")

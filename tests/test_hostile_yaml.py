@@ -125,9 +125,9 @@ def test_the_example_site_loads_as_pyyaml_loads_it():
         assert split(text).meta == yaml.load(front, Loader=yaml.CSafeLoader), path
 
 
-def test_a_repeated_key_is_located_where_the_value_that_wins_is(tmp_path):
+def test_a_repeated_key_is_an_error_naming_both_lines(tmp_path):
     assert config_problems(tmp_path, "title: X\npaginate: 2\npaginate: 0\n") == [
-        "site.yml:3: paginate must be a whole number from 1 to 1,000,000, not 0"]
+        'site.yml:3: duplicate key "paginate" on lines 2 and 3: keep one']
 
 
 def test_very_deep_nesting_fails_cleanly_in_a_real_build(tmp_path):
@@ -198,6 +198,13 @@ def test_a_second_document_in_site_yml(built):
 # --- site.yml values --------------------------------------------------------------------
 
 
+def with_line(line: str) -> tuple[str, int]:
+    """SITE_YML with ``line`` last, instead of a line of the same key: (text, its line)."""
+    key = line.split(":", 1)[0]
+    kept = [kept for kept in SITE_YML.splitlines() if not kept.startswith(key + ":")]
+    return "\n".join([*kept, line]) + "\n", len(kept) + 1
+
+
 def config_problems(tmp_path: Path, text: str) -> list[str]:
     (tmp_path / "site.yml").write_text(text, encoding="utf-8")
     try:
@@ -223,7 +230,8 @@ def config_problems(tmp_path: Path, text: str) -> list[str]:
     ("paginate: .inf", "paginate must be a whole number"),
 ])
 def test_numbers_out_of_range_are_reported_with_their_line(tmp_path, line, message):
-    assert config_problems(tmp_path, SITE_YML + line + "\n") == [f"site.yml:5: {message}"]
+    text, number = with_line(line)
+    assert config_problems(tmp_path, text) == [f"site.yml:{number}: {message}"]
 
 
 def test_words_per_minute_zero_is_blamed_on_site_yml_not_the_theme(built):
@@ -287,6 +295,8 @@ def test_base_url_on_the_command_line_is_a_usage_error(built):
                   "-q").returncode == 0
 
 
+USE = "use {slug}, {path}, {year}, {month}, {day}"
+
 @pytest.mark.parametrize(("pattern", "message"), [
     ("/../../{slug}/", 'may not have a "." or ".." folder: "/../../{slug}/"'),
     ("/a/./{slug}/", 'may not have a "." or ".." folder: "/a/./{slug}/"'),
@@ -300,18 +310,14 @@ def test_base_url_on_the_command_line_is_a_usage_error(built):
                         'not "/{slug}/?page=1"'),
     ("/a b/{slug}/", "may hold only letters, digits, -, _, ., ~ and / besides its fields, "
                      'not "/a b/{slug}/"'),
-    ("/{year}/{title}/", 'has an unknown field "{title}" (use {slug}, {year}, {month}, {day})'),
-    ("/{slug.upper}/", 'has an unknown field "{slug.upper}" (use {slug}, {year}, {month}, '
-                       "{day})"),
-    ("/{slug[0]}/{slug}/", 'has an unknown field "{slug[0]}" (use {slug}, {year}, {month}, '
-                           "{day})"),
-    ("/{slug:>999999999}/", 'has an unknown field "{slug:>999999999}" (use {slug}, {year}, '
-                            "{month}, {day})"),
-    ("/{0}/{slug}/", 'has an unknown field "{0}" (use {slug}, {year}, {month}, {day})'),
-    ("/{slug!r}/", 'has an unknown field "{slug!r}" (use {slug}, {year}, {month}, {day})'),
-    ("/{year}/", 'must be a string containing "{slug}"'),
-    ("/{slug}/{", "is not a pattern: Single '{' encountered in format string (use {slug}, "
-                  "{year}, {month}, {day})"),
+    ("/{year}/{title}/", 'has an unknown field "{title}" (' + USE + ")"),
+    ("/{slug.upper}/", 'has an unknown field "{slug.upper}" (' + USE + ")"),
+    ("/{slug[0]}/{slug}/", 'has an unknown field "{slug[0]}" (' + USE + ")"),
+    ("/{slug:>999999999}/", 'has an unknown field "{slug:>999999999}" (' + USE + ")"),
+    ("/{0}/{slug}/", 'has an unknown field "{0}" (' + USE + ")"),
+    ("/{slug!r}/", 'has an unknown field "{slug!r}" (' + USE + ")"),
+    ("/{year}/", 'must be a string containing "{slug}" or "{path}"'),
+    ("/{slug}/{", "is not a pattern: Single '{' encountered in format string (" + USE + ")"),
     ("/{{x}}/{slug}/", "may not hold a brace outside a field"),
 ])
 def test_bad_permalink_patterns(tmp_path, pattern, message):
@@ -353,7 +359,8 @@ def test_a_traversing_permalink_fails_the_build_and_keeps_the_output(built):
     ('output_dir: "a\\0b"', "output_dir may not hold a NUL character"),
 ])
 def test_other_values_are_checked_with_their_line(tmp_path, line, message):
-    assert config_problems(tmp_path, SITE_YML + line + "\n") == [f"site.yml:5: {message}"]
+    text, number = with_line(line)
+    assert config_problems(tmp_path, text) == [f"site.yml:{number}: {message}"]
 
 
 def test_unknown_sub_keys_are_warnings(tmp_path):

@@ -33,10 +33,11 @@ def test_without_a_target_it_is_a_usage_error(site, capsys):
 
 
 def test_a_build_with_errors_is_never_published(site, tmp_path, capsys):
-    site({"content/a.md": article("A"), "content/b.md": "---\ntitle: B\n---\n"})
+    site({"content/a.md": article("A"), "content/b.md": "---\ntitle: B\ndate: someday\n---\n"})
     code, _, err = run(str(site.root), "--dir", str(tmp_path / "www"), capsys=capsys)
     assert code == 1
-    assert err == ["content/b.md:1: missing date in front matter (YYYY-MM-DD)",
+    assert err == ['content/b.md:3: invalid date: "someday" is not a date: use YYYY-MM-DD or '
+                   "YYYY-MM-DD HH:MM[:SS][+HH:MM]",
                    "publish refused: the build has 1 error; nothing was published"]
     assert not (tmp_path / "www").exists()
 

@@ -35,10 +35,10 @@ def test_slug_from_front_matter_is_made_safe():
     assert found.slug == "etc-passwd"
 
 
-def test_missing_title_and_date_are_both_reported():
-    _, problems = read("---\nauthor: X\n---\nBody\n")
-    assert messages(problems) == ["content/a.md:1: missing title in front matter",
-                                  "content/a.md:1: missing date in front matter (YYYY-MM-DD)"]
+def test_without_title_and_date_a_note_takes_its_file_name_and_waits_for_a_file_date():
+    found, problems = read("---\nauthor: X\n---\nBody\n", "content/My Note.md")
+    assert problems == []
+    assert (found.title, found.slug, found.dated_by) == ("My Note", "my-note", "file")
 
 
 def test_invalid_values_report_their_own_lines():

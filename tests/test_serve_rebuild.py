@@ -364,3 +364,15 @@ def test_stopping_the_server_ends_event_streams(serve):
             stream.next_state()
     finally:
         stream.close()
+
+
+def test_a_saved_image_of_a_bundle_is_served_after_a_full_build(serve, site):
+    server = serve({**twelve(), "content/hello/index.md": article("Hello", body="![c](cat.png)"),
+                    "content/hello/cat.png": b"\x89PNG one"})
+    assert get(server, "/articles/hello/cat.png") == (200, b"\x89PNG one")
+    site.write("content/hello/cat.png", b"\x89PNG two")
+    build = rebuilt_for(server, "content/hello/cat.png")[0]
+    assert build.ok and not build.static_only and "articles/hello/cat.png" in build.changed
+    assert get(server, "/articles/hello/cat.png") == (200, b"\x89PNG two")
+    fresh = SiteBuilder(site.root, BuildOptions(write=False, drafts=True, cache=False)).build()
+    assert fresh.files == server.live.snapshot.files

@@ -25,7 +25,7 @@ def built(site):
         "content/a.md": article("Alpha", "2024-05-01", tags="[T]", author="Ann Lee",
                                 publication="The Paper", summary="About <alpha>."),
         "content/b.md": article("Bravo", "2024-05-02 10:30", updated="2024-06-01 09:00",
-                                author="Bo, Ann Lee", lang="fr"),
+                                authors="[Bo, Ann Lee]", lang="fr"),
         "content/c.md": article("Charlie", "2023-01-01", tags="[T]"),
     }, config=CONFIG)
     site.write("static/about.html", "<!DOCTYPE html><title>About</title>")

@@ -18,6 +18,7 @@ from builder.markdown.autolink import autolink_plugin
 from builder.markdown.block_ids import block_ids_plugin
 from builder.markdown.callouts import callouts_plugin
 from builder.markdown.critic import critic_plugin
+from builder.markdown.embeds import embeds_plugin
 from builder.markdown.gc_pause import gc_paused
 from builder.markdown.hashtags import hashtags_plugin
 from builder.markdown.internal_links import internal_links_plugin
@@ -39,9 +40,10 @@ def _note_blocks(md: MarkdownIt) -> None:
 
 #: Postil's own syntax plugins, applied in this order after the standard ones.
 #: Core rules run in this order too: ids are given last, once mentions are found.
-SYNTAX_PLUGINS = [internal_links_plugin, wikilinks_plugin, note_embeds_plugin, hashtags_plugin,
-                  callouts_plugin, critic_plugin, mark_plugin, _note_blocks, autolink_plugin,
-                  block_ids_plugin, liquid_plugin, annotations_plugin, nesting_plugin]
+SYNTAX_PLUGINS = [internal_links_plugin, wikilinks_plugin, embeds_plugin, note_embeds_plugin,
+                  hashtags_plugin, callouts_plugin, critic_plugin, mark_plugin, _note_blocks,
+                  autolink_plugin, block_ids_plugin, liquid_plugin, annotations_plugin,
+                  nesting_plugin]
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Rendered:
     embeds: list[tuple[int, str]] = field(default_factory=list)  # (line, target) of ![[…]]
     hashtags: list[str] = field(default_factory=list)  # inline #tags, first use order
     blocks: list[str] = field(default_factory=list)  # block ids (^id), without the ^
+    assets: list[tuple[int, str, str]] = field(default_factory=list)  # builder.assets
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
 
@@ -123,14 +126,18 @@ def _table_close(self, tokens, idx, options, env) -> str:  # noqa: ANN001
 
 @gc_paused  # parsing a large body: see gc_pause.py
 def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line: int = 1,
-           html: bool | str = True, lexicon: Any = None, article: bool = True) -> Rendered:
+           html: bool | str = True, lexicon: Any = None, assets: bool = False,
+           article: bool = True) -> Rendered:
     """Render a Markdown body. ``first_line`` is its first line in the file.
 
     ``html``: ``True`` lets raw HTML through the sanitizer (:mod:`builder.sanitize`),
     ``"trusted"`` passes it unchanged, ``False`` shows it as text.
     ``lexicon`` (a :class:`builder.lexicon.Lexicon`) resolves wikilinks and,
-    when autolinking is on, finds entity names in prose. ``article``: embeds and
-    inline ``#tags`` are read (an entity's notes have neither: shown as a link, as text).
+    when autolinking is on, finds entity names in prose. With ``assets``, relative
+    links to files and file embeds become placeholders listed in ``Rendered.assets``
+    (see :mod:`builder.markdown.internal_links`); else they stay as written.
+    ``article``: embeds of notes and inline ``#tags`` are read (an entity's notes
+    have neither: shown as a link, as text).
     """
     md = parser(html is not False)
     warnings: list[tuple[int, str]] = []
@@ -141,6 +148,8 @@ def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line:
                            "first_line": first_line, "lexicon": lexicon,
                            "sanitize": html is True, "embeds_allowed": article,
                            "hashtags_allowed": article}
+    if assets:
+        env["assets"] = []
     tokens = md.parse(text, env)
     words = 0
     first_paragraph = ""
@@ -167,7 +176,8 @@ def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line:
     return Rendered(html=body, words=words, first_paragraph=first_paragraph,
                     headings=headings, links=env.get("links", []),
                     mentions=env.get("mentions", []), highlights=env.get("highlights", []),
-                    wikilinks=env.get("wikilinks", []), embeds=env.get("embeds", []),
-                    hashtags=env.get("hashtags", []), blocks=env.get("blocks", []),
+                    wikilinks=env.get("wikilinks", []), assets=env.get("assets", []),
+                    embeds=env.get("embeds", []), hashtags=env.get("hashtags", []),
+                    blocks=env.get("blocks", []),
                     problems=problems,
                     warnings=sorted(warnings))

@@ -15,7 +15,7 @@ FIRST_DAY = date(2016, 1, 1)
 DAYS = (date(2024, 12, 31) - FIRST_DAY).days
 BASE_URLS = ("https://example.org/", "https://example.org/archive/",
              "http://localhost:8000/", "https://oracle.example.net/reading/room/")
-PERMALINKS = ("/articles/{slug}/", "/{year}/{slug}/", "/{year}/{month}/{slug}.html")
+PERMALINKS = ("/articles/{slug}/", "/{year}/{slug}/", "/{year}/{month}/{slug}.html", "/{path}/")
 #: what a step may do to the output folder by hand before the build (see Oracle._tamper)
 TAMPERS = ("same-size", "delete", "truncate", "touch")
 SUBFOLDER = "notes"
