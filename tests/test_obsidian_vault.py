@@ -4,7 +4,8 @@ for real: each link's href reaches the page it names, and its fragment is an id 
 Forms: ``[[Page]]``, ``[[Page#Heading]]``, ``[[#Heading]]``, ``[[Page#^block]]``,
 ``[[folder/Page]]``, ``[[folder/Page.md|label]]``, an alias, ``![[Note]]``,
 ``![[Note#Heading]]`` (nested two deep), ``![[Note#^block]]``, inline ``#tags``,
-callouts (plain, GitHub's, foldable). Also the delta builds of such a vault: an
+callouts (plain, GitHub's, foldable); ``![[cat.png]]`` from an attachments folder,
+and a note with neither title nor date. Also the delta builds of such a vault: an
 edit to an embedded note or a linked heading must reach the pages that show it.
 """
 
@@ -57,7 +58,7 @@ def _body(public: Path, slug: str):  # noqa: ANN202 - an Element
 
 def test_every_link_in_every_body_reaches_an_id_on_its_page(vault):
     checked = 0
-    for slug in ("home", "reading-list", "plan", "quote-of-the-day"):
+    for slug in ("home", "reading-list", "plan", "quote-of-the-day", "inbox-note"):
         page_url = f"{BASE}articles/{slug}/"
         for link in _body(vault, slug).iter("a"):
             url = urljoin(page_url, link.get("href"))
@@ -82,6 +83,7 @@ def test_each_form_links_where_it_says(vault):
         "Plan › ^goal-1": "/notes/articles/plan/#^goal-1",
         "Plan › Milestones": "/notes/articles/plan/#milestones",
         "RL": "/notes/articles/reading-list/",
+        "Inbox note": "/notes/articles/inbox-note/",  # titled by its file name
         # inside the embeds: the embedded notes' own links
         "Home › Summary": "/notes/articles/home/#summary",
         "Later": "/notes/articles/plan/#later",  # not in the embedded section: its page
@@ -111,6 +113,12 @@ def test_embeds_show_the_text_with_a_link_back(vault):
     assert {"e1:fn1", "e1:fnref1", "e1:e1:done", "e2:milestones", "e2:q1",
             "e3:^goal-1"} <= set(ids)
     assert "!" not in text_of(body)  # no embed leaves its "!"
+
+
+def test_a_file_embed_finds_the_attachment(vault):
+    images = [(img.get("src"), img.get("alt")) for img in _body(vault, "home").iter("img")]
+    assert images == [("/notes/attachments/cat.png", "A cat")]
+    assert _page(vault, images[0][0]).is_file()
 
 
 def test_block_ids_are_on_their_elements_and_hidden(vault):
