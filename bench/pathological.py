@@ -122,9 +122,8 @@ CASES: dict[str, tuple[str, Callable[[int], str]]] = {
                           lambda n: _repeat("text ^bad_id\n\n", n)),
     "callouts": ("callouts `> [!note] Title`", lambda n: _repeat("> [!note] T\n> x\n\n", n)),
     "callouts-lines": ("one quote of `[!note]` lines", lambda n: _repeat("> [!note]\n", n)),
-    "callouts-nested": ("callouts nested `> > > [!tip]-`",
-                        lambda n: "".join("> " * d + "[!tip]- t\n" for d in range(1, 200)
-                                          ) * max(1, n // 20000)),
+    "callouts-nested": ("callouts three deep, `> > > [!bug]`",
+                        lambda n: _repeat("> [!tip]- t\n> > [!note] u\n> > > [!bug] v\n\n", n)),
     "liquid-many": ("Liquid and shortcodes", lambda n: _repeat("{{ x }} {% y %} {{< z >}} ", n)),
     "liquid-unclosed": ("unclosed `{{` and `{%`", lambda n: _repeat("{{ {% {{< ", n)),
     "embeds-unclosed": ("unclosed `![[x.png`", lambda n: _repeat("![[x.png ", n)),
