@@ -70,6 +70,14 @@ def _entity_prose(size: int) -> str:
     return "".join(text)
 
 
+def _distinct_tags(size: int) -> str:
+    return " ".join(f"#t{i}" for i in range(size // 7))
+
+
+def _block_ids(size: int) -> str:
+    return "".join(f"p ^b{i}\n\n" for i in range(size // 12))
+
+
 def _keys(size: int, line: str) -> str:
     """About ``size`` bytes of numbered lines: ``line`` with ``{i}`` filled in."""
     lines, total, number = [], 0, 0
@@ -107,6 +115,23 @@ CASES: dict[str, tuple[str, Callable[[int], str]]] = {
     "wikilinks-long": ("`[[ a [[ a … ]]` on one line", lambda n: _repeat("[[ a ", n) + "]]"),
     "wikilinks-many": ("closed wikilinks to entities",
                        lambda n: _repeat("[[Person1 Surname1]] [[P2|two]] ", n)),
+    "wikilinks-fragments": ("wikilinks with headings, blocks and paths",
+                            lambda n: _repeat("[[Page#Heading]] [[#H|x]] [[a/b#^c]] ", n)),
+    "note-embeds-lines": ("`![[Note]]` lines", lambda n: _repeat("![[Note#Part]]\n", n)),
+    "note-embeds-inline": ("`![[Note]]` in running text", lambda n: _repeat("a ![[Note]] ", n)),
+    "note-embeds-unclosed": ("unclosed `![[`", lambda n: _repeat("![[ ", n)),
+    "hashtags-same": ("one inline `#tag` again and again", lambda n: _repeat("#tag ", n)),
+    "hashtags-distinct": ("distinct inline tags `#t1 #t2 …`", _distinct_tags),
+    "hashtags-colours": ("`#fff` colours and `#42`", lambda n: _repeat("#fff #42 C# ", n)),
+    "block-ids": ("paragraphs ending in distinct `^ids`", _block_ids),
+    "block-ids-invalid": ("paragraphs ending in an invalid `^id`",
+                          lambda n: _repeat("text ^bad_id\n\n", n)),
+    "callouts": ("callouts `> [!note] Title`", lambda n: _repeat("> [!note] T\n> x\n\n", n)),
+    "callouts-lines": ("one quote of `[!note]` lines", lambda n: _repeat("> [!note]\n", n)),
+    "callouts-nested": ("callouts three deep, `> > > [!bug]`",
+                        lambda n: _repeat("> [!tip]- t\n> > [!note] u\n> > > [!bug] v\n\n", n)),
+    "liquid-many": ("Liquid and shortcodes", lambda n: _repeat("{{ x }} {% y %} {{< z >}} ", n)),
+    "liquid-unclosed": ("unclosed `{{` and `{%`", lambda n: _repeat("{{ {% {{< ", n)),
     "embeds-unclosed": ("unclosed `![[x.png`", lambda n: _repeat("![[x.png ", n)),
     "embeds-many": ("file embeds `![[cat.png|A cat|300]]`",
                     lambda n: _repeat("![[cat.png|A cat|300]] ![[a.pdf]] ", n)),

@@ -52,6 +52,7 @@ class SiteConfig:
     publish: dict[str, str] = field(default_factory=dict)  # publish: {git, branch, dir, ...}
     autolink: bool = False  # entities: {autolink: true} links registered names in prose
     slugs: str = "ascii"  # "ascii" (transliterated) or "unicode" (native script kept)
+    wikilinks_unresolved: str = "error"  # wikilinks: {unresolved: text} makes them warnings
 
     @property
     def tz(self) -> ZoneInfo:
@@ -74,6 +75,7 @@ _KEYS = {
     "summary_words": int, "words_per_minute": int, "content_dir": str, "output_dir": str,
     "menu": list, "copyright": str, "params": dict, "permalinks": dict, "markdown": dict,
     "feed": dict, "domain": str, "publish": dict, "entities": dict, "slugs": str,
+    "wikilinks": dict,
 }
 #: sub-keys of ``publish:`` (all strings)
 PUBLISH_KEYS = ("git", "branch", "dir", "rsync", "ssh", "message")
@@ -165,6 +167,13 @@ def load_config(site_dir: Path, keep_going: bool = False) -> tuple[SiteConfig, l
                 fail(key, "entities.autolink must be true or false")
             config.autolink = autolink is True
             _unknown_keys(key, value, ("autolink",), problems, lines.get(key, 1))
+        elif key == "wikilinks":
+            unresolved = value.get("unresolved", "error")
+            if unresolved not in ("error", "text"):
+                fail(key, 'wikilinks.unresolved must be "error" or "text"')
+            else:
+                config.wikilinks_unresolved = unresolved
+            _unknown_keys(key, value, ("unresolved",), problems, lines.get(key, 1))
         elif key == "feed":
             _apply_feed(config, value, fail)
         elif key == "publish":

@@ -20,7 +20,8 @@ A delta build then
 Anything else (a new, deleted or renamed file, an edited entity, template,
 static file or ``site.yml``, a saved article whose view changed, a problem
 in a saved file, a changed static file, a page reading the global ``site``
-that read a changed field) takes a full build. ``tests/test_delta.py`` and
+that read a changed field, a saved article that embeds notes or whose text or
+headings another body shows) takes a full build. ``tests/test_delta.py`` and
 ``tests/test_delta_attack.py`` compare every byte of delta builds with cold
 builds of the same files, and so does the rebuild oracle.
 
@@ -70,6 +71,7 @@ def view(record: ArticleRecord) -> ArticleRecord:
         record, key="", body_html="", summary="", word_count=0, headings=[],
         links=[target for _, target in record.links],  # type: ignore[misc]
         wikilinks=[target for _, target in record.wikilinks],  # type: ignore[misc]
+        embeds=[target for _, target in record.embeds],  # type: ignore[misc]
         assets=[(target, how) for _, target, how in record.assets],  # type: ignore[misc]
         mentions=[(m.entity, m.id) for m in record.mentions],  # type: ignore[misc]
         highlights=[bool(record.highlights)])  # type: ignore[list-item]
@@ -99,6 +101,9 @@ class LastBuild:
     sources: dict[str, str] = field(default_factory=dict)  # source → record key
     changed: dict[str, ArticleRecord] = field(default_factory=dict)  # since the full build
     dependents: Dependents | None = None  # what each page and feed holds (LastBuild.of)
+    # Sources of the articles other bodies show the text or headings of (embeds, links
+    # to a heading or block): an edit to one takes a full build (WikiResolver.depended).
+    depended: set[str] = field(default_factory=set)
     _links: tuple[dict[str, str], set[str], str, AssetTable] | None = None
     _cards: dict[str, Article] | None = None
     _site_readers: list[str] | None = None
@@ -122,8 +127,12 @@ class LastBuild:
         used, the table of what each page holds, and its templates compiled here."""
         renderer.preload()
         shown = [article.record for article in site.articles]
+        resolver = WikiResolver(lexicon, [e for e, _, _ in entities], shown, records,
+                                unresolved=site.config.wikilinks_unresolved)
         return cls(site=site, records={r.source: r for r in records},
-                   resolver=WikiResolver(lexicon, [e for e, _, _ in entities], shown, records),
+                   resolver=resolver,
+                   depended=resolver.depended(shown, [(e.source, links)
+                                                      for e, _, links in entities]),
                    warnings=warnings, feeds=feeds, files=files, signatures=signatures,
                    # the signer without its memo (an entry per object of the build)
                    renderer=renderer, signer=Signer(site, signer.pages_version,
@@ -250,6 +259,11 @@ def rebuild(last: LastBuild, saved: dict[str, ArticleRecord],
     ``last`` is updated to describe the new outputs only when a result is returned.
     """
     if any(view(record) != view(last.records[source]) for source, record in saved.items()):
+        return None
+    # An article that embeds others shows their text, made by indexing (builder.embeds);
+    # one whose text or headings another body shows changes that body too. Both are
+    # left to a full build, which makes every body again.
+    if any(record.embeds or source in last.depended for source, record in saved.items()):
         return None
     config, renderer = last.site.config, last.renderer
     # A signer of its own: a memo is keyed by object ids, and an object a delta build

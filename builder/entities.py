@@ -118,7 +118,7 @@ def render_notes(entity: EntityRecord, lexicon: Lexicon, base_path: str, html: b
         return "", [], []
     rendered = render(entity.body_markdown, source_dir=os.path.dirname(entity.source),
                       base_path=base_path, first_line=entity.body_line, html=html,
-                      lexicon=lexicon)
+                      lexicon=lexicon, article=False)
     return rendered.html, rendered.wikilinks, [
         *(Problem(entity.source, line, message) for line, message in rendered.problems),
         *(Problem(entity.source, line, message, warning=True)

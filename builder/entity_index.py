@@ -13,10 +13,11 @@ import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 
-from builder.lexicon import Lexicon, name_key
-from builder.model import Article, ArticleRecord, Entity, EntityRecord, Mention, TimelineEvent
+from builder.lexicon import name_key
+from builder.model import Article, Entity, Mention, TimelineEvent
 from builder.problems import Problem
 from builder.slugs import slugify
+from builder.wiki import WikiResolver  # noqa: F401 (once defined here; imported from here)
 
 ENTITY_TYPE_ORDER = ("person", "organization", "place", "event", "work", "other")
 RELATED_ARTICLES = 5
@@ -115,44 +116,6 @@ def entity_types(entities: list[Entity]) -> tuple[tuple[str, tuple[Entity, ...]]
     for entity in entities:
         groups[entity.type].append(entity)
     return tuple((kind, tuple(groups[kind])) for kind in ENTITY_TYPE_ORDER if groups.get(kind))
-
-
-class WikiResolver:
-    """Finds the article a wikilink names (by slug or title); explains when none does."""
-
-    def __init__(self, lexicon: Lexicon | None, entities: list[EntityRecord],
-                 articles: list[ArticleRecord], every: list[ArticleRecord]):
-        self.lexicon = lexicon
-        self.entity_names = {e.slug: e.name for e in entities}
-        self.by_article_slug = {a.slug: a for a in articles}
-        self.by_title = {name_key(a.title): a for a in articles}
-        self.hidden = {a.slug for a in every} | {name_key(a.title) for a in every}
-        self.names = [e.name for e in entities] + [a.title for a in articles]
-
-    def targets(self, wikilinks: list[tuple[int, str]], source: str,
-                problems: list[Problem]) -> list[ArticleRecord | None]:
-        """The article each wikilink names, in order (None, and a problem, when none)."""
-        return [self.article_for(target, source, line, problems) for line, target in wikilinks]
-
-    def article_for(self, target: str, source: str, line: int, problems: list[Problem]
-                    ) -> ArticleRecord | None:
-        found = self.by_article_slug.get(slugify(target)) or self.by_title.get(name_key(target))
-        if found is not None:
-            return found
-        candidates = self.lexicon.resolve(target)[1] if self.lexicon else []
-        if len(candidates) > 1:
-            names = " or ".join(f'"{self.entity_names.get(c, c)}"' for c in candidates)
-            problems.append(Problem(source, line, f'ambiguous wikilink "{target}": it may mean '
-                                    f"{names}; write [[slug|{target}]]"))
-        elif slugify(target) in self.hidden or name_key(target) in self.hidden:
-            problems.append(Problem(source, line, f'wikilink "{target}" names an article that '
-                                    "is a draft or dated in the future, so it is not built"))
-        else:
-            close = difflib.get_close_matches(target, self.names, n=1, cutoff=0.6)
-            hint = f' (did you mean "{close[0]}"?)' if close else ""
-            problems.append(Problem(source, line,
-                                    f'unknown entity or article "{target}"{hint}'))
-        return None
 
 
 def _check_slugs(article: Article, slugs: list[str], key: str, by_slug: dict[str, Entity],

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from builder.assets import AssetTable, check_asset_urls, plan_assets
 from builder.config import SiteConfig
+from builder.embeds import Embedder
 from builder.entity_index import WikiResolver, entity_types, index_entities
 from builder.lexicon import Lexicon
 from builder.markdown.internal_links import REF_PREFIX
@@ -23,7 +24,8 @@ from builder.markdown.wikilinks import WIKI_PREFIX
 from builder.model import Article, ArticleRecord, Entity, EntityRecord, Page, Paginator, Site
 from builder.problems import Problem
 from builder.redirects import plan_redirects
-from builder.terms import SINGULAR, TermFile, index_terms
+from builder.slugs import merge_key, slugify
+from builder.terms import SINGULAR, TermFile, claimed_slugs, index_terms
 from builder.urls import article_path, encode, output_file
 
 TEMPLATES = {
@@ -34,11 +36,14 @@ TEMPLATES = {
     "category": "category.html",
 }
 # An attribute value that is a placeholder: the parser writes only these forms.
-_PLACEHOLDER = re.compile(r'(?<=")(postil-ref|postil-wiki|postil-asset):(\d*)')
+_PLACEHOLDER = re.compile(r'(?<=")(postil-ref|postil-wiki|postil-asset|postil-tag):(\d*)')
 # Characters left as they are in a file's URL path (RFC 3986 pchar and "/")
 _URL_SAFE = "/~!$&'()*+,;=:@"
 # Any attribute value still starting with one (in escaped text quotes are &quot;).
-_ANY_PLACEHOLDER = re.compile(r"""["']\s*postil-(?:ref|wiki|asset):""", re.IGNORECASE)
+_ANY_PLACEHOLDER = re.compile(r"""["']\s*postil-(?:ref|wiki|asset|tag):""", re.IGNORECASE)
+_ANY_EMBED = re.compile(r"""["']\s*postil-embed:""", re.IGNORECASE)
+# A wikilink left as text (``wikilinks: {unresolved: text}``): the label is one text token.
+_WIKI_LINK = re.compile(r'<a class="wikilink" href="postil-wiki:(\d+)">(.*?)</a>')
 
 
 def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
@@ -63,17 +68,30 @@ def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
     urls = {r.source: article_path(config.permalink, r) for r in shown}
     _check_unique(shown, urls, problems)
     entity_records = [record for record, _, _ in entities or ()]
-    resolver = WikiResolver(lexicon, entity_records, shown, records)
+    resolver = WikiResolver(lexicon, entity_records, shown, records,
+                            unresolved=config.wikilinks_unresolved)
+    resolver.check_aliases(problems)
+    resolver.tag_slugs = claimed_slugs("tags", term_files or [])
     hidden = {r.source for r in records} - urls.keys()
     prefix = config.base_path.rstrip("/")
     assets, table, found = plan_assets(config, files or [], records, urls)
     problems += found
 
     targets: dict[str, list[str]] = {}
+    bodies: dict[str, str] = {}
+    for record in shown:
+        bodies[record.source], targets[record.source] = resolve_links(
+            record, urls, hidden, resolver, prefix, problems, table)
+    embedder = Embedder({r.source: r for r in shown}, bodies, urls, prefix, resolver, problems)
     cards: dict[str, Article] = {}
     for record in shown:
-        body, found = resolve_links(record, urls, hidden, resolver, prefix, problems, table)
-        targets[record.source] = found
+        body = bodies[record.source]
+        if record.embeds:
+            body, embedded = embedder.body(record)
+            targets[record.source] = list(dict.fromkeys([*targets[record.source], *embedded]))
+        if "postil-embed:" in body and _ANY_EMBED.search(body):
+            problems.append(Problem(record.source, 1, "an embed Postil could not make (a "
+                                    "placeholder postil-embed:N written in raw HTML?)"))
         cards[record.source] = Article(record=record, url=urls[record.source],
                                        authors=record.authors or _default(config),
                                        body_html=body)
@@ -124,19 +142,21 @@ def resolve_links(record: ArticleRecord, urls: dict[str, str], hidden: set[str],
     sources of the articles it links to (each once, in order).
 
     Placeholders are ``postil-ref:N`` (the N-th of ``record.links``),
-    ``postil-wiki:N`` (of ``record.wikilinks``) and ``postil-asset:N`` (of
-    ``record.assets``, found in ``assets``), always at the start of an
-    attribute value; URLs come from ``urls`` (source → site path) and are
-    HTML-escaped as they go in. A link that names no built article is a
-    problem, and so is any placeholder left over (written in raw HTML, say):
-    an unresolved placeholder never reaches the output.
+    ``postil-wiki:N`` (of ``record.wikilinks``; a heading or block adds its
+    ``#id``, a fragment on the page itself is only that), ``postil-asset:N`` (of
+    ``record.assets``, found in ``assets``) and ``postil-tag:N`` (of
+    ``record.hashtags``), always at the start of an attribute value; URLs come
+    from ``urls`` (source → site path) and are HTML-escaped as they go in. A
+    link that names no built article is a problem, and so is any placeholder left
+    over (written in raw HTML, say): an unresolved placeholder never reaches the
+    output. Embeds (``postil-embed:N``) are left for :class:`builder.embeds.Embedder`.
     """
     found: list[str] = []
     start = len(problems)
     by_index: dict[tuple[str, int], str] = {}
     for number, (line, target) in enumerate(record.links):
         if target in urls:
-            by_index["postil-ref", number] = urls[target]
+            by_index["postil-ref", number] = prefix + urls[target]
             found.append(target)
             continue
         if target in hidden:
@@ -150,37 +170,63 @@ def resolve_links(record: ArticleRecord, urls: dict[str, str], hidden: set[str],
         if url is None:
             problems.append(Problem(record.source, line, message))
         else:
-            by_index["postil-asset", number] = quote(url, safe=_URL_SAFE)
-    wiki = resolver.targets(record.wikilinks, record.source, problems)
-    for number, target in enumerate(wiki):
-        if target is not None:
-            by_index["postil-wiki", number] = urls[target.source]
+            by_index["postil-asset", number] = prefix + quote(url, safe=_URL_SAFE)
+    wiki = resolver.targets(record.wikilinks, record.source, problems, record)
+    as_text = set()
+    for number, hit in enumerate(wiki):
+        if hit is None:
+            as_text.add(number)
+            continue
+        target, ident = hit
+        fragment = f"#{ident}" if ident else ""
+        if target.source == record.source and ident:
+            by_index["postil-wiki", number] = fragment
+        else:
+            by_index["postil-wiki", number] = prefix + urls[target.source] + fragment
             found.append(target.source)
-    body = _substitute(record.body_html, by_index, prefix, record.source, problems, start)
+    for number, name in enumerate(record.hashtags):
+        by_index["postil-tag", number] = prefix + tag_path(name, resolver.tag_slugs)
+    body = record.body_html
+    if as_text and resolver.unresolved == "text":
+        body = _WIKI_LINK.sub(lambda m: f'<span class="wikilink-unresolved">{m[2]}</span>'
+                              if int(m[1]) in as_text else m[0], body)
+    body = _substitute(body, by_index, record.source, problems, start)
     return body, list(dict.fromkeys(found))
+
+
+def tag_path(name: str, claimed: dict[str, str]) -> str:
+    """The site path of a tag's page (as the themes make it: ``/tags/<slug>/``), with
+    the slug a tag file gives the name, if one does (``claimed``, see
+    :func:`builder.terms.claimed_slugs`)."""
+    return f"/tags/{claimed.get(merge_key(name)) or slugify(name)}/"
 
 
 def _resolve_notes(record: EntityRecord, notes: str, wikilinks: list[tuple[int, str]],
                    urls: dict[str, str], resolver: WikiResolver, prefix: str,
                    problems: list[Problem]) -> str:
     start = len(problems)
-    by_index = {("postil-wiki", number): urls[target.source] for number, target
+    by_index = {("postil-wiki", number): prefix + urls[hit[0].source] +
+                (f"#{hit[1]}" if hit[1] else "") for number, hit
                 in enumerate(resolver.targets(wikilinks, record.source, problems))
-                if target is not None}
-    return _substitute(notes, by_index, prefix, record.source, problems, start)
+                if hit is not None}
+    if resolver.unresolved == "text":
+        notes = _WIKI_LINK.sub(lambda m: f'<span class="wikilink-unresolved">{m[2]}</span>'
+                               if ("postil-wiki", int(m[1])) not in by_index else m[0], notes)
+    return _substitute(notes, by_index, record.source, problems, start)
 
 
-def _substitute(body: str, by_index: dict[tuple[str, int], str], prefix: str, source: str,
+def _substitute(body: str, by_index: dict[tuple[str, int], str], source: str,
                 problems: list[Problem], start: int) -> str:
-    """Placeholders → URLs; a leftover is a problem unless its link was reported since
-    ``start`` (an index into ``problems``)."""
+    """Placeholders → URLs (``by_index`` holds them whole, base path included); a
+    leftover is a problem unless its link was reported since ``start`` (an index into
+    ``problems``)."""
     if "postil-" not in body:
         return body
 
     def url(match: re.Match) -> str:
         number = match[2]
         path = by_index.get((match[1], int(number))) if number else None
-        return match[0] if path is None else html.escape(encode(prefix + path), quote=True)
+        return match[0] if path is None else html.escape(encode(path), quote=True)
 
     body = _PLACEHOLDER.sub(url, body)
     if _ANY_PLACEHOLDER.search(body) and len(problems) == start:

@@ -30,8 +30,8 @@ class ArticleRecord:
     """One Markdown file after parsing: front matter values plus rendered body.
 
     ``body_html`` still holds link placeholders (``postil-ref:N``,
-    ``postil-wiki:N``, ``postil-asset:N``, indexes into ``links``, ``wikilinks``
-    and ``assets``); indexing
+    ``postil-wiki:N``, ``postil-asset:N``, ``postil-embed:N``, ``postil-tag:N``: indexes
+    into ``links``, ``wikilinks``, ``assets``, ``embeds`` and ``hashtags``); indexing
     resolves them from the table of URLs into :attr:`Article.body_html`.
     """
 
@@ -60,6 +60,9 @@ class ArticleRecord:
     about: list[str] = field(default_factory=list)  # entity slugs from front matter
     events: list[dict[str, Any]] = field(default_factory=list)  # front matter events, checked
     wikilinks: list[tuple[int, str]] = field(default_factory=list)  # (line, target) not entities
+    embeds: list[tuple[int, str]] = field(default_factory=list)  # (line, target) of ![[Note]]
+    hashtags: list[str] = field(default_factory=list)  # inline #tags (also in ``tags``)
+    blocks: list[str] = field(default_factory=list)  # block ids (``^id``), without the ``^``
     categories: list[str] = field(default_factory=list)  # `categories`/`category`, as written
     aliases: list[str] = field(default_factory=list)  # other names, for wikilinks
     redirects: list[str] = field(default_factory=list)  # old site paths ("/old/url/")

@@ -20,7 +20,7 @@ from builder.markdown import render
 from builder.model import ArticleRecord
 from builder.problems import Problem
 from builder.safeurl import check_url
-from builder.slugs import MAX_SLUG, explicit, slugify, too_long
+from builder.slugs import MAX_SLUG, explicit, merge_key, slugify, too_long
 
 #: front matter keys Postil reads; any other key is kept in ``Article.extra``
 KNOWN_KEYS = frozenset({
@@ -148,6 +148,12 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     problems += [Problem(path, line, message, warning=True)
                  for line, message in rendered.warnings]
     source_url, lang = _source_url(fields), _lang(fields)
+    # Inline #tags are tags too; one spelled as a front-matter tag is that tag.
+    spellings = {merge_key(tag) for tag in tags}
+    for name in rendered.hashtags:
+        if merge_key(name) not in spellings:
+            spellings.add(merge_key(name))
+            tags.append(name)
     summary = fields.text("summary")
     if not summary:
         summary = _truncate_words(rendered.first_paragraph, settings.summary_words)
@@ -165,7 +171,8 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         extra={k: v for k, v in meta.items() if k not in KNOWN_KEYS},
         lines=dict(doc.key_lines), links=rendered.links, mentions=rendered.mentions,
         highlights=rendered.highlights, about=about, events=events,
-        wikilinks=rendered.wikilinks, categories=categories, aliases=aliases,
+        wikilinks=rendered.wikilinks, embeds=rendered.embeds, hashtags=rendered.hashtags,
+        blocks=rendered.blocks, categories=categories, aliases=aliases,
         redirects=redirects, permalink=permalink, dated_by=dated_by,
         assets=rendered.assets, key=key,
     )

@@ -21,6 +21,7 @@ from builder.staging import (
     READ,
     Staging,
     WriteFailed,
+    crash_now,
     fault,
     reason,
     remove_staging_leftovers,
@@ -83,7 +84,7 @@ class Spool:
         except OSError as exc:
             raise WriteFailed(f"cannot write {shown(name)}: {reason(exc)}") from None
         if self.count == fault("crash-write"):
-            os._exit(70)
+            crash_now()
         return Spooled(found, written, staged)
 
     def read(self, name: str, entry: str | Spooled) -> bytes:

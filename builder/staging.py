@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import multiprocessing
 import os
 import secrets
 import shutil
 import stat
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from builder.manifest import MANIFEST, Record
 
@@ -269,6 +270,15 @@ def fault(kind: str) -> int:
     """K of ``POSTIL_FAULT=kind:K`` (a test hook, read at each call), else 0."""
     found, _, number = os.environ.get("POSTIL_FAULT", "").partition(":")
     return int(number) if found == kind and number.isdigit() else 0
+
+
+def crash_now() -> NoReturn:
+    """End the process at once, as a crash would (the ``crash-*`` test hooks), and the
+    worker processes it forked with it: a worker left waiting for work would hold the
+    output pipes open, so a caller reading them would wait forever."""
+    for child in multiprocessing.active_children():
+        child.kill()
+    os._exit(70)
 
 
 def shown(name: str) -> str:

@@ -150,6 +150,20 @@ class _Group:
     file: TermFile | None = None
 
 
+def claimed_slugs(kind: str, files: list[TermFile]) -> dict[str, str]:
+    """Each spelling the term files of ``kind`` claim (title and aliases), by
+    :func:`merge_key`, → that file's slug: the slug of a name, where it is not
+    ``slugify(name)``, for links made before the terms are indexed (inline ``#tags``).
+    The first file wins a spelling, as in :func:`index_terms`."""
+    slugs: dict[str, str] = {}
+    for term_file in files:
+        if term_file.kind == kind:
+            for name in (term_file.title, *term_file.aliases):
+                if name:
+                    slugs.setdefault(merge_key(name), term_file.slug)
+    return slugs
+
+
 def index_terms(kind: str, articles: list[Article], names: Callable[[Article], list[str]],
                 files: list[TermFile],
                 bodies: dict[str, str], problems: list[Problem]

@@ -46,6 +46,7 @@ from builder.staging import (
     Tree,
     UnsafePath,
     WriteFailed,
+    crash_now,
     fault,
     read_regular,
     reason,
@@ -390,7 +391,7 @@ class OutputFolder:
                     digest=plan.digests[name], signature=signatures.get(name))
                 staged[name] = str(index)
                 if index == crash:
-                    os._exit(70)
+                    crash_now()
         except BaseException as exc:
             for folder in reversed(made):
                 with contextlib.suppress(OSError):
@@ -408,7 +409,7 @@ class OutputFolder:
                 raise WriteFailed(f"cannot write {shown(name)}: {reason(exc)}; the folder "
                                   "now mixes old and new files until the next run") from None
             if index == crash:
-                os._exit(70)
+                crash_now()
         return written
 
     def _remove_stale(self, plan: Plan, old: dict[str, Record]

@@ -10,7 +10,8 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
-_SKIP_OPEN = {"link_open": "link_close", "mention_open": "mention_close"}
+_SKIP_OPEN = {"link_open": "link_close", "mention_open": "mention_close",
+              "hashtag_open": "hashtag_close"}
 
 
 def autolink_plugin(md: MarkdownIt) -> None:

@@ -31,7 +31,7 @@ from builder.assets import ASSET_PREFIX, linked_kind
 #: href prefix of a link to another Markdown file, replaced when the site is indexed
 REF_PREFIX = "postil-ref:"
 #: link schemes Postil uses for its own placeholders; a link written with one is an error
-RESERVED = (REF_PREFIX, "postil-wiki:", ASSET_PREFIX)
+RESERVED = (REF_PREFIX, "postil-wiki:", ASSET_PREFIX, "postil-tag:", "postil-embed:")
 
 
 def internal_links_plugin(md: MarkdownIt) -> None:

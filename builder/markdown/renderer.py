@@ -15,12 +15,17 @@ from builder import sanitize
 from builder.markdown.anchors import anchors_plugin
 from builder.markdown.annotations import annotations_plugin
 from builder.markdown.autolink import autolink_plugin
+from builder.markdown.block_ids import block_ids_plugin
+from builder.markdown.callouts import callouts_plugin
 from builder.markdown.critic import critic_plugin
 from builder.markdown.embeds import embeds_plugin
 from builder.markdown.gc_pause import gc_paused
+from builder.markdown.hashtags import hashtags_plugin
 from builder.markdown.internal_links import internal_links_plugin
+from builder.markdown.liquid import liquid_plugin
 from builder.markdown.mark import mark_plugin
 from builder.markdown.nesting import nesting_plugin
+from builder.markdown.note_embeds import note_embeds_plugin
 from builder.markdown.safe_links import safe_links_plugin
 from builder.markdown.tasklists import tasklists_plugin
 from builder.markdown.wikilinks import wikilinks_plugin
@@ -35,8 +40,10 @@ def _note_blocks(md: MarkdownIt) -> None:
 
 #: Postil's own syntax plugins, applied in this order after the standard ones.
 #: Core rules run in this order too: ids are given last, once mentions are found.
-SYNTAX_PLUGINS = [internal_links_plugin, wikilinks_plugin, embeds_plugin, critic_plugin,
-                  mark_plugin, _note_blocks, autolink_plugin, annotations_plugin, nesting_plugin]
+SYNTAX_PLUGINS = [internal_links_plugin, wikilinks_plugin, embeds_plugin, note_embeds_plugin,
+                  hashtags_plugin, callouts_plugin, critic_plugin, mark_plugin, _note_blocks,
+                  autolink_plugin, block_ids_plugin, liquid_plugin, annotations_plugin,
+                  nesting_plugin]
 
 
 @dataclass
@@ -49,6 +56,9 @@ class Rendered:
     mentions: list[Mention] = field(default_factory=list)
     highlights: list[Highlight] = field(default_factory=list)
     wikilinks: list[tuple[int, str]] = field(default_factory=list)
+    embeds: list[tuple[int, str]] = field(default_factory=list)  # (line, target) of ![[…]]
+    hashtags: list[str] = field(default_factory=list)  # inline #tags, first use order
+    blocks: list[str] = field(default_factory=list)  # block ids (^id), without the ^
     assets: list[tuple[int, str, str]] = field(default_factory=list)  # builder.assets
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
@@ -116,7 +126,8 @@ def _table_close(self, tokens, idx, options, env) -> str:  # noqa: ANN001
 
 @gc_paused  # parsing a large body: see gc_pause.py
 def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line: int = 1,
-           html: bool | str = True, lexicon: Any = None, assets: bool = False) -> Rendered:
+           html: bool | str = True, lexicon: Any = None, assets: bool = False,
+           article: bool = True) -> Rendered:
     """Render a Markdown body. ``first_line`` is its first line in the file.
 
     ``html``: ``True`` lets raw HTML through the sanitizer (:mod:`builder.sanitize`),
@@ -125,6 +136,8 @@ def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line:
     when autolinking is on, finds entity names in prose. With ``assets``, relative
     links to files and file embeds become placeholders listed in ``Rendered.assets``
     (see :mod:`builder.markdown.internal_links`); else they stay as written.
+    ``article``: embeds of notes and inline ``#tags`` are read (an entity's notes
+    have neither: shown as a link, as text).
     """
     md = parser(html is not False)
     warnings: list[tuple[int, str]] = []
@@ -133,7 +146,8 @@ def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line:
         text = sanitize.clean_text(text)
     env: dict[str, Any] = {"source_dir": source_dir, "base_path": base_path,
                            "first_line": first_line, "lexicon": lexicon,
-                           "sanitize": html is True}
+                           "sanitize": html is True, "embeds_allowed": article,
+                           "hashtags_allowed": article}
     if assets:
         env["assets"] = []
     tokens = md.parse(text, env)
@@ -163,5 +177,7 @@ def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line:
                     headings=headings, links=env.get("links", []),
                     mentions=env.get("mentions", []), highlights=env.get("highlights", []),
                     wikilinks=env.get("wikilinks", []), assets=env.get("assets", []),
+                    embeds=env.get("embeds", []), hashtags=env.get("hashtags", []),
+                    blocks=env.get("blocks", []),
                     problems=problems,
                     warnings=sorted(warnings))

@@ -31,7 +31,8 @@ class Link:
     """A link in a body: ``kind`` is how it is written, ``target`` an article or entity id.
 
     ``title``: ``[[Title]]``; ``slug``: ``[[slug|text]]``; ``file``: ``[text](rel.md)``
-    (articles only); ``entity``: ``[[entity-slug|text]]``.
+    (articles only); ``embed``: ``![[Title]]`` on a line of its own (articles only: the
+    page shows the target's text); ``entity``: ``[[entity-slug|text]]``.
     """
 
     kind: str
@@ -214,8 +215,10 @@ def _link_text(model: SiteModel, link: Link, source: Article | None) -> str:
         return f"[[{entity.slug}|{link.text}]]" if link.text else f"[[{entity.slug}]]"
     target = model.articles[link.target]
     kind = link.kind
-    if kind == "file" and source is None:
+    if kind in ("file", "embed") and source is None:
         kind = "title"
+    if kind == "embed":
+        return f"\n\n![[{target.title}]]\n\n"
     if kind == "slug" and not (target.slug is None and _plain_slug(target.stem)
                                or target.slug is not None and _plain_slug(target.slug)):
         kind = "title"

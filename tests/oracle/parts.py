@@ -181,7 +181,7 @@ class SiteParts:
         if not others:
             return None
         target = target or self._pick_article(others)
-        kind = kind or self.rng.choice(("title", "slug", "file", "file"))
+        kind = kind or self.rng.choice(("title", "slug", "file", "file", "embed"))
         text = self.rng.choice(("", "", " ".join(self.writer.words(2))))
         link = Link(kind, target.id, text)
         if block is None:
