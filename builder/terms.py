@@ -60,6 +60,7 @@ class TermFile:
     links: list[tuple[int, str]] = field(default_factory=list)  # (line, target .md path)
     wikilinks: list[tuple[int, str]] = field(default_factory=list)
     assets: list[tuple[int, str, str]] = field(default_factory=list)  # none: links only
+    hashtags: list[str] = field(default_factory=list)  # inline #tags, linked to tag pages
     lines: dict[str, int] = field(default_factory=dict)
 
     def line(self, key: str) -> int:
@@ -122,11 +123,12 @@ def read_term_file(kind: str, path: str, raw: bytes, lexicon: Lexicon | None = N
         fields.problem("slug" if chosen else "title",
                        f'cannot make a slug from "{chosen or stem}": give a slug with letters '
                        "or digits")
-    body_html, links, wikilinks = "", [], []
+    body_html, links, wikilinks, hashtags = "", [], [], []
     if doc.body.strip():
         rendered = render(doc.body, source_dir=os.path.dirname(path), base_path=base_path,
                           first_line=doc.body_line, html=html, lexicon=lexicon)
         body_html, links, wikilinks = rendered.html, rendered.links, rendered.wikilinks
+        hashtags = rendered.hashtags
         problems += [Problem(path, line, message) for line, message in rendered.problems]
         problems += [Problem(path, line, message, warning=True)
                      for line, message in rendered.warnings]
@@ -136,7 +138,7 @@ def read_term_file(kind: str, path: str, raw: bytes, lexicon: Lexicon | None = N
                     description=fields.text("description"),
                     aliases=tuple(fields.names("aliases", split_commas=False)),
                     body_html=body_html, links=links, wikilinks=wikilinks,
-                    lines=dict(doc.key_lines)), problems
+                    hashtags=hashtags, lines=dict(doc.key_lines)), problems
 
 
 @dataclass

@@ -215,3 +215,15 @@ def test_a_name_with_no_letter_or_digit_gets_its_slug_from_a_term_file(site):
     site.write("content/tags/plus.md", '---\ntitle: "+++"\n---\n')
     result = site.build()
     assert [(t.slug, t.name) for t in result.site.tags] == [("plus", "+++")]
+
+
+def test_an_inline_tag_links_to_the_slug_its_tag_file_gives(site):
+    """`#CSharp` in the text is the tag a term file names "C#" with the slug csharp, so its
+    link goes where the tag page is, not to /tags/c/ (slugify's) nor /tags/csharp-lang/."""
+    site({"content/a.md": article("A", "2024-01-01", body="Notes on #Zurich today."),
+          "content/tags/zurich-city.md": "---\ntitle: Zürich\nslug: zurich-city\n---\nThe city.\n"})
+    result = site.build()
+    assert "tags/zurich-city/index.html" in result.files
+    body_links = [(href, text) for href, text in links(result, "articles/a/index.html",
+                                                       ".//main//a") if "tags" in href]
+    assert ("/tags/zurich-city/", "#Zurich") in body_links
