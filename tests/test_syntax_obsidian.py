@@ -135,6 +135,16 @@ def test_liquid_and_shortcodes_are_warnings_naming_the_syntax():
     ]
 
 
+def test_a_liquid_tag_over_several_lines_is_named_on_one_line():
+    """A warning is one line (``path:line: warning: …``), whatever the tag spans."""
+    body = ("See {{ site.repository\n}}/issues and {{ site.repository | append: '/a-long-path"
+            "/of/many/words'\n}}.\n")
+    assert render(body).warnings == [
+        (1, "Liquid output {{ site.repository }} is shown as text: Postil does not run Liquid"),
+        (2, "Liquid output {{ site.repository | append: '/a-… }} is shown as text: Postil "
+            "does not run Liquid")]
+
+
 def test_past_twenty_template_tags_one_line_counts_the_rest():
     warnings = render("{{ x }}\n" * 25).warnings
     assert len(warnings) == 21 and warnings[-1] == (21, "5 more template tags or shortcodes "

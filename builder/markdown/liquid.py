@@ -24,8 +24,10 @@ _TAGS = re.compile(
     r"(?P<hugo>\{\{<\s*/?\s*(?P<hname>[\w./-]+)[^\n]{0,200}?>\}\}"
     r"|\{\{%\s*/?\s*(?P<pname>[\w./-]+)[^\n]{0,200}?%\}\})"
     r"|(?P<zola>\{[{%]-?\s*(?P<zname>\w+)\([^\n]{0,200}?[}%]\})"
-    r"|(?P<tag>\{%-?\s*(?P<tname>\w+)[^\n]{0,200}?%\})"
-    r"|(?P<out>\{\{-?\s*(?P<expr>[^\s{}][^\n{}]{0,200}?)\s*-?\}\})")
+    # (Liquid may run over a line break: `[text]({% link\n _docs/x.md %})`; never
+    # over another element, which the scan marks with NUL.)
+    r"|(?P<tag>\{%-?\s*(?P<tname>\w+)[^\x00]{0,200}?%\})"
+    r"|(?P<out>\{\{-?\s*(?P<expr>[^\s{}][^{}\x00]{0,200}?)\s*-?\}\})")
 
 
 def liquid_plugin(md: MarkdownIt) -> None:
@@ -34,7 +36,7 @@ def liquid_plugin(md: MarkdownIt) -> None:
 
 def describe(found: re.Match) -> str:
     """The warning for one tag :data:`_TAGS` found."""
-    whole = found[0]
+    whole = " ".join(found[0].split())  # one line: a tag may span several
     if found["hugo"]:
         name = found["hname"] or found["pname"]
         shown = whole if len(whole) <= 40 else f"{whole[:3]} {name} … {whole[-3:]}"
@@ -47,7 +49,7 @@ def describe(found: re.Match) -> str:
         rest = whole[2:-2].strip(" -").removeprefix(name).strip()
         shown = f"{{% {name} … %}}" if rest else f"{{% {name} %}}"
         return f"Liquid tag {shown} is shown as text: Postil does not run Liquid"
-    shown = whole if len(whole) <= 40 else f"{{{{ {found['expr'][:30]}… }}}}"
+    shown = whole if len(whole) <= 40 else f"{{{{ {' '.join(found['expr'].split())[:30]}… }}}}"
     return f"Liquid output {shown} is shown as text: Postil does not run Liquid"
 
 
