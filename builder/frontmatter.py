@@ -38,8 +38,16 @@ class Document:
         return self.key_lines.get(key, 1)
 
 
+# `title: x` on line 1 without the '---' above it: front matter forgotten, most likely.
+_LOOKS_LIKE_KEY = re.compile(r"[A-Za-z_][\w-]*:[ \t]+\S[^\n]*\n(?:[A-Za-z_][\w-]*:|---)")
+
+
 def split(text: str) -> Document:
     """Split ``text`` into front matter and body. Raises :class:`YamlError`.
+
+    Front matter is YAML between ``---`` lines, TOML between ``+++`` lines, or a Pelican
+    header (line 1 starts with ``Title:``). A text that starts otherwise has none: it
+    is all body (with a warning if line 1 looks like front matter missing its ``---``).
 
     Lines end with LF or CRLF. A file with old Mac line endings (CR alone) is
     refused by name: YAML and Markdown would read it, but every line number
@@ -55,8 +63,13 @@ def split(text: str) -> Document:
     if text.startswith("Title:"):
         return _pelican(text)
     if fence not in ("---", "+++") or text[3:4] != "\n" and text[3:5] != "\r\n":
-        raise YamlError(1, "missing front matter: the file must start with a '---' line "
-                           "(YAML), a '+++' line (TOML) or a 'Title:' line (a Pelican header)")
+        # A note with no front matter (most of an Obsidian vault): its title comes from its
+        # file name, its date from the name, git or the file (builder.reader).
+        warnings = []
+        if _LOOKS_LIKE_KEY.match(text):
+            warnings.append((1, "line 1 looks like front matter but has no '---' line above "
+                                "it: it is read as text (put '---' lines around front matter)"))
+        return Document(meta={}, body=text, body_line=1, warnings=warnings)
     # LF alone ends a line, as for every line number Postil reports; not
     # str.splitlines, which also splits at form feeds and U+2028 in a value.
     lines = text.split("\n")

@@ -27,7 +27,6 @@ def test_unclosed_quote_names_where_it_starts():
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("no front matter\n", "missing front matter"),
     ("---\ntitle: A\n", "not closed"),
     ("---\n- a\n- b\n---\n", "must be a mapping"),
 ])

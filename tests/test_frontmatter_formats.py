@@ -129,13 +129,22 @@ def test_pelican_draft_and_errors():
     assert problems == ['content/a.md:4: duplicate key "TAGS" on lines 3 and 4: keep one']
 
 
-@pytest.mark.parametrize("text", ["title: T\n", "Hello\n", "", "# Heading\n", "TITLE: x\n"])
-def test_other_files_are_refused_naming_the_three_forms(text):
-    with pytest.raises(YamlError) as caught:
-        split(text)
-    assert (caught.value.line, caught.value.message) == (
-        1, "missing front matter: the file must start with a '---' line (YAML), a '+++' line "
-           "(TOML) or a 'Title:' line (a Pelican header)")
+@pytest.mark.parametrize("text", ["Hello\n", "", "# Heading\n", "TITLE: x\n",
+                                  "Note: a line of prose.\nAnd more.\n"])
+def test_a_file_without_front_matter_is_all_body(text):
+    """Most notes of an Obsidian vault have no front matter: the title comes from the
+    file name and the date from the name, git or the file (tests/test_file_dates.py)."""
+    doc = split(text)
+    assert (doc.meta, doc.body, doc.body_line, doc.warnings) == ({}, text, 1, [])
+
+
+@pytest.mark.parametrize("text", ["title: T\ndate: 2024-01-01\n---\nx\n",
+                                  "title: T\n---\nx\n"])
+def test_front_matter_without_its_first_fence_is_a_warning(text):
+    doc = split(text)
+    assert (doc.meta, doc.body) == ({}, text)
+    assert doc.warnings == [(1, "line 1 looks like front matter but has no '---' line above "
+                                "it: it is read as text (put '---' lines around front matter)")]
 
 
 def test_old_mac_line_endings_are_named_for_toml_too():

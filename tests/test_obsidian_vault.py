@@ -5,7 +5,7 @@ Forms: ``[[Page]]``, ``[[Page#Heading]]``, ``[[#Heading]]``, ``[[Page#^block]]``
 ``[[folder/Page]]``, ``[[folder/Page.md|label]]``, an alias, ``![[Note]]``,
 ``![[Note#Heading]]`` (nested two deep), ``![[Note#^block]]``, inline ``#tags``,
 callouts (plain, GitHub's, foldable); ``![[cat.png]]`` from an attachments folder,
-and a note with neither title nor date. Also the delta builds of such a vault: an
+and a note with no front matter at all. Also the delta builds of such a vault: an
 edit to an embedded note or a linked heading must reach the pages that show it.
 """
 
@@ -136,6 +136,8 @@ def test_inline_tags_are_tags_with_pages(vault):
                     ("#projects/active", "/notes/tags/projects-active/")]
     assert "but not C# nor #42 nor #fff." in text_of(body)
     assert (vault / "tags" / "projects-active" / "index.html").is_file()
+    inbox = parse_html(vault / "tags" / "inbox" / "index.html")  # from a note with no front
+    assert "Inbox note" in text_of(inbox)  # matter at all
     listed = parse_html(vault / "tags" / "reading" / "index.html")
     assert "Home" in text_of(listed) and "Reading list" in text_of(listed)
 
