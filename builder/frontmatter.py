@@ -42,6 +42,10 @@ class Document:
 _LOOKS_LIKE_KEY = re.compile(r"[A-Za-z_][\w-]*:[ \t]+\S[^\n]*\n(?:[A-Za-z_][\w-]*:|---)")
 
 
+# Hugo's JSON front matter: `{` alone on line 1, then `"key":`.
+_JSON_FRONT_MATTER = re.compile(r'\{[ \t]*\r?\n[ \t]*"[^"\n]+"[ \t]*:')
+
+
 def split(text: str) -> Document:
     """Split ``text`` into front matter and body. Raises :class:`YamlError`.
 
@@ -65,6 +69,9 @@ def split(text: str) -> Document:
     if fence not in ("---", "+++") or text[3:4] != "\n" and text[3:5] != "\r\n":
         # A note with no front matter (most of an Obsidian vault): its title comes from its
         # file name, its date from the name, git or the file (builder.reader).
+        if _JSON_FRONT_MATTER.match(text):
+            raise YamlError(1, "JSON front matter is not read: write it as YAML between "
+                               "'---' lines (or TOML between '+++' lines)")
         warnings = []
         if _LOOKS_LIKE_KEY.match(text):
             warnings.append((1, "line 1 looks like front matter but has no '---' line above "

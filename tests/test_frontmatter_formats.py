@@ -147,6 +147,15 @@ def test_front_matter_without_its_first_fence_is_a_warning(text):
                                 "it: it is read as text (put '---' lines around front matter)")]
 
 
+def test_json_front_matter_is_named_not_read_as_text():
+    with pytest.raises(YamlError) as caught:
+        split('{\n  "title": "T",\n  "date": "2024-01-01"\n}\nBody\n')
+    assert (caught.value.line, caught.value.message) == (
+        1, "JSON front matter is not read: write it as YAML between '---' lines (or TOML "
+           "between '+++' lines)")
+    assert split("{not json}\n").meta == {}
+
+
 def test_old_mac_line_endings_are_named_for_toml_too():
     with pytest.raises(YamlError) as caught:
         split('+++\rtitle = "T"\r+++\r')
