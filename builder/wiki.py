@@ -37,8 +37,13 @@ class WikiResolver:
         self.lexicon = lexicon
         self.unresolved = unresolved
         self.entity_names = {e.slug: e.name for e in entities}
-        self.by_article_slug = {a.slug: a for a in articles}
-        self.by_title = {name_key(a.title): a for a in articles}
+        # A bare name may fit several notes (README.md in two folders, under
+        # permalinks with {path}): lists, so that none is picked silently.
+        self.by_article_slug: dict[str, list[ArticleRecord]] = {}
+        self.by_title: dict[str, list[ArticleRecord]] = {}
+        for record in sorted(articles, key=lambda r: r.source):
+            self.by_article_slug.setdefault(record.slug, []).append(record)
+            self.by_title.setdefault(name_key(record.title), []).append(record)
         self.by_alias: dict[str, ArticleRecord] = {}
         # Inline #tags link to tag pages: a spelling a tag file claims → its slug
         # (builder.terms.claimed_slugs); set by builder.index.
@@ -56,10 +61,12 @@ class WikiResolver:
     def check_aliases(self, problems: list[Problem]) -> None:
         """An alias that is another article's title or alias is an error naming both."""
         owners: dict[str, ArticleRecord] = {}
-        for record in sorted(self.by_article_slug.values(), key=lambda r: r.source):
+        for record in sorted((r for rs in self.by_article_slug.values() for r in rs),
+                             key=lambda r: r.source):
             for alias in record.aliases:
                 key = name_key(alias)
-                titled = self.by_title.get(key)
+                titled = next((t for t in self.by_title.get(key, [])
+                               if t.source != record.source), None)
                 other = owners.setdefault(key, record)
                 if titled is not None and titled.source != record.source:
                     problems.append(Problem(record.source, record.line("aliases"),
@@ -122,8 +129,10 @@ class WikiResolver:
             if paths:
                 return paths[0]
         key = name_key(target)
-        found = self.by_article_slug.get(slugify(target)) or self.by_title.get(key) or \
-            self.by_alias.get(key)
+        for fits in (self.by_article_slug.get(slugify(target)), self.by_title.get(key)):
+            if fits:
+                return _one(fits, target, source, line, problems)
+        found = self.by_alias.get(key)
         if found is not None:
             return found
         candidates = self.lexicon.resolve(target)[1] if self.lexicon else []
@@ -189,6 +198,22 @@ class WikiResolver:
                 if article is not None:
                     found.add(article.source)
         return found
+
+
+def _one(fits: list[ArticleRecord], target: str, source: str, line: int,
+         problems: list[Problem]) -> ArticleRecord | None:
+    """Of the notes a bare name fits: the only one, or the one in the linking note's
+    folder (as Obsidian prefers); else None and a problem naming them all."""
+    if len(fits) == 1:
+        return fits[0]
+    folder = source.rpartition("/")[0]
+    near = [r for r in fits if r.source.rpartition("/")[0] == folder]
+    if len(near) == 1:
+        return near[0]
+    names = " or ".join(r.source for r in fits)
+    problems.append(Problem(source, line, f'ambiguous wikilink "{target}": it may mean '
+                            f"{names}; write more of the path"))
+    return None
 
 
 def _path_keys(source: str) -> list[str]:

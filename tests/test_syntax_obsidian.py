@@ -196,6 +196,21 @@ def test_a_path_names_one_file_or_is_ambiguous(site):
         "content/b/note.md; write more of the path"]
 
 
+def test_a_bare_name_two_notes_share_is_the_nearest_or_ambiguous(site):
+    # README.md in two folders (permalinks with {path}): the one beside the linking
+    # note, else an error; the last one read was once taken silently.
+    path_yml = SITE_YML + 'permalinks: {article: "/{path}/"}\n'
+    files = {"content/README.md": "Root.\n", "content/archive/README.md": "Old.\n",
+             "content/home.md": "[[README]]\n"}
+    site(files, path_yml)
+    site.build()
+    page = parse_html(site.root / "public/home/index.html")
+    assert [a.get("href") for a in page.iterfind(".//a[@class='wikilink']")] == ["/readme/"]
+    assert _problems(site, {**files, "content/daily/day.md": "[[README]]\n"}, path_yml) == [
+        'content/daily/day.md:1: ambiguous wikilink "README": it may mean '
+        "content/README.md or content/archive/README.md; write more of the path"]
+
+
 def test_unresolved_wikilinks_can_be_text_with_a_warning(site):
     site({"content/a.md": article("A", body="[[Nowhere]] and [[Target#Nope]]\n\n"
                                   "![[Missing note]]\n"),
