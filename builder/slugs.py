@@ -48,6 +48,7 @@ _HASH = 8  # hex characters of the suffix of a shortened slug
 _HEAD = 1000  # characters of a name read for its slug when the name is longer
 _APOSTROPHES = str.maketrans({"’": "", "'": "", "ʼ": "", "‘": ""})
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_ASCII_NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 _mode = "ascii"
 
 # Letters that NFKD does not decompose into ASCII plus a combining mark (for fold).
@@ -98,8 +99,8 @@ def _slugify(text: str, mode: str) -> str:
 def _words(text: str) -> str:
     """NFC; apostrophes dropped; every character but a letter, digit or mark a space."""
     text = unicodedata.normalize("NFC", text.translate(_APOSTROPHES))
-    if text.isascii():
-        return text
+    if text.isascii():  # the same, faster (and the unicode mode joins these words as they are)
+        return _ASCII_NON_ALNUM.sub(" ", text)
     return "".join(c if unicodedata.category(c)[0] in "LNM" else " " for c in text)
 
 

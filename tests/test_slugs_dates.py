@@ -46,6 +46,10 @@ def test_unicode_mode_keeps_the_native_script():
         assert slugify("ISKP–LeT alliance, 2014–2025") == "iskp-let-alliance-2014-2025"
         assert slugify("Zu\u0308rich") == "z\u00fcrich"  # NFC: one code point
         assert slugify("张三") == "张三"
+        # ASCII punctuation separates words here too: a slug is never a path or a query.
+        assert [slugify(t) for t in ("What is it?", "project/alpha", "../../etc", "a?b#c",
+                                     "Hello, world!")] == [
+            "what-is-it", "project-alpha", "etc", "a-b-c", "hello-world"]
     finally:
         slugs.use("ascii")
     assert slugify("Наука и Жизнь") == "nauka-i-zhizn"
