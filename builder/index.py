@@ -106,7 +106,15 @@ def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
         card, link_targets=tuple(cards[s] for s in targets[card.source]),
         related=tuple(cards[s] for s in found.related[card.source]),
         entity_groups=found.entity_groups[card.source]) for card in ordered)
-    # A term file's text links as an article's body does (its fields have the same names).
+    # A term file's text links as an article's body does (its fields have the same names);
+    # but its inline #tags add no tag, so one that no article has would link to no page.
+    built = {tag_path(t, resolver.tag_slugs) for card in ordered for t in card.tags}
+    for term_file in term_files or ():
+        for number, name in enumerate(term_file.hashtags):
+            if tag_path(name, resolver.tag_slugs) not in built:
+                problems.append(Problem(term_file.source, term_file.hashtag_lines.get(number, 1),
+                                        f'inline tag "#{name}": no article has this tag, '
+                                        "so it has no page to link to"))
     bodies = {f.source: resolve_links(f, urls, hidden, resolver, prefix, problems)[0]
               for f in term_files or ()}  # type: ignore[arg-type]
     names: dict[str, dict[str, tuple[str, str]]] = {}

@@ -61,6 +61,7 @@ class TermFile:
     wikilinks: list[tuple[int, str]] = field(default_factory=list)
     assets: list[tuple[int, str, str]] = field(default_factory=list)  # none: links only
     hashtags: list[str] = field(default_factory=list)  # inline #tags, linked to tag pages
+    hashtag_lines: dict[int, int] = field(default_factory=dict)  # number → its line
     lines: dict[str, int] = field(default_factory=dict)
 
     def line(self, key: str) -> int:
@@ -124,11 +125,12 @@ def read_term_file(kind: str, path: str, raw: bytes, lexicon: Lexicon | None = N
                        f'cannot make a slug from "{chosen or stem}": give a slug with letters '
                        "or digits")
     body_html, links, wikilinks, hashtags = "", [], [], []
+    hashtag_lines: dict[int, int] = {}
     if doc.body.strip():
         rendered = render(doc.body, source_dir=os.path.dirname(path), base_path=base_path,
                           first_line=doc.body_line, html=html, lexicon=lexicon)
         body_html, links, wikilinks = rendered.html, rendered.links, rendered.wikilinks
-        hashtags = rendered.hashtags
+        hashtags, hashtag_lines = rendered.hashtags, rendered.hashtag_lines
         problems += [Problem(path, line, message) for line, message in rendered.problems]
         problems += [Problem(path, line, message, warning=True)
                      for line, message in rendered.warnings]
@@ -138,7 +140,8 @@ def read_term_file(kind: str, path: str, raw: bytes, lexicon: Lexicon | None = N
                     description=fields.text("description"),
                     aliases=tuple(fields.names("aliases", split_commas=False)),
                     body_html=body_html, links=links, wikilinks=wikilinks,
-                    hashtags=hashtags, lines=dict(doc.key_lines)), problems
+                    hashtags=hashtags, hashtag_lines=hashtag_lines,
+                    lines=dict(doc.key_lines)), problems
 
 
 @dataclass

@@ -227,3 +227,12 @@ def test_an_inline_tag_links_to_the_slug_its_tag_file_gives(site):
     body_links = [(href, text) for href, text in links(result, "articles/a/index.html",
                                                        ".//main//a") if "tags" in href]
     assert ("/tags/zurich-city/", "#Zurich") in body_links
+
+
+def test_an_inline_tag_in_a_term_file_that_no_article_has_is_an_error_at_its_line(site):
+    """A term file's #tags add no tag, so `#ghost` there would link to a page that is never
+    made (/tags/ghost/, a 404); `#python`, which an article has, links."""
+    site({"content/a.md": article("A", "2024-01-01", tags="[python]"),
+          "content/tags/python.md": "---\ntitle: Python\n---\nSee #python,\nnot\n#ghost.\n"})
+    fails_with(site, 'content/tags/python.md:6: inline tag "#ghost": no article has this tag, '
+               "so it has no page to link to")

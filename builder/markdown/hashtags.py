@@ -17,6 +17,7 @@ import re
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline.state_inline import StateInline
 
 #: href prefix of a tag's link, replaced when the site is indexed
@@ -28,6 +29,7 @@ _COLOUR = re.compile(r"(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 
 def hashtags_plugin(md: MarkdownIt) -> None:
     md.inline.ruler.before("link", "postil_hashtag", _hashtag)
+    md.core.ruler.after("inline", "postil_hashtag_lines", _lines)
     md.add_render_rule("hashtag_open", _render_open)
     md.add_render_rule("hashtag_close", lambda *a: "</a>")
 
@@ -64,6 +66,23 @@ def _hashtag(state: StateInline, silent: bool) -> bool:
         state.push("hashtag_close", "a", -1)
     state.pos = found.end()
     return True
+
+
+def _lines(state: StateCore) -> None:
+    """``env["hashtag_lines"]``: the line of each tag's first use, by its number (a term
+    file's tag that no article has is reported there)."""
+    if not state.env.get("hashtags"):
+        return
+    lines: dict[int, int] = state.env.setdefault("hashtag_lines", {})
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        line = state.env.get("first_line", 1) + (block.map[0] if block.map else 0)
+        for child in block.children:
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+            elif child.type == "hashtag_open":
+                lines.setdefault(child.meta["number"], line)
 
 
 def _render_open(self, tokens, idx, options, env) -> str:  # noqa: ANN001

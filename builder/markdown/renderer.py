@@ -58,6 +58,7 @@ class Rendered:
     wikilinks: list[tuple[int, str]] = field(default_factory=list)
     embeds: list[tuple[int, str]] = field(default_factory=list)  # (line, target) of ![[…]]
     hashtags: list[str] = field(default_factory=list)  # inline #tags, first use order
+    hashtag_lines: dict[int, int] = field(default_factory=dict)  # number → first line
     blocks: list[str] = field(default_factory=list)  # block ids (^id), without the ^
     assets: list[tuple[int, str, str]] = field(default_factory=list)  # builder.assets
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
@@ -178,6 +179,7 @@ def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line:
                     mentions=env.get("mentions", []), highlights=env.get("highlights", []),
                     wikilinks=env.get("wikilinks", []), assets=env.get("assets", []),
                     embeds=env.get("embeds", []), hashtags=env.get("hashtags", []),
+                    hashtag_lines=env.get("hashtag_lines", {}),
                     blocks=env.get("blocks", []),
                     problems=problems,
                     warnings=sorted(warnings))
