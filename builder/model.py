@@ -342,3 +342,4 @@ class Redirect:
     url: str  # the article's site path now
     title: str  # the article's title, for the link
     source: str  # the article's file
+    line: int = 1  # the line of its aliases: or redirect_from: key

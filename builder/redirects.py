@@ -45,7 +45,7 @@ def plan_redirects(shown: list[ArticleRecord], urls: dict[str, str], pages: list
                                         f"{other}"))
                 continue
             redirects.append(Redirect(path=path, url=urls[record.source], title=record.title,
-                                      source=record.source))
+                                      source=record.source, line=line))
     return redirects
 
 
@@ -72,7 +72,7 @@ def add_redirects(site: Site, signer: Signer, files: Files, signatures: dict[str
     for redirect in site.redirects:
         name = output_file(redirect.path)
         if name in files:
-            problems.append(Problem(redirect.source, 1, f"old URL {redirect.path} would "
+            problems.append(Problem(redirect.source, redirect.line, f"old URL {redirect.path} would "
                                     "replace a static file"))
             continue
         files[name] = redirect_page(config.base_url, config.language, redirect)

@@ -70,6 +70,11 @@ def test_a_redirect_over_a_page_or_another_redirect_is_an_error(site):
                "makes", "content/c.md:4: old URL /old/ would replace an old URL of content/b.md")
 
 
+def test_a_redirect_over_a_static_file_is_an_error_at_its_line(site):
+    site({"content/a.md": article("A", aliases="[/css/style.css]")})
+    fails_with(site, "content/a.md:4: old URL /css/style.css would replace a static file")
+
+
 def test_publish_carries_redirects_and_files(site, tmp_path):
     site({"content/a/index.md": article("A", aliases="[/old-a/]", body="![c](cat.png)"),
           "content/a/cat.png": PNG})
