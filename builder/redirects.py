@@ -72,8 +72,8 @@ def add_redirects(site: Site, signer: Signer, files: Files, signatures: dict[str
     for redirect in site.redirects:
         name = output_file(redirect.path)
         if name in files:
-            problems.append(Problem(redirect.source, redirect.line, f"old URL {redirect.path} would "
-                                    "replace a static file"))
+            problems.append(Problem(redirect.source, redirect.line,
+                                    f"old URL {redirect.path} would replace a static file"))
             continue
         files[name] = redirect_page(config.base_url, config.language, redirect)
         signatures[name] = signer.of("redirect", redirect)
