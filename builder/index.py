@@ -50,7 +50,7 @@ def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
                entities: list[tuple[EntityRecord, str, list[tuple[int, str]]]] | None = None,
                lexicon: Lexicon | None = None, memo: dict | None = None,
                drafts: bool = False, files: list[str] | None = None,
-               term_files: list[TermFile] | None = None
+               term_files: list[TermFile] | None = None, failed: set[str] | None = None
                ) -> tuple[Site, list[Problem]]:
     """Select, order and cross-link the articles and entities; list every page to render.
 
@@ -59,7 +59,8 @@ def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
     :func:`builder.entity_index.index_entities`); the result does not depend on it.
     ``files``: every other file under content/ (site-relative paths), of which the
     allowed ones are published (:mod:`builder.assets`); ``term_files``: the tag, author
-    and category files (:mod:`builder.terms`).
+    and category files (:mod:`builder.terms`); ``failed``: the article files that
+    could not be read (their errors are reported), named as such by links to them.
     """
     problems: list[Problem] = []
     shown = [r for r in records
@@ -72,6 +73,7 @@ def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
                             unresolved=config.wikilinks_unresolved)
     resolver.check_aliases(problems)
     resolver.tag_slugs = claimed_slugs("tags", term_files or [])
+    resolver.failed = set(failed or ())
     hidden = {r.source for r in records} - urls.keys()
     prefix = config.base_path.rstrip("/")
     assets, table, found = plan_assets(config, files or [], records, urls)
@@ -169,6 +171,8 @@ def resolve_links(record: ArticleRecord, urls: dict[str, str], hidden: set[str],
             continue
         if target in hidden:
             reason = "is a draft or dated in the future, so it is not built"
+        elif target in resolver.failed:
+            reason = "has errors of its own, so it is not built"
         else:
             close = difflib.get_close_matches(target, urls, n=1)
             reason = "does not exist" + (f' (did you mean "{close[0]}"?)' if close else "")

@@ -294,9 +294,13 @@ class SiteBuilder:
         term_files, found = read_term_files(config.content_path, lexicon, config.base_path,
                                             config.markdown_html, config.site_dir)
         problems += found
+        read = {r.source for r in records}
+        failed = {p.path for p in problems if not p.warning and p.path not in read
+                  and p.path.endswith((".md", ".markdown"))}
         site, found = index_site(config, records, today, entities,
                                  lexicon, self._index_memo, drafts=options.drafts,
-                                 files=list(asset_paths), term_files=term_files)
+                                 files=list(asset_paths), term_files=term_files,
+                                 failed=failed)
         problems += found
         clock("index")
         # The site model lives until the end: set aside from the collector, which can now

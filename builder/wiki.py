@@ -48,6 +48,9 @@ class WikiResolver:
         # Inline #tags link to tag pages: a spelling a tag file claims → its slug
         # (builder.terms.claimed_slugs); set by builder.index.
         self.tag_slugs: dict[str, str] = {}
+        # Article files that failed to read (their errors are reported): a link to one
+        # says so, rather than that it does not exist. Set by builder.index.
+        self.failed: set[str] = set()
         self.by_path: dict[str, list[ArticleRecord]] = {}
         for record in sorted(articles, key=lambda r: r.source):
             for alias in record.aliases:
@@ -143,6 +146,10 @@ class WikiResolver:
         elif slugify(target) in self.hidden or key in self.hidden:
             problems.append(Problem(source, line, f'wikilink "{target}" names an article that '
                                     "is a draft or dated in the future, so it is not built"))
+        elif failed := [f for f in sorted(self.failed)
+                        if name_key(f.rsplit("/", 1)[-1].rsplit(".", 1)[0]) == key]:
+            problems.append(Problem(source, line, f'wikilink "{target}" names {failed[0]}, '
+                                    "which has errors of its own, so it is not built"))
         else:
             close = difflib.get_close_matches(target, self.names, n=1, cutoff=0.6)
             hint = f' (did you mean "{close[0]}"?)' if close else ""

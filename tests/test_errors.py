@@ -138,3 +138,16 @@ def test_reading_linking_and_template_problems_in_one_run(built):
         'templates/mine.html:4: template "gone.html" not found',
         "templates/index.html:1: template syntax error: unexpected '}'"])
     assert snapshot(built.root / "public") == before
+
+
+def test_a_link_to_a_file_with_errors_of_its_own_says_so(site):
+    """Not "does not exist": the file is there, and its own error is in the same list."""
+    site({"content/broken.md": article("Broken", date="2024-13-01"),
+          "content/a.md": article("A", body="[b](broken.md) [[Broken]]")})
+    fails_with(site,
+               'content/a.md:5: link to "content/broken.md": has errors of its own, so it is '
+               "not built",
+               'content/a.md:5: wikilink "Broken" names content/broken.md, which has errors of '
+               "its own, so it is not built",
+               'content/broken.md:3: invalid date: "2024-13-01" is not a date: use YYYY-MM-DD '
+               "or YYYY-MM-DD HH:MM[:SS][+HH:MM]")
