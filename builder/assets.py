@@ -38,6 +38,7 @@ from builder.urls import annotations_path, output_file
 if TYPE_CHECKING:  # (the Markdown parser reads KINDS: it needs none of these)
     from builder.config import SiteConfig
     from builder.outputs import Files
+    from builder.site_files import Known
 
 #: suffix → kind of every file copied from content/
 KINDS = {
@@ -262,16 +263,14 @@ def usable_files(config: SiteConfig, found: list[tuple[str, Path]],
     return usable
 
 
-#: what :func:`add_assets` remembers of each file it read: path → ((mtime_ns, size), bytes)
-Known = dict[Path, tuple[tuple[int, int], bytes]]
-
-
 def add_assets(assets: tuple[Asset, ...], paths: dict[str, Path], files: Files,
                signatures: dict[str, str], known: Known, signature: str
                ) -> tuple[list[Problem], Known]:
     """Put each published file into ``files`` (its bytes decide: ``signature``); a file
     whose stat is the one in ``known`` is not read again. A name already in ``files``
     (a static file, a page) is an error. Returns the problems and what is now known."""
+    from builder.site_files import read_unless_known  # (it imports the feeds)
+
     problems: list[Problem] = []
     now: Known = {}
     for asset in assets:
@@ -282,14 +281,11 @@ def add_assets(assets: tuple[Asset, ...], paths: dict[str, Path], files: Files,
             continue
         path = paths[asset.source]
         try:
-            info = path.stat()
-            stat = (info.st_mtime_ns, info.st_size)
-            previous = known.get(path)
-            data = previous[1] if previous and previous[0] == stat else path.read_bytes()
+            now[path] = stat_and_data = read_unless_known(path, known)
         except OSError as exc:
             problems.append(Problem(asset.source, 1, f"cannot read: {exc.strerror}"))
             continue
-        now[path] = (stat, data)
+        data = stat_and_data[1]
         files[name] = data
         signatures[name] = signature
     return problems, now

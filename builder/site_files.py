@@ -24,6 +24,15 @@ STATIC = "static"
 Known = dict[Path, tuple[tuple[int, int], bytes]]
 
 
+def read_unless_known(path: Path, known: Known) -> tuple[tuple[int, int], bytes]:
+    """``path``'s ((mtime in ns, size in bytes), bytes): the bytes ``known`` holds for
+    it when its stat is the same, else read again. Raises :class:`OSError`."""
+    info = path.stat()
+    stat = (info.st_mtime_ns, info.st_size)
+    previous = known.get(path)
+    return stat, previous[1] if previous and previous[0] == stat else path.read_bytes()
+
+
 def add_static(config: SiteConfig, static: dict[str, Path], files: Files,
                signatures: dict[str, str], known: Known) -> tuple[list[Problem], Known]:
     """Put the static files (output name → file) into ``files``; a file whose stat is
@@ -37,14 +46,11 @@ def add_static(config: SiteConfig, static: dict[str, Path], files: Files,
                                     f"static file /{name} would replace a page of that path"))
             continue
         try:
-            info = path.stat()
-            stat = (info.st_mtime_ns, info.st_size)
-            previous = known.get(path)
-            data = previous[1] if previous and previous[0] == stat else path.read_bytes()
+            now[path] = stat_and_data = read_unless_known(path, known)
         except OSError as exc:
             problems.append(Problem(shown(config, path), 1, f"cannot read: {exc.strerror}"))
             continue
-        now[path] = (stat, data)
+        data = stat_and_data[1]
         files[name] = data
         signatures[name] = STATIC
     return problems, now
