@@ -56,6 +56,7 @@ def index_entities(articles: list[Article], cards: dict[str, Entity],
         _check_slugs(article, article.about, "entities", cards, problems)
         for event in article.events:
             _check_slugs(article, event["entities"], "events", cards, problems)
+            _check_after(article, event, cards, problems)
     _check_entity_refs(list(cards.values()), cards, problems)
 
     mentions: dict[str, list[tuple[Article, Mention]]] = defaultdict(list)
@@ -126,6 +127,22 @@ def _check_slugs(article: Article, slugs: list[str], key: str, by_slug: dict[str
             hint = f' (did you mean "{close[0]}"?)' if close else ""
             problems.append(Problem(article.source, article.line(key),
                                     f'unknown entity "{slug}"{hint}'))
+
+
+def _check_after(article: Article, event: dict, by_slug: dict[str, Entity],
+                 problems: list[Problem]) -> None:
+    """An event's ``after:`` names a dated event entity, no later than the event can be."""
+    target = by_slug.get(event.get("after") or "")
+    if not event.get("after"):
+        return
+    if target is None or target.type != "event" or target.date is None:
+        problems.append(Problem(article.source, event["line"],
+                                f'after: "{event["after"]}" is not a dated event entity'))
+    elif event["date"].year < target.date.year or (
+            event["date"].month and event["date"].month < target.date.month):
+        problems.append(Problem(article.source, event["line"],
+                                f'an event dated {event["date"].label} cannot come after '
+                                f'"{target.name}" ({target.date.label})'))
 
 
 def _check_entity_refs(entities: list[Entity], by_slug: dict[str, Entity],
@@ -300,10 +317,16 @@ def _timeline(articles: list[Article], entities: list[Entity], by_slug: dict[str
                                         entities=involved,
                                         articles=tuple(mentioned_in.get(entity.slug, ())),
                                         entity=entity))
+    # An event "after" another sorts just behind it, unless its own date is later.
+    follows: dict[int, tuple] = {}
     for article in articles:
         for item in article.events:
             involved = tuple(by_slug[s] for s in item["entities"] if s in by_slug)
-            events.append(TimelineEvent(date=item["date"], text=item["text"], entities=involved,
-                                        articles=(article,)))
-    events.sort(key=lambda e: (e.date.sort_key, e.text))
+            event = TimelineEvent(date=item["date"], text=item["text"], entities=involved,
+                                  articles=(article,))
+            target = by_slug.get(item.get("after") or "")
+            if target is not None and target.date is not None:
+                follows[id(event)] = max(target.date.sort_key, event.date.sort_key)
+            events.append(event)
+    events.sort(key=lambda e: (follows.get(id(e), e.date.sort_key), id(e) in follows, e.text))
     return tuple(events)

@@ -73,10 +73,10 @@ def entity_jsonld(config: SiteConfig, entity: Entity) -> dict[str, Any]:
     if entity.description:
         data["description"] = entity.description
     if entity.type == "event":
-        if entity.date is not None:
-            data["startDate"] = entity.date.iso
-        if entity.end is not None:
-            data["endDate"] = entity.end.iso
+        if entity.date is not None and entity.date.datetime:  # a decade has no ISO form
+            data["startDate"] = entity.date.datetime
+        if entity.end is not None and entity.end.datetime:
+            data["endDate"] = entity.end.datetime
         if entity.location:
             data["location"] = {"@type": "Place", "name": entity.location,
                                 "url": absolute(config.base_url, f"/entities/{entity.location}/")}
