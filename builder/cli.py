@@ -73,7 +73,7 @@ def make_parser() -> argparse.ArgumentParser:
     _site_dir(cmd)
     cmd.set_defaults(run=run_new)
 
-    from builder.publish import add_parser as add_publish
+    from builder.publish.arguments import add_parser as add_publish
 
     add_publish(commands)
 
