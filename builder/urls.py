@@ -7,12 +7,39 @@ under any sub-path and from the file system.
 
 from __future__ import annotations
 
+import html
 import posixpath
+import re
 from collections.abc import Callable
 from urllib.parse import quote
 
 from builder.model import Article, ArticleRecord
 from builder.slugs import slugify
+
+#: Prefix of a link in body HTML to a site path (``postil-site:/entities/x/#m-x-1``):
+#: bodies hold site paths, not links, because one body is shown on pages at different
+#: depths (its article, embeds in other articles, feeds). Each page's links are made
+#: relative to it when the page is rendered (:func:`resolve_site_links`), feeds' absolute.
+SITE_LINK = "postil-site:"
+#: such a link as an attribute value (the parser and the sanitizer quote with ``"``)
+_SITE_LINK = re.compile(r'(?<=")postil-site:([^"]*)')
+
+
+def resolve_site_links(text: str, link: Callable[[str], str]) -> str:
+    """``text`` (HTML) with every ``postil-site:/path`` attribute value replaced by
+    ``link(/path)``: a function of a site path (as :func:`linker`, or one giving absolute
+    URLs for feeds). Values are HTML-escaped and stay so; ``text`` without one is
+    returned as it is."""
+    if SITE_LINK not in text:
+        return text
+
+    def swap(match: re.Match) -> str:
+        path = match[1]
+        if "&" not in path:
+            return link(path)
+        return html.escape(link(html.unescape(path)), quote=True)
+
+    return _SITE_LINK.sub(swap, text)
 
 
 def article_path(pattern: str, article: Article | ArticleRecord) -> str:
