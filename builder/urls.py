@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import posixpath
-import re
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -21,8 +20,8 @@ from builder.slugs import slugify
 #: depths (its article, embeds in other articles, feeds). Each page's links are made
 #: relative to it when the page is rendered (:func:`resolve_site_links`), feeds' absolute.
 SITE_LINK = "postil-site:"
-#: such a link as an attribute value (the parser and the sanitizer quote with ``"``)
-_SITE_LINK = re.compile(r'(?<=")postil-site:([^"]*)')
+#: such a link starting an attribute value (the parser and the sanitizer quote with ``"``)
+_QUOTED = '"' + SITE_LINK
 
 
 def resolve_site_links(text: str, link: Callable[[str], str]) -> str:
@@ -30,16 +29,22 @@ def resolve_site_links(text: str, link: Callable[[str], str]) -> str:
     ``link(/path)``: a function of a site path (as :func:`linker`, or one giving absolute
     URLs for feeds). Values are HTML-escaped and stay so; ``text`` without one is
     returned as it is."""
-    if SITE_LINK not in text:
+    if _QUOTED not in text:
         return text
-
-    def swap(match: re.Match) -> str:
-        path = match[1]
-        if "&" not in path:
-            return link(path)
-        return html.escape(link(html.unescape(path)), quote=True)
-
-    return _SITE_LINK.sub(swap, text)
+    # str.split and find, not a regular expression: twice as fast on a page of links,
+    # and this runs on every page.
+    parts = text.split(_QUOTED)
+    out = [parts[0]]
+    for part in parts[1:]:
+        end = part.find('"')
+        if end < 0:  # not an attribute value after all: left as it was
+            out += (_QUOTED, part)
+            continue
+        path = part[:end]
+        made = link(path) if "&" not in path else \
+            html.escape(link(html.unescape(path)), quote=True)
+        out += ('"', made, part[end:])
+    return "".join(out)
 
 
 def article_path(pattern: str, article: Article | ArticleRecord) -> str:

@@ -18,6 +18,7 @@ import feedparser
 import pytest
 
 from builder.pipeline import BuildOptions, build
+from builder.urls import absolute, linker, resolve_site_links
 from conftest import copy_example
 
 CHROMIUM = os.environ.get("POSTIL_CHROMIUM", "/usr/bin/chromium")
@@ -204,3 +205,15 @@ def test_a_body_link_and_image_work_in_chromium_from_the_file_system(public):
                 + "#kinds-of-source-ranked-by-the-author"
         finally:
             browser.close()
+
+
+def test_site_paths_become_each_page_s_links():
+    body = ('<a href="postil-site:/entities/x/#m-x-1">x</a> <img src="postil-site:/f/q&amp;a.png">'
+            ' <a href="#here">h</a> postil-site:/as/text "postil-site:/unterminated')
+    assert resolve_site_links(body, linker("/articles/a/")) == (
+        '<a href="../../entities/x/#m-x-1">x</a> <img src="../../f/q&amp;a.png">'
+        ' <a href="#here">h</a> postil-site:/as/text "postil-site:/unterminated')
+    assert resolve_site_links(body, linker("/")).startswith('<a href="entities/x/#m-x-1">')
+    assert resolve_site_links(body, lambda p: absolute("https://example.org/sub/", p)) \
+        .startswith('<a href="https://example.org/sub/entities/x/#m-x-1">')
+    assert resolve_site_links("no links", linker("/")) == "no links"
