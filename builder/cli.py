@@ -242,7 +242,12 @@ def run_check(args: argparse.Namespace) -> int:
     result = _run(args, write=False)
     if isinstance(result, int):
         return result
-    _print_warnings(result.warnings)
+    from builder.snapshots import QUOTE_NOT_FOUND
+
+    # A quotation not in its snapshot is a warning in a build, and fails a check.
+    unverified = [p for p in result.warnings if p.message.startswith(QUOTE_NOT_FOUND)]
+    _print_warnings([p if not p.message.startswith(QUOTE_NOT_FOUND) else
+                     Problem(p.path, p.line, p.message) for p in result.warnings])
     # Every internal link and asset reference must resolve under the base path.
     from builder.linkcheck import find_broken, locate_sources
 
@@ -252,9 +257,12 @@ def run_check(args: argparse.Namespace) -> int:
     for link in broken:
         print(link, file=sys.stderr)
     _print_file_dated(result)
-    if broken:
-        print(f"check failed: {len(broken)} broken link{'s' * (len(broken) != 1)}",
-              file=sys.stderr)
+    if broken or unverified:
+        failures = [f"{len(broken)} broken link{'s' * (len(broken) != 1)}"] if broken else []
+        if unverified:
+            failures.append(f"{len(unverified)} unverified quotation"
+                            f"{'s' * (len(unverified) != 1)}")
+        print(f"check failed: {' and '.join(failures)}", file=sys.stderr)
         return EXIT_CONTENT
     print(f"ok: {len(result.site.articles)} articles, {len(result.files)} files, "
           f"{len(result.warnings)} warnings")
