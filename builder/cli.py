@@ -73,6 +73,17 @@ def make_parser() -> argparse.ArgumentParser:
     _site_dir(cmd)
     cmd.set_defaults(run=run_new)
 
+    cmd = commands.add_parser("add", help="clip an article from a URL or a saved HTML page",
+                              description="Fetch URL (or read FILE.html), and write "
+                              "content/<slug>.md with its title, authors, publication, "
+                              "source and dates, and the page as its snapshot in "
+                              "sources/<slug>.html. Refuses a URL already archived.")
+    cmd.add_argument("target", metavar="URL|FILE.html")
+    _site_dir(cmd)
+    cmd.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
+                     help="how long to wait for the server (default: 20)")
+    cmd.set_defaults(run=run_add)
+
     from builder.publish import add_parser as add_publish
 
     add_publish(commands)
@@ -308,4 +319,16 @@ def run_new(args: argparse.Namespace) -> int:
         print(f"postil: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"wrote {path}")
+    return EXIT_OK
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from builder.clip import ClipError, add
+
+    try:
+        article, snapshot = add(args.site_dir, args.target, args.timeout)
+    except ClipError as exc:
+        print(f"postil: {exc}", file=sys.stderr)
+        return EXIT_CONTENT
+    print(f"wrote {article} and its snapshot {snapshot}")
     return EXIT_OK
