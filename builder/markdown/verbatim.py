@@ -14,6 +14,8 @@ their ids; puts the :class:`~builder.model.Quotation` list in ``env["quotations"
 
 from __future__ import annotations
 
+import re
+
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline.state_inline import StateInline
@@ -23,6 +25,8 @@ from builder.markdown.scan import append_text, find
 from builder.model import Quotation
 
 OPENER, CLOSER = '{"', '"}'
+#: a character some inline rule starts at (markdown-it's terminators), or a line break
+_SPECIAL = re.compile(r"[\n!#$%&*+\-:<=>@\[\\\]^_`{}~]")
 
 
 def verbatim_plugin(md: MarkdownIt) -> None:
@@ -46,9 +50,13 @@ def _verbatim(state: StateInline, silent: bool) -> bool:
         state.push("verbatim_open", "q", 1).markup = OPENER
         # The inside is parsed on its own, not by narrowing posMax as critic.py does:
         # the text rule reads on to the next special character, and '"' is none.
-        inside: list[Token] = []
-        state.md.inline.parse(src[start + 2:end], state.md, state.env, inside)
-        state.tokens.extend(inside)
+        inside = src[start + 2:end]
+        if _SPECIAL.search(inside) is None:  # plain words (most quotes): no parse needed
+            state.push("text", "", 0).content = inside
+        else:
+            tokens: list[Token] = []
+            state.md.inline.parse(inside, state.md, state.env, tokens)
+            state.tokens.extend(tokens)
         state.push("verbatim_close", "q", -1).markup = CLOSER
     state.pos = end + len(CLOSER)
     return True
