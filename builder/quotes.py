@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import heapq
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -28,6 +29,12 @@ _BREAK = re.compile(r"\n[^\S\n]*\n")
 _SEPARATOR = "\x00"  # between paragraphs of the normalized text: no quotation holds it
 _DROP = frozenset(QUOTE_MARKS) | {c for c in map(chr, range(0x3001)) if c.isspace()} | \
     {_SEPARATOR}
+_PUNCTUATION = ".,;:!?()"
+#: what a word of a paragraph becomes to find the closest text: whitespace kept
+_WORDS = str.maketrans({**{c: None for c in QUOTE_MARKS + _PUNCTUATION},
+                        **{c: "-" for c in DASHES}})
+#: a run of characters matching keeps (dashes are kept, as "-")
+_KEPT = re.compile("[^" + re.escape("".join(sorted(_DROP))) + "]+")
 _TABLE = str.maketrans({**{c: None for c in _DROP}, **{c: "-" for c in DASHES}})
 #: words of a text fragment's start and of its end, when a quotation is longer than twice it
 FRAGMENT_WORDS = 5
@@ -44,32 +51,45 @@ def normalize(text: str) -> str:
 @dataclass
 class SourceText:
     """A snapshot's text, prepared for matching: ``text`` as extracted, ``folded`` its
-    normalized paragraphs joined by ``\\x00``, ``places[i]`` the index in ``text`` of
-    ``folded[i]`` (the start of the next paragraph for a separator)."""
+    paragraphs normalized and joined by ``\\x00``; paragraph ``p`` starts at
+    ``starts[p]`` in ``folded`` and at ``origins[p]`` in ``text``. Each character of a
+    folded paragraph stands for one kept character of the text, in order."""
 
     text: str
     folded: str
-    places: list[int]
+    starts: list[int]
+    origins: list[int]
 
     @classmethod
     def of(cls, text: str) -> SourceText:
-        """Prepare ``text`` (any length; O(n))."""
-        folded: list[str] = []
-        places: list[int] = []
+        """Prepare ``text`` (any length; O(n), a step per paragraph)."""
+        pieces: list[str] = []
+        starts: list[int] = []
+        origins: list[int] = []
+        length = 0
         start = 0
         for cut in [*(m.start() for m in _BREAK.finditer(text)), len(text)]:
-            if places:
-                folded.append(_SEPARATOR)
-                places.append(start)
-            kept = [i for i in range(start, cut) if text[i] not in _DROP]
-            part = "".join(text[i] for i in kept).translate(_TABLE)
+            part = text[start:cut].translate(_TABLE)
             lowered = part.lower()
             if len(lowered) != len(part):  # a letter whose lower case is longer (İ)
                 lowered = "".join(c.lower()[0] for c in part)
-            folded.append(lowered)
-            places += kept
+            starts.append(length)
+            origins.append(start)
+            pieces.append(lowered)
+            length += len(lowered) + 1
             start = cut
-        return cls(text, "".join(folded), places)
+        return cls(text, _SEPARATOR.join(pieces), starts, origins)
+
+    def place(self, index: int) -> int:
+        """The index in ``text`` of ``folded[index]`` (a step per run of kept characters
+        before it in its paragraph)."""
+        paragraph = bisect_right(self.starts, index) - 1
+        left = index - self.starts[paragraph]
+        for run in _KEPT.finditer(self.text, self.origins[paragraph]):
+            if left < run.end() - run.start():
+                return run.start() + left
+            left -= run.end() - run.start()
+        raise IndexError(index)
 
 
 def find(quotation: str, source: SourceText) -> tuple[int, int] | None:
@@ -94,15 +114,20 @@ def find(quotation: str, source: SourceText) -> tuple[int, int] | None:
                 break
             end = found + len(part)
         else:
-            return _widen(source.text, source.places[hit], source.places[end - 1] + 1)
+            return _widen(source.text, source.place(hit), source.place(end - 1) + 1)
         position = limit + 1  # on to the next paragraph
 
 
+WIDEN = 64  # characters a match is widened by at most, each side
+
+
 def _widen(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen [start, end) to whole words (text fragments match whole words only)."""
-    while start > 0 and not text[start - 1].isspace():
+    """Widen [start, end) to whole words (text fragments match whole words only), by at
+    most :data:`WIDEN` characters each side (a text without spaces stays linear)."""
+    low, high = max(0, start - WIDEN), min(len(text), end + WIDEN)
+    while start > low and not text[start - 1].isspace():
         start -= 1
-    while end < len(text) and not text[end].isspace():
+    while end < high and not text[end].isspace():
         end += 1
     return start, end
 
@@ -116,7 +141,7 @@ def closest(quotation: str, source: SourceText) -> str:
     """The snapshot's words most like ``quotation``: a window of as many words (at most
     :data:`CLOSEST_WORDS`), chosen by words in common (one pass over the snapshot), then
     by :class:`difflib.SequenceMatcher` among the best few. "" for an empty snapshot."""
-    wanted = [w for w in (normalize(w) for w in GAP.sub(" ", quotation).split()) if w]
+    wanted = GAP.sub(" ", quotation).translate(_WORDS).lower().split()
     wanted = wanted[:CLOSEST_WORDS]
     if not wanted:
         return ""
@@ -126,23 +151,31 @@ def closest(quotation: str, source: SourceText) -> str:
     order = 0
     for paragraph in _BREAK.split(source.text):
         shown = paragraph.split()
-        folded = [normalize(w) for w in shown]
-        count: Counter[str] = Counter()
+        folded = paragraph.translate(_WORDS).lower().split()  # at C speed
+        if len(folded) != len(shown):  # a word of nothing but quotation marks
+            folded = [w.translate(_WORDS).lower() for w in shown]
+        # The windows ending at words of the quotation, in one pass over those words.
+        hits = [i for i, word in enumerate(folded) if word in needed]
+        if not hits:
+            continue
+        count: dict[str, int] = {}
         common = 0
-        for index, word in enumerate(folded):
-            count[word] += 1
-            common += count[word] <= needed[word]
-            if index >= size:
-                old = folded[index - size]
+        first = 0  # the first hit still inside the window
+        for index in hits:
+            word = folded[index]
+            seen = count[word] = count.get(word, 0) + 1
+            common += seen <= needed[word]
+            while hits[first] <= index - size:
+                old = folded[hits[first]]
                 common -= count[old] <= needed[old]
                 count[old] -= 1
-            if index >= size - 1 or index == len(folded) - 1:
-                order += 1  # the earlier of equal windows is kept
-                item = (common, -order, shown, index + 1)
-                if len(best) < 16:
-                    heapq.heappush(best, item)
-                elif item[:2] > best[0][:2]:
-                    heapq.heapreplace(best, item)
+                first += 1
+            order += 1  # the earlier of equal windows is kept
+            item = (common, -order, shown, index + 1)
+            if len(best) < 16:
+                heapq.heappush(best, item)
+            elif item[:2] > best[0][:2]:
+                heapq.heapreplace(best, item)
     target = " ".join(wanted)
     windows = [shown[max(0, end - size):end] for _, _, shown, end in sorted(best, reverse=True)]
     chosen = max(windows, default=[], key=lambda window: difflib.SequenceMatcher(
