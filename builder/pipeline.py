@@ -55,6 +55,7 @@ from builder.site_files import (
 )
 from builder.sitemap import ROBOTS, robots_txt
 from builder.snapshots import SOURCES_DIR, Snapshots
+from builder.snapshots import publish as publish_snapshots
 from builder.sources import Reader, explore, read_settings, skipped_lines
 from builder.state import Stamp, condition, output_stats, snapshot
 from builder.terms import exceptions, read_term_files
@@ -339,6 +340,8 @@ class SiteBuilder:
             files[ROBOTS] = robots_txt(config.base_url)
             signatures[ROBOTS] = signer.of(ROBOTS)
         problems += add_redirects(site, signer, files, signatures)
+        if config.snapshots_publish:  # (builder.snapshots)
+            publish_snapshots(self._snapshots, config, site.articles, files, signatures, signer)
         clock("other files")
         if _fails(problems, options.strict):
             raise BuildFailed(problems)

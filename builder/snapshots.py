@@ -18,13 +18,19 @@ would. The ``sources/`` folder is among a build's inputs
 from __future__ import annotations
 
 import hashlib
+import html
 import os
+import posixpath
+import re
+from collections.abc import Iterable, MutableMapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from builder.model import ArticleRecord
+from builder.model import Article, ArticleRecord
 from builder.problems import Problem
 from builder.quotes import SourceText, find, fragment_url, not_found, words
+from builder.urls import output_file
 
 SOURCES_DIR = "sources"
 KEY = "snapshot"  # the front matter key
@@ -67,6 +73,7 @@ class Snapshots:
 
     def __init__(self) -> None:
         self._texts: dict[str, tuple[tuple[int, int, int], str, SourceText]] = {}
+        self.read: dict[str, tuple[str, str]] = {}  # article source → (snapshot, digest)
         self._checked: dict[tuple[str, str], tuple[ArticleRecord, list[Problem]]] = {}
 
     def fill(self, records: list[ArticleRecord], site_dir: Path
@@ -77,6 +84,7 @@ class Snapshots:
         out: list[ArticleRecord] = []
         problems: list[Problem] = []
         checked: dict[tuple[str, str], tuple[ArticleRecord, list[Problem]]] = {}
+        self.read = {}
         for record in records:
             if KEY not in record.extra:
                 out.append(record)
@@ -103,6 +111,7 @@ class Snapshots:
         except OSError as exc:
             return record, [Problem(record.source, line, f'cannot read snapshot "{name}": '
                                     f"{exc.strerror or exc}", warning=True)]
+        self.read[record.source] = (name, digest)
         memo = (record.key, digest)
         known = self._checked.get(memo) or checked.get(memo)
         if known is None:
@@ -165,3 +174,56 @@ def original_url(article: object, highlight: object) -> str:
 
 #: what :func:`original_url` reads of an article (see builder.reads)
 ORIGINAL_URL_READS = frozenset({"source_url", "quotations"})
+
+
+PAGE = "source.html"  # a published snapshot, beside its article's page
+
+
+def publish(snapshots: Snapshots, config: Any, articles: Iterable[Article],
+            files: MutableMapping[str, bytes], signatures: dict[str, str], signer: Any) -> None:
+    """With ``snapshots: {publish: true}``: each article's snapshot as a page of its own,
+    ``<article URL>source.html``: a text snapshot's paragraphs escaped, an HTML one's main
+    text as trafilatura gives it, through the sanitizer (a page is untrusted content).
+    Into ``files``, signed with ``signer`` (a :class:`builder.outputs.Signer`)."""
+    site_dir, language = config.site_dir, config.language
+    for article in articles:
+        found = snapshots.read.get(article.source)
+        if found is None:
+            continue
+        name, digest = found
+        title = html.escape(article.title)
+        link = html.escape(article.source_url, quote=True)
+        origin = f'<p>A copy of <a href="{link}" rel="noopener">{link}</a>, kept by this ' \
+            "archive.</p>" if article.source_url else ""
+        body = _body(site_dir, name)
+        page = (f'<!DOCTYPE html>\n<html lang="{html.escape(language, quote=True)}">\n<head>\n'
+                '<meta charset="utf-8">\n<meta name="robots" content="noindex">\n'
+                f"<title>Source: {title}</title>\n</head>\n<body>\n<main>\n"
+                f"<h1>Source: {title}</h1>\n{origin}\n<article>\n{body}\n</article>\n"
+                "</main>\n</body>\n</html>\n")
+        made = posixpath.join(posixpath.dirname(output_file(article.url)), PAGE)
+        files[made] = page.encode()
+        signatures[made] = signer.of("snapshot", digest, article.url, article.title,
+                                     article.source_url, language)
+
+
+def _body(site_dir: Path, name: str) -> str:
+    path = os.path.join(site_dir, *name.split("/"))
+    try:
+        with open(path, "rb") as file:
+            raw = file.read()
+    except OSError:
+        return ""
+    if name.lower().endswith((".html", ".htm")):
+        import trafilatura
+
+        from builder.sanitize import sanitize_body
+
+        main = trafilatura.extract(raw, output_format="html", favor_recall=True,
+                                   include_comments=False, include_links=True,
+                                   include_formatting=True)
+        if main:
+            return sanitize_body(main)
+    text = snapshot_text(raw, name)
+    return "\n".join(f"<p>{html.escape(' '.join(part.split()))}</p>"
+                     for part in re.split(r"\n\s*\n", text) if part.strip())

@@ -188,3 +188,37 @@ def test_editing_a_snapshot_rebuilds_as_a_cold_build_would(tmp_path):
         assert {p.relative_to(output).as_posix(): p.read_bytes()
                 for p in output.rglob("*") if p.is_file() and ".postil" not in p.name} \
             == {name: data for name, data in cold.items()}
+
+
+def test_snapshots_are_published_only_when_the_site_says_so(tmp_path):
+    root = site_with(tmp_path / "s", "> {==a clue==}", "It held a clue <script>alert(1)</script>"
+                     "\n\nand more.")
+    (root / "content" / "b.md").write_text(article(
+        "B", "2024-01-02", body="> {==cost 14.2 million==}", snapshot="sources/b.html",
+        source="https://news.example/b"), encoding="utf-8")
+    page = (REPO / "tests/fixtures/clip/news.html").read_text(encoding="utf-8")
+    (root / "sources" / "b.html").write_text(page.replace(
+        "<p>The works cost", '<p><img src=x onerror="alert(2)"><script>alert(3)</script>'
+        "The works cost"), encoding="utf-8")
+    files = build(root, BuildOptions(write=False)).files
+    assert not [name for name in files if "source" in name]
+    with open(root / "site.yml", "a", encoding="utf-8") as config:
+        config.write("snapshots: {publish: true}\n")
+    files = build(root, BuildOptions(write=False)).files
+    text = files["articles/a/source.html"].decode()
+    assert "<p>It held a clue &lt;script&gt;alert(1)&lt;/script&gt;</p>" in text
+    assert '<meta name="robots" content="noindex">' in text
+    shown = files["articles/b/source.html"].decode()
+    assert "The works cost 14.2 million" in shown
+    assert "<script" not in shown and "onerror" not in shown and "alert(2)" not in shown
+
+
+def test_snapshots_publish_must_be_true_or_false(tmp_path):
+    root = site_with(tmp_path / "s", "x", "x")
+    with open(root / "site.yml", "a", encoding="utf-8") as config:
+        config.write("snapshots: {publish: yes, keep: 1}\n")
+    with pytest.raises(BuildFailed) as failed:
+        build(root, BuildOptions(write=False))
+    assert [(p.line, p.message, p.warning) for p in failed.value.problems] == [
+        (3, "snapshots.publish must be true or false", False),
+        (3, 'unknown key "snapshots.keep"', True)]
