@@ -55,6 +55,16 @@ def snapshot_problem(value: object) -> str | None:
     return None
 
 
+def _extractor(name: str) -> str:
+    """What makes the text of snapshot ``name`` besides its bytes: for an HTML page, the
+    version of trafilatura (another release may extract other text)."""
+    if not name.lower().endswith((".html", ".htm")):
+        return ""
+    from importlib.metadata import version
+
+    return f"\0trafilatura {version('trafilatura')}"
+
+
 def snapshot_text(raw: bytes, name: str) -> str:
     """The text of a snapshot, paragraphs separated by blank lines: a text or Markdown
     file as it is (UTF-8, undecodable bytes replaced); an HTML page's main text, as
@@ -128,7 +138,7 @@ class Snapshots:
             return known[1], known[2]
         with open(path, "rb") as file:
             raw = file.read()
-        digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+        digest = hashlib.blake2b(raw + _extractor(name).encode(), digest_size=16).hexdigest()
         source = SourceText.of(snapshot_text(raw, name))
         self._texts[path] = (stat, digest, source)
         return digest, source
