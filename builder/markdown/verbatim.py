@@ -68,7 +68,7 @@ def _render_open(self, tokens, idx, options, env) -> str:  # noqa: ANN001
 
 def _collect(state: StateCore) -> None:
     """Every quotation, in document order (by where it starts)."""
-    found: list[tuple[int, Quotation]] = []  # (slot, quotation): a slot is -1 until closed
+    found: list[tuple[int, Quotation | None]] = []  # (slot, quotation): a slot is -1 until closed
     first_line = state.env.get("first_line", 1)
     quoted = 0  # blockquotes open
     inline = 0
@@ -84,7 +84,7 @@ def _collect(state: StateCore) -> None:
 
 
 def _walk(children: list[Token], line: int, quoted: bool,
-          found: list[tuple[int, Quotation]], inline: int) -> int:
+          found: list[tuple[int, Quotation | None]], inline: int) -> int:
     """Collect the quotations of one inline block; returns the count of inline quotes."""
     # Open quotations: (slot, kind, id, line, pieces, notes open when it opened); a text
     # piece goes to those opened in the same margin note (a note inside a highlight is
@@ -108,14 +108,14 @@ def _walk(children: list[Token], line: int, quoted: bool,
             inline += 1
             child.attrSet("id", f"q-{inline}")
             open_.append((len(found), "inline", f"q-{inline}", line, [], notes))
-            found.append((-1, Quotation("", "", "", 0)))  # a slot, filled when it closes
+            found.append((-1, None))  # a slot, filled when it closes
         elif kind == "mark_open":
             taken = quoted and bool(child.attrGet("id"))
             depth.append(taken)
             if taken:
                 open_.append((len(found), "highlight", str(child.attrGet("id")), line, [],
                               notes))
-                found.append((-1, Quotation("", "", "", 0)))
+                found.append((-1, None))
         elif kind == "mark_close" and depth:
             if depth.pop():
                 _close(open_, "highlight", found)
@@ -125,7 +125,7 @@ def _walk(children: list[Token], line: int, quoted: bool,
 
 
 def _close(open_: list[tuple[int, str, str, int, list[str], int]], kind: str,
-           found: list[tuple[int, Quotation]]) -> None:
+           found: list[tuple[int, Quotation | None]]) -> None:
     for index in range(len(open_) - 1, -1, -1):
         slot, what, ident, line, pieces, _ = open_[index]
         if what == kind:
