@@ -73,6 +73,17 @@ def make_parser() -> argparse.ArgumentParser:
     _site_dir(cmd)
     cmd.set_defaults(run=run_new)
 
+    cmd = commands.add_parser("add", help="clip an article from a URL or a saved HTML page",
+                              description="Fetch URL (or read FILE.html), and write "
+                              "content/<slug>.md with its title, authors, publication, "
+                              "source and dates, and the page as its snapshot in "
+                              "sources/<slug>.html. Refuses a URL already archived.")
+    cmd.add_argument("target", metavar="URL|FILE.html")
+    _site_dir(cmd)
+    cmd.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
+                     help="how long to wait for the server (default: 20)")
+    cmd.set_defaults(run=run_add)
+
     from builder.publish.arguments import add_parser as add_publish
 
     add_publish(commands)
@@ -244,7 +255,12 @@ def run_check(args: argparse.Namespace) -> int:
     result = _run(args, write=False)
     if isinstance(result, int):
         return result
-    _print_warnings(result.warnings)
+    from builder.snapshots import QUOTE_NOT_FOUND
+
+    # A quotation not in its snapshot is a warning in a build, and fails a check.
+    unverified = [p for p in result.warnings if p.message.startswith(QUOTE_NOT_FOUND)]
+    _print_warnings([p if not p.message.startswith(QUOTE_NOT_FOUND) else
+                     Problem(p.path, p.line, p.message) for p in result.warnings])
     # Every internal link and asset reference must resolve under the base path.
     from builder.linkcheck import find_broken, locate_sources
 
@@ -254,9 +270,12 @@ def run_check(args: argparse.Namespace) -> int:
     for link in broken:
         print(link, file=sys.stderr)
     _print_file_dated(result)
-    if broken:
-        print(f"check failed: {len(broken)} broken link{'s' * (len(broken) != 1)}",
-              file=sys.stderr)
+    if broken or unverified:
+        failures = [f"{len(broken)} broken link{'s' * (len(broken) != 1)}"] if broken else []
+        if unverified:
+            failures.append(f"{len(unverified)} unverified quotation"
+                            f"{'s' * (len(unverified) != 1)}")
+        print(f"check failed: {' and '.join(failures)}", file=sys.stderr)
         return EXIT_CONTENT
     print(f"ok: {len(result.site.articles)} articles, {len(result.files)} files, "
           f"{len(result.warnings)} warnings")
@@ -302,4 +321,16 @@ def run_new(args: argparse.Namespace) -> int:
         print(f"postil: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"wrote {path}")
+    return EXIT_OK
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from builder.clip import ClipError, add
+
+    try:
+        article, snapshot = add(args.site_dir, args.target, args.timeout)
+    except ClipError as exc:
+        print(f"postil: {exc}", file=sys.stderr)
+        return EXIT_CONTENT
+    print(f"wrote {article} and its snapshot {snapshot}")
     return EXIT_OK

@@ -53,6 +53,7 @@ class SiteConfig:
     autolink: bool = False  # entities: {autolink: true} links registered names in prose
     slugs: str = "ascii"  # "ascii" (transliterated) or "unicode" (native script kept)
     wikilinks_unresolved: str = "error"  # wikilinks: {unresolved: text} makes them warnings
+    snapshots_publish: bool = False  # snapshots: {publish: true} (builder.snapshots)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -75,7 +76,7 @@ _KEYS = {
     "summary_words": int, "words_per_minute": int, "content_dir": str, "output_dir": str,
     "menu": list, "copyright": str, "params": dict, "permalinks": dict, "markdown": dict,
     "feed": dict, "domain": str, "publish": dict, "entities": dict, "slugs": str,
-    "wikilinks": dict,
+    "wikilinks": dict, "snapshots": dict,
 }
 #: sub-keys of ``publish:`` (all strings)
 PUBLISH_KEYS = ("git", "branch", "dir", "rsync", "ssh", "message")
@@ -174,6 +175,12 @@ def load_config(site_dir: Path, keep_going: bool = False) -> tuple[SiteConfig, l
             else:
                 config.wikilinks_unresolved = unresolved
             _unknown_keys(key, value, ("unresolved",), problems, lines.get(key, 1))
+        elif key == "snapshots":
+            publish = value.get("publish", False)
+            if not isinstance(publish, bool):
+                fail(key, "snapshots.publish must be true or false")
+            config.snapshots_publish = publish is True
+            _unknown_keys(key, value, ("publish",), problems, lines.get(key, 1))
         elif key == "feed":
             _apply_feed(config, value, fail)
         elif key == "publish":

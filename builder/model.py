@@ -74,6 +74,9 @@ class ArticleRecord:
     # (line, target, how) of each link to a file (builder.assets): how is "path" (target
     # a site-relative path) or "embed" (![[target]], found by name)
     assets: list[tuple[int, str, str]] = field(default_factory=list)
+    # verbatim quotations of the source (builder.quotes); checked against the snapshot
+    # after reading (builder.snapshots), with a key that covers the snapshot
+    quotations: list[Quotation] = field(default_factory=list)
     key: str = ""  # hash of the code, read settings, path and bytes this record comes from
 
     @property
@@ -158,6 +161,17 @@ class Highlight:
     line: int
     quote: Quote
     owner: str = ""  # the key of the record it belongs to (see builder.fingerprint)
+
+
+@dataclass(frozen=True)
+class Quotation:
+    """Text the article gives as the source's own words (see :mod:`builder.quotes`)."""
+
+    id: str  # the highlight's "hl-<n>", or "q-<n>" for an inline {"quote"}
+    kind: str  # "highlight" (a highlight in a blockquote) or "inline"
+    text: str  # as written, as plain text
+    line: int
+    source_text: str = ""  # the snapshot's words it matched; "" when not (yet) verified
 
 
 @dataclass(frozen=True)

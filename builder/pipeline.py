@@ -54,6 +54,8 @@ from builder.site_files import (
     sitemap_files,
 )
 from builder.sitemap import ROBOTS, robots_txt
+from builder.snapshots import SOURCES_DIR, Snapshots
+from builder.snapshots import publish as publish_snapshots
 from builder.sources import Reader, explore, read_settings, skipped_lines
 from builder.state import Stamp, condition, output_stats, snapshot
 from builder.terms import exceptions, read_term_files
@@ -132,6 +134,7 @@ class SiteBuilder:
         self._parsed_before: list[str] = []  # parsed by a delta build that gave up
         self._pending: LastBuild | None = None
         self._dates: FileDates | None = None  # dates of files dated by git or mtime
+        self._snapshots = Snapshots()  # articles' sources, their quotations checked
 
     def build(self, progress: Progress | None = None,
               saved: Iterable[str] | None = None) -> BuildResult:
@@ -217,6 +220,8 @@ class SiteBuilder:
         self._parsed_before = list(reader.parsed)  # for the full build, if it comes to that
         records, found = dates.fill(records, last.site.config.tz, merge=True)
         problems += found
+        records, found = self._snapshots.fill(records, self.site_dir)
+        problems += found
         if not dates.unchanged():  # changed while this build read: a full build decides
             return None
         made = None if problems or len(records) != len(sources) else \
@@ -280,13 +285,15 @@ class SiteBuilder:
                                                        self._entity_store, config.site_dir)
         problems += found
         reader = self._reader_for(config, lexicon)
-        discovered = explore(config.content_path)
+        discovered = explore(config.content_path, config.site_dir / SOURCES_DIR)
         records, found = reader.read(discovered.articles, options.jobs, progress,
                                      config.site_dir)
         problems += found
         if self._dates is None or self._dates.folder != config.content_path.parent:
             self._dates = FileDates(config.content_path.parent)
         records, found = self._dates.fill(records, config.tz)  # (see builder.filedates)
+        problems += found
+        records, found = self._snapshots.fill(records, config.site_dir)  # (builder.snapshots)
         problems += found
         asset_paths = usable_files(config, discovered.files, problems)
         clock("read")
@@ -334,6 +341,8 @@ class SiteBuilder:
             files[ROBOTS] = robots_txt(config.base_url)
             signatures[ROBOTS] = signer.of(ROBOTS)
         problems += add_redirects(site, signer, files, signatures)
+        if config.snapshots_publish:  # (builder.snapshots)
+            publish_snapshots(self._snapshots, config, site.articles, files, signatures, signer)
         clock("other files")
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
@@ -425,7 +434,8 @@ def input_roots(config: SiteConfig, theme: Path) -> list[str]:
     Postil's own code: see :func:`builder.state.snapshot`."""
     site = config.site_dir
     return [str(p) for p in (site / CONFIG_NAME, config.content_path, site / "templates",
-                             site / "static", site / "themes" / config.theme, theme)] + \
+                             site / "static", site / "themes" / config.theme, theme,
+                             site / SOURCES_DIR)] + \
         date_inputs(config.content_path.parent)  # commits date undated files
 
 

@@ -174,7 +174,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         wikilinks=rendered.wikilinks, embeds=rendered.embeds, hashtags=rendered.hashtags,
         blocks=rendered.blocks, categories=categories, aliases=aliases,
         redirects=redirects, permalink=permalink, dated_by=dated_by,
-        assets=rendered.assets, key=key,
+        assets=rendered.assets, quotations=rendered.quotations, key=key,
     )
     return article, problems
 

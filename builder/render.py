@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import jinja2
 import jinja2.nodes
 
-from builder import __version__, structured
+from builder import __version__, snapshots, structured
 from builder.model import Page, Site
 from builder.problems import Problem
 from builder.reads import Reads, TrackingEnvironment, finalize, note_call
@@ -145,6 +145,7 @@ class Renderer:
             entity_jsonld=_reading(frozenset(), lambda entity:  # an entity's fields only
                                    structured.entity_jsonld(self.config, entity)),
             text_fragment_url=structured.text_fragment_url,
+            original_url=_reading(snapshots.ORIGINAL_URL_READS, snapshots.original_url),
             wikidata_url=structured.wikidata_url, annotations_path=annotations_path,
         )
         if isinstance(self.env, TrackingEnvironment):  # before any template loads: compiled

@@ -69,14 +69,18 @@ def skip_reason(name: str) -> str | None:
     return None
 
 
-def explore(content: Path) -> Discovery:
+def explore(content: Path, exclude: Path | None = None) -> Discovery:
     """Every article file (``.md``, ``.markdown``) under ``content/``, every other file
     (asset candidates: see :mod:`builder.assets`), and the Markdown files skipped, by
     reason: names starting with ``.`` or ``_`` (``_posts/`` is read), editor files.
 
+    ``exclude``: a folder never read, nor counted (the snapshots in ``sources/``, when
+    ``content_dir`` is the site folder itself).
+
     Runs on every rebuild: plain strings while walking, one Path per file.
     """
     found = Discovery()
+    left_alone = str(exclude) if exclude is not None else None
     if not content.is_dir():
         return found
     top = str(content)
@@ -86,6 +90,8 @@ def explore(content: Path) -> Discovery:
         kept = []
         for name in dirs:
             if folder == top and name in (ENTITY_DIR, *TERM_KINDS):  # (builder.entities, .terms)
+                continue
+            if left_alone is not None and os.path.join(folder, name) == left_alone:
                 continue
             reason = skip_reason(name)
             if reason is None:

@@ -50,7 +50,8 @@ _SCHEMA = ("CREATE TABLE IF NOT EXISTS builds (condition TEXT PRIMARY KEY, stamp
            " sources TEXT NOT NULL, updated INTEGER NOT NULL)")
 _MEMOS = "CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 # What a build reads besides the site's files: the modules it renders and parses with.
-_LIBRARIES = ("markdown_it", "mdit_py_plugins", "yaml", "jinja2", "markupsafe", "anyascii")
+_LIBRARIES = ("markdown_it", "mdit_py_plugins", "yaml", "jinja2", "markupsafe", "anyascii",
+              "trafilatura")  # (the text of an HTML snapshot: builder.snapshots)
 _PACKAGE = Path(__file__).resolve().parent
 
 

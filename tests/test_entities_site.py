@@ -32,14 +32,16 @@ def archive(site):
                                                  participants="[mir-shafiq-mengal]"),
         "content/a.md": article("Alpha", "2025-10-07", entities="[mir-shafiq-mengal]",
                                 source="https://news.example.com/story",
+                                snapshot="sources/story.txt",
                                 events='[{date: "2025-06", text: "LeT leaders visit", '
                                        "entities: [lashkar-e-taiba]}]",
                                 body="""
                                 Mir Shafiq Mengal worked from Khuzdar with LeT.
                                 Later [[mir-shafiq-mengal|Mengal]] met LeT again.
 
-                                {==a photograph, sent & dated==}{>>Described, not shown.<<}
+                                > {==a photograph, sent & dated==}{>>Described, not shown.<<}
                                 """),
+        "sources/story.txt": "It said that a photograph, sent &\ndated by hand, exists.\n",
         "content/b.md": article("Beta", "2024-01-01", tags="[x]",
                                 body="Khuzdar and Mir Shafiq Mengal, in [[Alpha]]."),
         "content/c.md": article("Gamma", "2023-01-01", tags="[x]", body="Nothing named."),

@@ -13,7 +13,15 @@ def example():
 
 
 def test_builds_with_no_warnings(example):
-    assert example.warnings == []
+    # But one, expected: the digest's snapshot is not in the repository (README, "Source
+    # snapshots"); tests copy the seed in as its snapshot (tests/test_snapshots.py).
+    found = [str(p) for p in example.warnings]
+    if (REPO / "sources" / "pakistan-covert-iskp-let-alliance.txt").is_file():
+        assert found == []
+    else:
+        assert found == ["content/pakistan-covert-iskp-let-alliance.md:7: warning: snapshot "
+                         '"sources/pakistan-covert-iskp-let-alliance.txt" not found: its '
+                         "quotations are not checked"]
     assert len(example.site.articles) >= 11
 
 

@@ -213,7 +213,9 @@ def test_unknown_schemes_are_warnings_and_never_links(built):
 
 def test_a_safe_source_still_links_everywhere(built):
     built.write("content/good.md", article("Good", "2024-01-01", source="https://example.org/a",
-                                           body="{==passage here==}\n"))
+                                           snapshot="sources/a.txt",
+                                           body="> {==passage here==}\n"))
+    built.write("sources/a.txt", "The passage here.")
     built.build()
     page = parse_html(built.root / "public/articles/good/index.html")
     assert page.find(".//a[@class='source-link']").get("href") == "https://example.org/a"

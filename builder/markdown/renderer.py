@@ -28,8 +28,9 @@ from builder.markdown.nesting import nesting_plugin
 from builder.markdown.note_embeds import note_embeds_plugin
 from builder.markdown.safe_links import safe_links_plugin
 from builder.markdown.tasklists import tasklists_plugin
+from builder.markdown.verbatim import verbatim_plugin
 from builder.markdown.wikilinks import wikilinks_plugin
-from builder.model import Highlight, Mention
+from builder.model import Highlight, Mention, Quotation
 from builder.slugs import slugify
 
 
@@ -43,7 +44,7 @@ def _note_blocks(md: MarkdownIt) -> None:
 SYNTAX_PLUGINS = [internal_links_plugin, wikilinks_plugin, embeds_plugin, note_embeds_plugin,
                   hashtags_plugin, callouts_plugin, critic_plugin, mark_plugin, _note_blocks,
                   autolink_plugin, block_ids_plugin, liquid_plugin, annotations_plugin,
-                  nesting_plugin]
+                  verbatim_plugin, nesting_plugin]
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Rendered:
     links: list[tuple[int, str]] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     highlights: list[Highlight] = field(default_factory=list)
+    quotations: list[Quotation] = field(default_factory=list)  # builder.markdown.verbatim
     wikilinks: list[tuple[int, str]] = field(default_factory=list)
     embeds: list[tuple[int, str]] = field(default_factory=list)  # (line, target) of ![[…]]
     hashtags: list[str] = field(default_factory=list)  # inline #tags, first use order
@@ -200,6 +202,6 @@ def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line:
                     wikilinks=env.get("wikilinks", []), assets=env.get("assets", []),
                     embeds=env.get("embeds", []), hashtags=env.get("hashtags", []),
                     hashtag_lines=env.get("hashtag_lines", {}),
-                    blocks=env.get("blocks", []),
+                    blocks=env.get("blocks", []), quotations=env.get("quotations", []),
                     problems=problems,
                     warnings=sorted(warnings))

@@ -89,7 +89,8 @@ def watch_roots(site_dir: Path) -> Roots:
     roots: list[tuple[Path, bool]] = [(site_dir, False)]
     theme = find_theme(config)
     folders = [config.content_path, site_dir / "templates", site_dir / "static",
-               theme if theme is not None else site_dir / "themes"]
+               theme if theme is not None else site_dir / "themes",
+               site_dir / "sources"]  # snapshots (builder.snapshots)
     for folder in folders:
         folder = folder.resolve()
         if folder.is_dir() and folder != site_dir and (folder, True) not in roots:
@@ -127,7 +128,7 @@ class SourceFilter:
         except BuildFailed:
             output = "public"
         self.output = (self.site_dir / output).resolve()
-        top = {CONFIG_NAME, "templates", "static", "themes", "content"}
+        top = {CONFIG_NAME, "templates", "static", "themes", "content", "sources"}
         top.update(root.name for root, _ in roots)
         self.top = top
 
