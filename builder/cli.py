@@ -255,6 +255,7 @@ def run_check(args: argparse.Namespace) -> int:
     result = _run(args, write=False)
     if isinstance(result, int):
         return result
+    from builder.problems import Problem
     from builder.snapshots import QUOTE_NOT_FOUND
 
     # A quotation not in its snapshot is a warning in a build, and fails a check.
