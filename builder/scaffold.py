@@ -65,6 +65,14 @@ draft: true
 """
 
 
+_GITIGNORE = """public/
+.postil-cache/
+# Source snapshots (sources/) are copies of other people's work, kept for your own
+# reading: if this repository is public, uncomment the next line.
+# sources/
+"""
+
+
 def _yaml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -90,7 +98,7 @@ def _init_site(folder: Path) -> list[str]:
     (folder / CONFIG_NAME).write_text(SITE_YML, encoding="utf-8")
     made = [CONFIG_NAME, "content/welcome.md"]
     if not (folder / ".gitignore").exists():  # the built site and the parse cache are not sources
-        (folder / ".gitignore").write_text("public/\n.postil-cache/\n", encoding="utf-8")
+        (folder / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
         made.append(".gitignore")
     sample.write_text(SAMPLE.format(today=date.today().isoformat(), author="Postil"),
                       encoding="utf-8")

@@ -82,7 +82,10 @@ def test_init_then_new_then_build_anywhere(tmp_path):
     folder = tmp_path / "my site"
     result = postil("init", str(folder))
     assert result.returncode == 0, result.stderr
-    assert (folder / ".gitignore").read_text() == "public/\n.postil-cache/\n"
+    ignored = [line for line in (folder / ".gitignore").read_text().splitlines()
+               if line and not line.startswith("#")]
+    assert ignored == ["public/", ".postil-cache/"]  # snapshots are kept unless told
+    assert "# sources/" in (folder / ".gitignore").read_text().splitlines()
     assert postil("init", str(folder)).returncode == 2  # never overwrites
     result = postil("new", "Zürich: a field guide", str(folder))
     assert result.returncode == 0, result.stderr
