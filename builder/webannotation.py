@@ -68,19 +68,28 @@ def _target(page: str, text: PageText | None, ident: str) -> dict[str, Any] | st
     ]}
 
 
+def targets(page: str, page_html: bytes | None, ids: list[str]) -> dict[str, Any]:
+    """Each id's annotation target on the page at URL ``page`` whose bytes (UTF-8 HTML) are
+    ``page_html``: ``{"source": page, "selector": [quote, position]}``, or ``page`` alone
+    for an id on no element (and for every id when ``page_html`` is None). Linear in the
+    page's size plus the number of ids."""
+    text = page_text(page_html, ids) if page_html is not None and ids else None
+    return {ident: _target(page, text, ident) for ident in ids}
+
+
 def annotation_page(config: SiteConfig, article: Article, page_html: bytes | None
                     ) -> dict[str, Any]:
     """The ``AnnotationPage`` of ``article``, whose page (as written: UTF-8 bytes) is
     ``page_html``; with None (no page of that name) the targets have no selectors."""
     page = absolute(config.base_url, article.url)
-    ids = [h.id for h in article.highlights] + [m.id for m in article.mentions]
-    text = page_text(page_html, ids) if page_html is not None and ids else None
+    found = targets(page, page_html,
+                    [h.id for h in article.highlights] + [m.id for m in article.mentions])
     items: list[dict[str, Any]] = []
     for highlight in article.highlights:
         item: dict[str, Any] = {
             "id": f"{page}#{highlight.id}", "type": "Annotation",
             "motivation": "commenting" if highlight.note else MOTIVATIONS[highlight.kind],
-            "target": _target(page, text, highlight.id),
+            "target": found[highlight.id],
         }
         if highlight.note:
             item["body"] = {"type": "TextualBody", "value": highlight.note, "format": "text/plain",
@@ -94,7 +103,7 @@ def annotation_page(config: SiteConfig, article: Article, page_html: bytes | Non
             "id": f"{page}#{mention.id}", "type": "Annotation", "motivation": "identifying",
             "body": {"type": "SpecificResource", "purpose": "identifying",
                      "source": absolute(config.base_url, f"/entities/{mention.entity}/")},
-            "target": _target(page, text, mention.id),
+            "target": found[mention.id],
         })
     return {"@context": CONTEXT_URL, "id": absolute(config.base_url, annotations_path(article.url)),
             "type": "AnnotationPage", "partOf": {"id": page, "type": "AnnotationCollection"},
