@@ -18,11 +18,11 @@ import json
 from pathlib import Path
 
 import pytest
-from anchor_support import REPO, WAIT_MS, anchoring_script, chromium, serve_folder
+from anchor_support import WAIT_MS, anchoring_script, chromium, serve_folder
 
 from builder.domtext import page_text
 from builder.pipeline import BuildOptions, build
-from conftest import article
+from conftest import article, copy_example
 
 #: run in the page for one annotation: both anchorings, each described as
 #: {text, inside} (inside: every character of the range is in the element), or a string
@@ -94,7 +94,7 @@ def tricky_site(root: Path) -> Path:
 
 
 def example_site(root: Path) -> Path:
-    return REPO
+    return copy_example(root)
 
 
 SITES = {"example": example_site, "tricky": tricky_site}
