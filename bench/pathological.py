@@ -168,6 +168,15 @@ CASES: dict[str, tuple[str, Callable[[int], str]]] = {
                             lambda n: _repeat("<details>\n\n", n)),
     "html-span-closers": ("raw `<span>`s, then `</div>`s closing nothing",
                           lambda n: _repeat("<span>", n // 2) + _repeat("</div>", n // 2)),
+    # Annotation selectors (issue 12): the body is also rendered into a page, parsed as a
+    # browser parses it (builder.domtext), and every highlight and mention gets its selectors.
+    "annotations-many": ("highlights, notes and mentions, each with selectors",
+                         lambda n: _repeat("==a== {>>n Person1 Surname1<<} P2 met ", n)),
+    "annotations-astral": ("highlights among characters outside the BMP",
+                           lambda n: _repeat("\U0001F600 ==\U0001D11E a== \U0001F600 ", n)),
+    "annotations-nested": ("highlights in raw `<span>`s nested as deep as kept",
+                           lambda n: _repeat("<span>" * 200 + "==a== P1" + "</span>" * 200
+                                             + "\n\n", n)),
     # Whole files: the front-matter parsers (issue 11).
     "yaml-many-keys": ("YAML front matter of many keys",
                        lambda n: "---\ntitle: T\ndate: 2024-01-01\n" +
@@ -206,6 +215,18 @@ def _lexicon():  # noqa: ANN202 (imported late: the child picks the code to time
     return build_lexicon(entries, autolink=True)[0]
 
 
+def _selectors(record) -> None:  # noqa: ANN001 - a builder.model.ArticleRecord
+    """The W3C selectors of every highlight and mention of ``record``, over a page that
+    shows its body (what ``annotations.json`` costs)."""
+    from builder.webannotation import targets
+
+    page = ("<!DOCTYPE html><html><head><title>T</title></head><body><main>"
+            f"{record.body_html}</main></body></html>").encode()
+    ids = [h.id for h in record.highlights] + [m.id for m in record.mentions]
+    found = targets("https://example.org/a/", page, ids)
+    assert all(isinstance(target, dict) for target in found.values())
+
+
 def _child(case: str, size: int, which: str) -> None:
     """Time one parse in this process and print: seconds, then a note."""
     body = CASES[case][1](size)
@@ -224,6 +245,8 @@ def _child(case: str, size: int, which: str) -> None:
         def run() -> tuple[str, str]:
             record, problems = read_article("content/hostile.md", raw, settings)
             warnings = sum(1 for p in problems if p.warning)
+            if case.startswith("annotations-"):
+                _selectors(record)
             return "", (f"{len(problems)} problems, {warnings} warnings" if problems else "")
         settings.lexicon.find("Person1 Surname1")  # compile outside the timing
     best, note, spent = float("inf"), "", 0.0

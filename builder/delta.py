@@ -318,8 +318,9 @@ def rebuild(last: LastBuild, saved: dict[str, ArticleRecord],
         if source in cards:
             card = rewriter.value(cards[source])
             name = output_file(annotations_path(card.url))
-            signatures[name] = signer.of("annotations", card)
-            files[name] = annotation_file(config, card)
+            page = output_file(card.url)  # (its selectors count over the page's text)
+            signatures[name] = signer.of("annotations", card, signatures.get(page))
+            files[name] = annotation_file(config, card, files.get(page))
             made.append(name)
     writer = FeedWriter(config, tag_names(last.site), feeds, signer.of)
     limit = config.feed_limit or None

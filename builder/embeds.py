@@ -35,7 +35,8 @@ from builder.wiki import WikiResolver
 MAX_DEPTH = 3
 _SLOT = re.compile(r'<div class="postil-embed"><a href="' + re.escape(EMBED_PREFIX)
                    + r'(\d+)">(.*?)</a></div>\n?')
-_ID_ATTRS = re.compile(r'(\s(?:id|for|aria-describedby|aria-labelledby)=")([^"]*)(")')
+_ID_ATTRS = re.compile(
+    r'(\s(?:id|for|aria-describedby|aria-labelledby|aria-controls)=")([^"]*)(")')
 _FRAGMENT = re.compile(r'(\shref=")#([^"]+)(")')
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
                    "source", "track", "wbr", "param", "keygen"})
@@ -204,8 +205,9 @@ def cut(body: str, ident: str) -> str:
 
 
 def prefix_ids(body: str, prefix: str, page: str) -> str:
-    """``body`` with every id (and ``for``, ``aria-*by``) given ``prefix``; a link to a
-    fragment in it follows, a link to a fragment not in it goes to ``page``."""
+    """``body`` with every id (and ``for``, ``aria-*by``, ``aria-controls``) given
+    ``prefix``; a link to a fragment in it follows, a link to a fragment not in it goes
+    to ``page``."""
     tags = _Tags(body).tags
     ids = {ident for _, _, _, ident, _ in tags if ident}
 
@@ -223,7 +225,7 @@ def prefix_ids(body: str, prefix: str, page: str) -> str:
     last = 0
     for offset, text, _, _, _ in tags:
         if not text or ("id=" not in text and "for=" not in text and "by=" not in text
-                        and 'href="#' not in text):
+                        and "controls=" not in text and 'href="#' not in text):
             continue
         out += [body[last:offset], _FRAGMENT.sub(fragment, _ID_ATTRS.sub(ident, text))]
         last = offset + len(text)

@@ -44,7 +44,7 @@ _FORBIDDEN = re.compile(
 #: prefix of ids and names written in raw HTML
 USER_PREFIX = "user-content-"
 #: elements Postil writes itself and raw HTML may not: removed from raw HTML (text kept)
-POSTIL_ONLY_TAGS = frozenset({"input", "label"})
+POSTIL_ONLY_TAGS = frozenset({"input", "label", "button"})
 #: the placeholders of Postil's own links (builder.markdown.internal_links.RESERVED; not
 #: imported from there, so that reading site.yml does not load the Markdown parser)
 RESERVED = ("postil-ref:", "postil-wiki:", "postil-asset:", "postil-tag:", "postil-embed:",
@@ -113,7 +113,8 @@ def clean_meta(meta: dict, line_of: Any) -> tuple[dict, list[tuple[int, str]]]:
 
 #: elements kept (ammonia's defaults, plus what Postil's own markup uses)
 TAGS = frozenset(nh3.ALLOWED_TAGS) | {"section", "input", "label", "summary", "details",
-                                      "picture", "source", "video", "audio", "track"}
+                                      "picture", "source", "video", "audio", "track",
+                                      "button"}
 #: elements removed with their content (script, style, embedded documents, forms' controls)
 DROPPED_WITH_CONTENT = frozenset({
     "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "noscript",
@@ -139,9 +140,10 @@ ATTRIBUTES: dict[str, set[str]] = {
     "del": {"cite", "datetime"}, "time": {"datetime"}, "data": {"value"},
     "details": {"open"}, "label": {"for"}, "abbr": set(), "bdo": set(),
     "input": {"checked", "disabled"},
+    "button": {"aria-expanded", "aria-controls"},  # Postil's note toggles
 }
-#: the only ``type`` an ``<input>`` may have: Postil's note toggles and task lists
-_INPUT_TYPES = {"input": {"type": {"checkbox"}}}
+#: the only ``type`` an ``<input>`` or ``<button>`` may have: task lists, note toggles
+_INPUT_TYPES = {"input": {"type": {"checkbox"}}, "button": {"type": {"button"}}}
 _SCHEMES = {"http", "https", "mailto", "postil-ref", "postil-wiki", "postil-asset", "postil-tag",
             "postil-embed", "postil-site"}
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",

@@ -58,12 +58,15 @@ def add_static(config: SiteConfig, static: dict[str, Path], files: Files,
 
 def annotation_files(config: SiteConfig, site: Site, signer: Signer, made: Made,
                      disk: Reusable | None, files: Files, signatures: dict[str, str]) -> None:
-    """``annotations.json`` beside each article page."""
+    """``annotations.json`` beside each article page, made from the article and the page's
+    bytes (its selectors count over the page's text): signed with the page's signature,
+    which stands for those bytes. Pages must be in ``files`` and ``signatures``."""
     for card in site.cards:  # what each is made of
         name = output_file(annotations_path(card.url))
-        signatures[name] = signature = signer.of("annotations", card)
-        reuse_or_make(name, signature, lambda card=card: annotation_file(config, card),
-                      made, disk, files)
+        page = output_file(card.url)
+        signatures[name] = signature = signer.of("annotations", card, signatures.get(page))
+        reuse_or_make(name, signature, lambda card=card, page=page: annotation_file(
+            config, card, files.get(page)), made, disk, files)
 
 
 def feed_files(site: Site, signer: Signer, made: Made, disk: Reusable | None, files: Files,

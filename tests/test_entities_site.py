@@ -132,7 +132,8 @@ def test_annotations_json_is_w3c_web_annotation(archive):
     assert position["type"] == "TextPositionSelector"
     assert position["end"] - position["start"] == len(quote["exact"])
     identifying = by_motivation["identifying"]
-    assert identifying[0]["body"]["id"] == "https://example.org/entities/mir-shafiq-mengal/"
+    assert identifying[0]["body"] == {"type": "SpecificResource", "purpose": "identifying",
+                                      "source": "https://example.org/entities/mir-shafiq-mengal/"}
     assert identifying[0]["target"]["selector"][0]["exact"] == "Mir Shafiq Mengal"
 
 

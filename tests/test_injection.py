@@ -76,6 +76,10 @@ _URL_ATTRS = {"href", "src", "action", "formaction", "cite", "poster", "backgrou
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
+#: the theme's own script file, as its pages name it (relative, or under the base path)
+_THEME_FILE = re.compile(r"(?:\.\./)*js/notes\.js|(?:/[\w.-]+)*/js/notes\.js")
+
+
 def _theme_script() -> str:
     base = (REPO / "themes/default/templates/base.html").read_text(encoding="utf-8")
     return re.search(r"<script>(.*?)</script>", base, re.S)[1].strip()
@@ -91,6 +95,8 @@ def assert_harmless(root, where: str) -> None:
         if tag == "script":
             if element.get("type") == "application/ld+json":
                 json.loads(element.text)
+            elif element.get("src") is not None:  # the theme's own file, from the site
+                assert _THEME_FILE.fullmatch(element.get("src")) and not element.text, where
             else:
                 assert element.get("src") is None and \
                     (element.text or "").strip() == theme_script, where

@@ -56,8 +56,9 @@ def test_postils_own_markup_passes_the_sanitizer_unchanged():
                                               aliases=[], case_sensitive=[], weak_aliases=[],
                                               line_of={})], True, "/")
     html = render(POSTIL_MARKUP, lexicon=lexicon).html
-    for needle in ('class="mention"', 'data-entity="ada"', 'class="sidenote-state"',
-                   'for="sn-1"', 'id="hl-1"', 'id="fn1"', 'class="header-anchor"',
+    for needle in ('class="mention"', 'data-entity="ada"', 'class="sidenote-toggle"',
+                   'aria-controls="sn-1"', 'aria-expanded="true"', 'type="button"',
+                   'id="hl-1"', 'id="fn1"', 'class="header-anchor"',
                    'aria-label="Link to this section"', 'style="text-align:right"',
                    'tabindex="0"', 'postil-ref:0#x', 'postil-wiki:', 'type="checkbox"',
                    'checked="checked"', 'src="data:image/gif;base64,R0lG"', 'role="note"'):
@@ -404,13 +405,17 @@ def test_media_are_kept_and_their_urls_judged_by_the_sanitizer_too():
 
 def test_raw_form_controls_are_removed_and_postils_own_toggles_kept():
     rendered = render('Text.\n\n<div><input type="password" placeholder="Password" autofocus>'
-                      '<label for="sn-1">Open</label></div>\n\nA note{>>aside<<}.\n\n'
+                      '<label for="sn-1">Open</label><button type="button" aria-controls="hl-1" '
+                      'aria-expanded="false">Press</button></div>\n\nA note{>>aside<<}.\n\n'
                       "- [x] done\n")
     why = "(only Postil's own note toggles and task lists have one)"
-    assert rendered.warnings == [(3, f"raw HTML: removed <input> {why}"),
-                                 (3, f"raw HTML: removed <label> {why}")]
+    assert sorted(rendered.warnings) == [(3, f"raw HTML: removed <button> {why}"),
+                                         (3, f"raw HTML: removed <input> {why}"),
+                                         (3, f"raw HTML: removed <label> {why}")]
     body = parse_fragment(rendered.html)
     inputs = [(el.get("type"), el.get("class")) for el in body.iter("input")]
-    assert inputs == [("checkbox", "sidenote-state"), ("checkbox", "task-list-item-checkbox")]
-    assert [(el.get("for"), text_of(el)) for el in body.iter("label")] == [("sn-1", "Note")]
-    assert text_of(body.find("div")) == "Open"  # the label's text is kept
+    assert inputs == [("checkbox", "task-list-item-checkbox")]
+    assert list(body.iter("label")) == []
+    assert [(el.get("type"), el.get("aria-controls"), text_of(el))
+            for el in body.iter("button")] == [("button", "hl-1", "Note")]
+    assert text_of(body.find("div")) == "OpenPress"  # the label's and button's text is kept

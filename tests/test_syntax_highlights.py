@@ -30,9 +30,10 @@ def test_critic_highlight_with_margin_note():
     result = render("The {==JIT report==}{>>Quoted, never published.<<} says so.")
     root = parse_fragment(result.html)
     assert root.find(".//mark").get("id") == "hl-1"
-    label, box, note = root.find(".//label"), root.find(".//input"), root.find(".//span")
-    assert label.get("for") == box.get("id") == "sn-1" and box.get("type") == "checkbox"
-    assert note.get("class") == "sidenote" and note.get("role") == "note"
+    toggle, note = root.find(".//button"), root.find(".//span")
+    assert (toggle.get("type"), toggle.get("aria-controls"), toggle.get("aria-expanded")) == \
+        ("button", "sn-1", "true") and text_of(toggle) == "Note"
+    assert (note.get("class"), note.get("role"), note.get("id")) == ("sidenote", "note", "sn-1")
     assert text_of(note) == "Quoted, never published."
     [highlight] = result.highlights
     assert (highlight.kind, highlight.text, highlight.note) == (

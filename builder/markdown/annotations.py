@@ -2,9 +2,10 @@
 
 Runs last among the core rules. Ids: ``m-<entity>-<n>`` for the n-th mention
 of an entity, ``hl-<n>`` for highlights, insertions, deletions and notes,
-``sn-<n>`` for the toggle of a margin note. Positions are measured in the
-article's plain text (what a reader sees, margin notes left out), which is
-what the W3C selectors in ``annotations.json`` refer to.
+``sn-<n>`` for a margin note that follows a highlight. The quotes and passages
+kept here are measured in the article's plain text (what a reader sees, margin
+notes left out); the W3C selectors of ``annotations.json`` are not: they count
+over the rendered page (:mod:`builder.webannotation`).
 """
 
 from __future__ import annotations
@@ -283,9 +284,15 @@ def _render_mark_open(self, tokens, idx, options, env) -> str:  # noqa: ANN001
 
 
 def _render_sidenote_open(self, tokens, idx, options, env) -> str:  # noqa: ANN001
+    """A margin note: a toggle that says whether the note is open, then the note. The
+    note's id is ``hl-<n>`` for a note on its own, else ``sn-<n>`` (its number). A
+    ``<button>`` and a ``<span>`` are valid inside a paragraph, where an ``<aside>`` or a
+    ``<details>`` is not. The theme shows every note until its script runs, so
+    ``aria-expanded`` starts true; the script (``js/notes.js``) closes notes on narrow
+    screens, keeps ``aria-expanded`` true to what shows, and opens a note that a link
+    leads to or into."""
     meta = tokens[idx].meta
-    number = meta["number"]
-    anchor = f' id="{meta["id"]}"' if meta.get("id") else ""
-    return (f'<label class="sidenote-toggle" for="sn-{number}">Note</label>'
-            f'<input type="checkbox" id="sn-{number}" class="sidenote-state">'
-            f'<span class="sidenote" role="note"{anchor}>')
+    ident = meta.get("id") or f"sn-{meta['number']}"
+    return (f'<button type="button" class="sidenote-toggle" aria-expanded="true" '
+            f'aria-controls="{ident}">Note</button>'
+            f'<span class="sidenote" role="note" id="{ident}">')
