@@ -17,7 +17,6 @@ REPO = Path(__file__).resolve().parent.parent
 
 SITE_YML = """\
 title: Test archive
-author: Test Reader
 base_url: https://example.org/
 paginate: 3
 timezone: UTC

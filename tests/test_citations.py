@@ -20,10 +20,11 @@ from citeproc.source.json import CiteProcJSON
 
 from builder.citations import split_name
 from builder.pipeline import BuildOptions, build
-from conftest import REPO, article, cold_files, output_files, parse_html
+from conftest import REPO, SITE_YML, article, cold_files, output_files, parse_html
 
 DIGEST = "articles/pakistan-covert-iskp-let-alliance/"
 STYLE = "harvard-cite-them-right"  # bundled with citeproc-py
+CONFIG = SITE_YML + "author: Test Reader\n"
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +122,7 @@ def test_special_characters_are_escaped_and_read_back(site):
                                           '"Martin Luther King, Jr.", "Reuters"]',
                                   publication='"Arts & Letters_ 100%"',
                                   source="https://example.com/a?x=1&y=%7B2%7D#frag",
-                                  read="2024-03-01")})
+                                  read="2024-03-01")}, config=CONFIG)
     result = site.build(write=False)
     raw = result.files["articles/a/source.bib"]
     undecoded = fields(bib(raw, decode=False).entries[0])
@@ -162,7 +163,7 @@ def test_names_are_split_as_csl_wants_them(name, parts):
 def test_keys_come_from_the_url_alone(site):
     site({"content/a.md": article("A", source="https://example.com/a"),
           "content/about.md": article("About", source="https://example.com/b",
-                                      permalink="/about/")})
+                                      permalink="/about/")}, config=CONFIG)
     first = site.build(write=False)
     keys = [item["id"] for item in json.loads(first.files["bibliography.json"])]
     assert sorted(keys) == [":about", "a"]
@@ -173,7 +174,7 @@ def test_keys_come_from_the_url_alone(site):
 
 def test_citations_are_pruned_and_warm_builds_equal_cold_ones(site):
     root = site({"content/a.md": article("A", source="https://example.com/a"),
-                 "content/b.md": article("B", source="https://example.com/b")})
+                 "content/b.md": article("B", source="https://example.com/b")}, config=CONFIG)
     site.build()
     public = root / "public"
     assert (public / "articles/a/source.json").is_file()
@@ -192,7 +193,7 @@ def test_citations_are_pruned_and_warm_builds_equal_cold_ones(site):
 
 
 def test_a_static_file_of_the_same_name_wins(site):
-    site({"content/a.md": article("A", source="https://example.com/a")})
+    site({"content/a.md": article("A", source="https://example.com/a")}, config=CONFIG)
     site.write("static/bibliography.bib", "% my own\n")
     result = site.build(write=False)
     assert result.files["bibliography.bib"] == b"% my own\n"

@@ -8,10 +8,11 @@ import sys
 import pytest
 
 from builder.pipeline import BuildOptions, build
-from conftest import REPO, article, fails_with, parse_html, text_of
+from conftest import REPO, SITE_YML, article, fails_with, parse_html, text_of
 
 DIGEST = "articles/pakistan-covert-iskp-let-alliance/index.html"
 SEED_AUTHOR = "Abhinandan Mishra"
+CONFIG = SITE_YML + "author: Test Reader\n"
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +113,8 @@ def test_an_own_article_dated_only_by_updated_claims_no_publication(site):
 
 
 def test_a_source_without_an_author_is_not_given_the_sites(site):
-    site({"content/a.md": article("A", "2024-05-02", source="https://example.com/a")})
+    site({"content/a.md": article("A", "2024-05-02", source="https://example.com/a")},
+         config=CONFIG)
     page = parse_html(site.build(write=False).files["articles/a/index.html"])
     data = jsonld(page)
     assert data["author"] == [{"@type": "Person", "name": "Test Reader"}]

@@ -10,6 +10,7 @@ from xml.etree import ElementTree as ET
 
 from builder.reader import ReadSettings, read_article
 from conftest import (
+    SITE_YML,
     article,
     cold_files,
     copy_example,
@@ -22,6 +23,7 @@ from conftest import (
 )
 
 SETTINGS = ReadSettings(timezone="Asia/Kolkata")
+CONFIG = SITE_YML + "author: Test Reader\n"
 IST = timezone(timedelta(hours=5, minutes=30))
 JAN = int(datetime(2021, 1, 15, 12, 0, tzinfo=UTC).timestamp())
 UPDATED_ONLY = ("---\ntitle: Only updated\nupdated: 2025-10-07T17:19:20+05:30\n"
@@ -75,7 +77,8 @@ def test_an_invalid_read_date_is_an_error_at_its_line():
 
 
 def test_no_file_date_is_invented_for_an_article_dated_by_its_update(site):
-    root = site({"content/only.md": UPDATED_ONLY, "content/undated.md": "---\ntitle: U\n---\nx\n"})
+    root = site({"content/only.md": UPDATED_ONLY, "content/undated.md": "---\ntitle: U\n---\nx\n"},
+                config=CONFIG)
     for name in ("only.md", "undated.md"):
         os.utime(root / "content" / name, (JAN, JAN))
     result = site.build(write=False)
@@ -87,7 +90,7 @@ def test_no_file_date_is_invented_for_an_article_dated_by_its_update(site):
 def test_sorting_feeds_and_sitemap_use_the_updated_date(site):
     site({"content/old.md": article("Old", "2025-01-01"),
           "content/only.md": UPDATED_ONLY,
-          "content/new.md": article("New", "2025-12-01")})
+          "content/new.md": article("New", "2025-12-01")}, config=CONFIG)
     result = site.build(write=False)
     assert [a.title for a in result.site.articles] == ["New", "Only updated", "Old"]
     home = parse_html(result.files["index.html"])
