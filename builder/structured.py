@@ -108,6 +108,9 @@ def _organization(name: str) -> dict[str, str]:
 
 
 def entity_jsonld(config: SiteConfig, entity: Entity) -> dict[str, Any]:
+    """schema.org for an entity's page: its type, name, URL, ``sameAs`` Wikidata, other
+    names and description; for an event its dates and ``location``, the place's name and
+    page (``entity.place``, the card indexing gives an event with a ``location:``)."""
     data = {"@context": "https://schema.org", **entity_ref(config, entity)}
     names = entity.aliases + [a for a in entity.case_sensitive if a not in entity.aliases] + \
         entity.weak_aliases
