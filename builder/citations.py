@@ -19,12 +19,11 @@ keeps, so an edit that a delta build takes changes none of these files.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import date, datetime
 from typing import Any
-
-from pylatexenc.latexencode import UnicodeToLatexEncoder
 
 from builder.config import SiteConfig
 from builder.model import Article, Site
@@ -35,11 +34,6 @@ BIBLIOGRAPHY_JSON = "bibliography.json"
 BIBLIOGRAPHY_BIB = "bibliography.bib"
 #: name suffixes that follow a comma ("Martin Luther King, Jr.")
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "v"})
-# pylatexenc (MIT) knows the LaTeX for every character BibTeX treats specially and for
-# most of Unicode; a character it has no LaTeX for (CJK) stays as it is, in UTF-8, which
-# biber reads. Braces around each replacement keep a macro apart from the next letter.
-_LATEX = UnicodeToLatexEncoder(non_ascii_only=False, replacement_latex_protection="braces-all",
-                               unknown_char_policy="keep", unknown_char_warning=False)
 #: not in a BibTeX key (and a key may not hold space)
 _NOT_IN_KEY = re.compile(r'[\s{}(),=\\#%~"\']+')
 
@@ -150,7 +144,20 @@ def bibtex_entry(item: dict[str, Any]) -> str:
 def escape(text: str) -> str:
     """``text`` as a BibTeX value: ``{ } & % $ # _ ~ ^ \\`` and non-ASCII characters as
     LaTeX (``{\\&}``, ``{\\"u}``), those without LaTeX kept in UTF-8."""
-    return _LATEX.unicode_to_latex(text)
+    return _latex().unicode_to_latex(text)
+
+
+@functools.cache
+def _latex():  # noqa: ANN202 - a pylatexenc UnicodeToLatexEncoder
+    """pylatexenc's encoder (MIT), made on first use: a build with no source to cite, or
+    one that changed nothing, does not import it. It knows the LaTeX for every character
+    BibTeX treats specially and for most of Unicode; a character it has no LaTeX for
+    (CJK) stays as it is, in UTF-8, which biber reads. Braces around each replacement
+    keep a macro apart from the next letter."""
+    from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+    return UnicodeToLatexEncoder(non_ascii_only=False, replacement_latex_protection="braces-all",
+                                 unknown_char_policy="keep", unknown_char_warning=False)
 
 
 def _title(title: str) -> str:
