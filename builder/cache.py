@@ -59,12 +59,9 @@ _BATCH = 256  # keys per query in get_many: well under SQLite's 999 parameters o
 
 
 def _partial_date(data: Any) -> PartialDate:
-    if type(data) is not list or len(data) != 3 or any(type(n) is not int for n in data):
-        raise ValueError("a PartialDate is [year, month, day]")
-    value = PartialDate(*data)
-    if PartialDate.parse(value.iso) != value:  # month and day in range, a real day
-        raise ValueError(f"{data} is not a date")
-    return value
+    if type(data) is not str:
+        raise ValueError("a PartialDate is its ISO text")
+    return PartialDate.parse(data)  # checks month and day are in range, a real day
 
 
 def _allow_list() -> Codec:
@@ -76,7 +73,7 @@ def _allow_list() -> Codec:
                 value.__module__ == model.__name__:
             codec.register_dataclass(value)
     codec.register_dataclass(Problem)
-    codec.register(PartialDate, "PartialDate", lambda d: [d.year, d.month, d.day], _partial_date)
+    codec.register(PartialDate, "PartialDate", lambda d: d.iso, _partial_date)
     return codec
 
 
@@ -129,7 +126,7 @@ def decode_entry(key: str, data: Any) -> Any:
 
 
 _HEADING = frozenset({"level", "id", "text"})
-_EVENT = frozenset({"date", "text", "entities", "line"})
+_EVENT = frozenset({"date", "text", "entities", "line", "after"})
 
 
 def _well_formed(record: model.ArticleRecord) -> bool:
@@ -148,6 +145,7 @@ def _well_formed(record: model.ArticleRecord) -> bool:
         if type(event) is not dict or event.keys() != _EVENT or \
                 type(event["date"]) is not PartialDate or type(event["text"]) is not str or \
                 type(event["line"]) is not int or type(event["entities"]) is not list or \
+                type(event["after"]) is not str or \
                 any(type(slug) is not str for slug in event["entities"]):
             return False
     return True

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from builder import __version__
-from builder.problems import BuildFailed, Problem
-from builder.writer import WriteFailed, WriteReport
 
-if TYPE_CHECKING:  # the pipeline imports Jinja2 and markdown-it-py: only when building
+if TYPE_CHECKING:  # imported when building: a no-change build imports only builder.state
     from builder.pipeline import BuildOptions, BuildResult
+    from builder.problems import BuildFailed, Problem
+    from builder.writer import WriteReport
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -73,7 +73,7 @@ def make_parser() -> argparse.ArgumentParser:
     _site_dir(cmd)
     cmd.set_defaults(run=run_new)
 
-    from builder.publish import add_parser as add_publish
+    from builder.publish.arguments import add_parser as add_publish
 
     add_publish(commands)
 
@@ -156,6 +156,8 @@ def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
               file=sys.stderr)
         return EXIT_USAGE
     from builder.pipeline import build
+    from builder.problems import BuildFailed
+    from builder.writer import WriteFailed
 
     progress = _Progress()
     try:

@@ -58,15 +58,18 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 
 
 class PartialDate:
-    """A date known to the year, the month or the day: ``2015``, ``2025-06``, ``2015-05-13``.
+    """A date known to the decade, the year, the month or the day: ``2000s``, ``2015``,
+    ``2025-06``, ``2015-05-13``.
 
-    Sorts chronologically, a coarser date before the finer ones it contains.
+    Sorts chronologically, a coarser date before the finer ones it contains (``2000s``,
+    then ``2000``, then ``2000-01``). A decade is what a source says when it says "the
+    early 2000s": naming a year there would claim more than the source does.
     """
 
-    __slots__ = ("year", "month", "day")
+    __slots__ = ("year", "month", "day", "decade")
 
-    def __init__(self, year: int, month: int = 0, day: int = 0):
-        self.year, self.month, self.day = year, month, day
+    def __init__(self, year: int, month: int = 0, day: int = 0, decade: bool = False):
+        self.year, self.month, self.day, self.decade = year, month, day, decade
 
     @classmethod
     def parse(cls, value: object) -> PartialDate:
@@ -76,6 +79,9 @@ class PartialDate:
         if isinstance(value, date):
             return cls(value.year, value.month, value.day)
         text = str(value).strip()
+        if isinstance(value, str) and len(text) == 5 and text.endswith("0s") and \
+                text[:4].isdigit():
+            return cls(int(text[:4]), decade=True)
         parts = text.split("-")
         if isinstance(value, (int, str)) and 1 <= len(parts) <= 3 and \
                 all(p.isdigit() for p in parts) and len(parts[0]) == 4 and \
@@ -90,14 +96,19 @@ class PartialDate:
                 except ValueError:
                     raise ValueError(f'"{text}" is not a day of the calendar') from None
             return result
-        raise ValueError(f'"{text}" is not a date: use YYYY, YYYY-MM or YYYY-MM-DD')
+        raise ValueError(f'"{text}" is not a date: use YYYY-MM-DD, YYYY-MM, YYYY or a '
+                         'decade such as 2000s')
 
     @property
-    def sort_key(self) -> tuple[int, int, int]:
-        return (self.year, self.month, self.day)
+    def sort_key(self) -> tuple[int, int, int, int]:
+        return (self.year, not self.decade, self.month, self.day)
 
     @property
     def iso(self) -> str:
+        """``2015-05-13``, ``2025-06``, ``2015``, or ``2000s`` for a decade (which
+        :meth:`parse` reads back; it is not ISO 8601: see :attr:`datetime`)."""
+        if self.decade:
+            return f"{self.year:04d}s"
         text = f"{self.year:04d}"
         if self.month:
             text += f"-{self.month:02d}"
@@ -106,7 +117,15 @@ class PartialDate:
         return text
 
     @property
+    def datetime(self) -> str:
+        """The ISO 8601 form for HTML's ``<time datetime>`` and schema.org dates; empty
+        for a decade, which neither can express."""
+        return "" if self.decade else self.iso
+
+    @property
     def label(self) -> str:
+        if self.decade:
+            return f"{self.year}s"
         if not self.month:
             return str(self.year)
         if not self.day:

@@ -55,7 +55,7 @@ from builder.reads import must_render
 from builder.render import Renderer
 from builder.rewrite import Rewriter, field_names, reached_articles
 from builder.site_files import STATIC
-from builder.urls import annotations_path, output_file
+from builder.urls import SITE_LINK, annotations_path, output_file
 from builder.webannotation import annotation_file
 
 
@@ -142,14 +142,15 @@ class LastBuild:
                    dependents=Dependents.of(site.pages, feeds, site.config.feed_limit or None))
 
     def links(self) -> tuple[dict[str, str], set[str], str, AssetTable]:
-        """(source → site path of each shown article, sources not shown, base path
-        without its last slash, the published files): what :func:`resolve_links`
-        resolves against. Made once: no delta build changes a view, so none changes a
-        URL, and a file added, changed or removed under content/ takes a full build."""
+        """(source → site path of each shown article, sources not shown, the prefix of
+        site paths in bodies (builder.urls.SITE_LINK), the published files): what
+        :func:`resolve_links` resolves against. Made once: no delta build changes a view,
+        so none changes a URL, and a file added, changed or removed under content/ takes a
+        full build."""
         if self._links is None:
             urls = {article.source: article.url for article in self.site.articles}
             self._links = (urls, self.records.keys() - urls.keys(),
-                           self.site.config.base_path.rstrip("/"),
+                           SITE_LINK,
                            AssetTable.of(self.site.assets))
         return self._links
 

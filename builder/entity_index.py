@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 
 from builder.lexicon import name_key
+from builder.markdown.annotations import PASSAGE
 from builder.model import Article, Entity, Mention, TimelineEvent
 from builder.problems import Problem
 from builder.slugs import slugify
@@ -56,6 +57,7 @@ def index_entities(articles: list[Article], cards: dict[str, Entity],
         _check_slugs(article, article.about, "entities", cards, problems)
         for event in article.events:
             _check_slugs(article, event["entities"], "events", cards, problems)
+            _check_after(article, event, cards, problems)
     _check_entity_refs(list(cards.values()), cards, problems)
 
     mentions: dict[str, list[tuple[Article, Mention]]] = defaultdict(list)
@@ -129,6 +131,22 @@ def _check_slugs(article: Article, slugs: list[str], key: str, by_slug: dict[str
                                     f'unknown entity "{slug}"{hint}'))
 
 
+def _check_after(article: Article, event: dict, by_slug: dict[str, Entity],
+                 problems: list[Problem]) -> None:
+    """An event's ``after:`` names a dated event entity, no later than the event can be."""
+    target = by_slug.get(event.get("after") or "")
+    if not event.get("after"):
+        return
+    if target is None or target.type != "event" or target.date is None:
+        problems.append(Problem(article.source, event["line"],
+                                f'after: "{event["after"]}" is not a dated event entity'))
+    elif event["date"].year < target.date.year or (
+            event["date"].month and event["date"].month < target.date.month):
+        problems.append(Problem(article.source, event["line"],
+                                f'an event dated {event["date"].label} cannot come after '
+                                f'"{target.name}" ({target.date.label})'))
+
+
 def _check_entity_refs(entities: list[Entity], by_slug: dict[str, Entity],
                        problems: list[Problem]) -> None:
     for entity in entities:
@@ -143,35 +161,71 @@ def _check_entity_refs(entities: list[Entity], by_slug: dict[str, Entity],
 
 
 def passages(mentions: list[Mention]) -> list[list[tuple[str, Mention | None]]]:
-    """Group mentions by paragraph: one passage each, cut into plain and mention pieces."""
+    """The passages that show ``mentions`` (one entity's, in one article, in order):
+    lists of (text, None) and (its words, mention) pieces, a mention's words emphasised.
+
+    A passage is at most :data:`PASSAGE` characters of one paragraph (or margin note)
+    as shown, corrections applied, cut at word boundaries around the mentions it is
+    about, with "…" where it was cut. Mentions close together share a passage; one
+    too far from the others gets its own, so no mention is left out.
+    """
     result: list[list[tuple[str, Mention | None]]] = []
     by_block: dict[int, list[Mention]] = defaultdict(list)
     for mention in mentions:
         by_block[mention.block].append(mention)
     for group in by_block.values():
-        first = group[0]
-        before = first.before.removeprefix("…")
-        window = first.offset - len(before)  # where the shown text starts in the paragraph
-        text = before + first.quote.exact + first.after.removesuffix("…")
-        if not first.quote.exact:  # a mention in a margin note: no quote, the passage is all
-            result.append([(first.before, None), ("", first), (first.after, None)])
-            continue
-        pieces: list[tuple[str, Mention | None]] = []
-        cursor = 0
-        for mention in group:
-            start = mention.offset - window
-            end = start + len(mention.quote.exact)
-            if start < cursor or end > len(text):
-                continue
-            pieces += [(text[cursor:start], None), (text[start:end], mention)]
-            cursor = end
-        pieces.append((text[cursor:], None))
-        if first.before.startswith("…"):
-            pieces.insert(0, ("…", None))
-        if first.after.endswith("…"):
-            pieces.append(("…", None))
-        result.append(pieces)
+        index = 0
+        while index < len(group):
+            first = group[index]
+            members, end = [first], first.offset + len(first.text)
+            index += 1
+            while index < len(group):  # the next ones that fit in one passage with it
+                mention = group[index]
+                if mention.offset < end:  # inside the one before (never written so)
+                    index += 1
+                    continue
+                if mention.offset + len(mention.text) - first.offset > PASSAGE:
+                    break
+                members.append(mention)
+                end = mention.offset + len(mention.text)
+                index += 1
+            result.append(_passage(members))
     return result
+
+
+def _passage(members: list[Mention]) -> list[tuple[str, Mention | None]]:
+    """One passage: the text from the first of ``members`` to the end of the last,
+    and as much on either side as :data:`PASSAGE` leaves, shared out evenly."""
+    first, last = members[0], members[-1]
+    span = last.offset + len(last.text) - first.offset
+    room = max(0, PASSAGE - span)
+    left = min(len(first.before), room // 2)
+    right = min(len(last.after), room - left)
+    left = min(len(first.before), room - right)  # what the right side did not need
+    before, after = first.before, last.after
+    start = len(before) - left
+    if start > 0:  # cut after a space, not inside a word
+        space = before.find(" ", start - 1)
+        start = len(before) if space < 0 else space + 1
+    stop = right
+    if stop < len(after):  # cut at a space
+        space = after.rfind(" ", 0, stop + 1)
+        stop = 0 if space < 0 else space
+    shown_before = before[start:].lstrip() if start else before
+    shown_after = after[:stop].rstrip() if stop < len(after) else after
+    pieces: list[tuple[str, Mention | None]] = [("…", None)] if start else []
+    pieces.append((shown_before, None))
+    cursor = first.offset
+    for mention in members:
+        if mention is not first:  # the text between, from the first one's context
+            pieces.append((first.after[cursor - first.offset - len(first.text):
+                                       mention.offset - first.offset - len(first.text)], None))
+        pieces.append((mention.text, mention))
+        cursor = mention.offset + len(mention.text)
+    pieces.append((shown_after, None))
+    if stop < len(after):
+        pieces.append(("…", None))
+    return [piece for piece in pieces if piece[0] or piece[1]]
 
 
 def _co_mentions(articles: list[Article], slugs_of: dict[str, list[str]]
@@ -301,10 +355,16 @@ def _timeline(articles: list[Article], entities: list[Entity], by_slug: dict[str
                                         entities=involved,
                                         articles=tuple(mentioned_in.get(entity.slug, ())),
                                         entity=entity))
+    # An event "after" another sorts just behind it, unless its own date is later.
+    follows: dict[int, tuple] = {}
     for article in articles:
         for item in article.events:
             involved = tuple(by_slug[s] for s in item["entities"] if s in by_slug)
-            events.append(TimelineEvent(date=item["date"], text=item["text"], entities=involved,
-                                        articles=(article,)))
-    events.sort(key=lambda e: (e.date.sort_key, e.text))
+            event = TimelineEvent(date=item["date"], text=item["text"], entities=involved,
+                                  articles=(article,))
+            target = by_slug.get(item.get("after") or "")
+            if target is not None and target.date is not None:
+                follows[id(event)] = max(target.date.sort_key, event.date.sort_key)
+            events.append(event)
+    events.sort(key=lambda e: (follows.get(id(e), e.date.sort_key), id(e) in follows, e.text))
     return tuple(events)

@@ -23,7 +23,7 @@ from builder.model import Article, Site
 from builder.sanitize import clean_text
 from builder.slugs import slugify
 from builder.spill import Spill
-from builder.urls import absolute, output_file
+from builder.urls import absolute, output_file, resolve_site_links
 
 ATOM = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -226,8 +226,9 @@ class FeedWriter:
         if config.feed_content == "full" and article.body_html:
             # Feed readers resolve links against the feed, not the page: make them absolute
             # (xml:base covers the readers that honour it and anything the rewrite missed).
-            content = _text(entry, "content", absolute_links(article.body_html, url),
-                            type="html")
+            body = resolve_site_links(article.body_html,
+                                      lambda path: absolute(config.base_url, path))
+            content = _text(entry, "content", absolute_links(body, url), type="html")
             content.set("{http://www.w3.org/XML/1998/namespace}base", url)
         ET.indent(entry, space="  ", level=1)
         return _rfc3339(updated), ET.tostring(entry, encoding="unicode").encode("utf-8")

@@ -26,7 +26,7 @@ from builder.problems import Problem
 from builder.redirects import plan_redirects
 from builder.slugs import merge_key, slugify
 from builder.terms import SINGULAR, TermFile, claimed_slugs, index_terms
-from builder.urls import article_path, encode, output_file
+from builder.urls import SITE_LINK, article_path, encode, output_file
 
 TEMPLATES = {
     "home": "index.html", "archive": "archive.html", "tags": "tags.html", "tag": "tag.html",
@@ -75,7 +75,7 @@ def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
     resolver.tag_slugs = claimed_slugs("tags", term_files or [])
     resolver.failed = set(failed or ())
     hidden = {r.source for r in records} - urls.keys()
-    prefix = config.base_path.rstrip("/")
+    prefix = SITE_LINK  # bodies link to site paths, made each page's own links as it renders
     assets, table, found = plan_assets(config, files or [], records, urls)
     problems += found
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from builder.urls import output_file
 
@@ -150,7 +150,7 @@ def locate_sources(broken: list[BrokenLink], pages: list, site_dir: Path,
     """Map each broken link on a page made from a Markdown file back to its line there.
 
     The rendered href is not always the text written (a root-relative link
-    gains the base path, markdown-it percent-encodes), so the search tries each
+    is made relative to its page, markdown-it percent-encodes), so the search tries each
     form and prefers a match in link syntax (``](x``, ``]: x``, ``="x"``) to
     plain text. A link not found in the source came from a template.
     """
@@ -168,7 +168,10 @@ def locate_sources(broken: list[BrokenLink], pages: list, site_dir: Path,
                 texts[source] = (site_dir / source).read_text(encoding="utf-8").splitlines()
             except (OSError, UnicodeDecodeError):
                 texts[source] = None
-        lines = _source_lines(texts[source] or [], link.target, base_path)
+        # A root-relative link in Markdown is rendered relative to its page.
+        target = resolve(page_url(link.page), link.target, base_path)
+        site_path = "/" + target if target and target != OUTSIDE else None
+        lines = _source_lines(texts[source] or [], link.target, base_path, site_path)
         # The same href twice on a page: the second report points at the second use.
         nth = seen.get((link.page, link.target), 0)
         seen[(link.page, link.target)] = nth + 1
@@ -177,8 +180,9 @@ def locate_sources(broken: list[BrokenLink], pages: list, site_dir: Path,
     return located
 
 
-def _source_lines(lines: list[str], href: str, base_path: str) -> list[int]:
-    forms = {href, unquote(href)}
+def _source_lines(lines: list[str], href: str, base_path: str,
+                  site_path: str | None = None) -> list[int]:
+    forms = {href, unquote(href)} | ({site_path, quote(site_path)} if site_path else set())
     if base_path != "/" and href.startswith(base_path):
         forms |= {"/" + href[len(base_path):], "/" + unquote(href)[len(base_path):]}
     pattern = re.compile(r"(?:\]\(\s*<?|\]:\s*<?|=\s*[\"']|<)(?:"

@@ -120,7 +120,8 @@ class Article:
     record: ArticleRecord
     url: str  # site path, e.g. "/articles/slug/"
     authors: list[str]  # the record's, or the site's author
-    body_html: str  # links to other articles resolved
+    # links resolved to site paths (postil-site:/…, builder.urls), made relative per page
+    body_html: str
     link_targets: tuple[Article, ...] = ()  # cards of the articles its body links to
     related: tuple[Article, ...] = ()  # cards, by shared entities, then tags
     entity_groups: tuple[tuple[str, tuple[tuple[Entity, int], ...]], ...] = ()  # entity cards
@@ -150,8 +151,11 @@ class Mention:
     linked: bool  # the first automatic mention and every wikilink are links
     explicit: bool  # written as a wikilink
     quote: Quote
-    before: str = ""  # the passage around it, for entity pages
+    # The paragraph (or margin note) around it as shown, corrections applied (no deleted
+    # text), up to PASSAGE + 1 characters each side; entity pages cut a passage from them.
+    before: str = ""
     after: str = ""
+    text: str = ""  # its own words as shown ("" inside a deletion)
     block: int = 0  # identifies the paragraph (or margin note) it is in
     offset: int = 0  # where it starts in that paragraph's text
     owner: str = ""  # the key of the record it belongs to (see builder.fingerprint)

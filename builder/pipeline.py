@@ -246,11 +246,12 @@ class SiteBuilder:
         """Remember what this build read and wrote, for a no-change build to stop early;
         forget it if an input changed too close to the build's start to be trusted."""
         key = self._condition()
-        written = output_stats(output, sorted(result.files)) if not inputs[1] else None
+        names = sorted(result.files)
+        written = output_stats(output, names) if not inputs[1] else None
         stamp = None
         if written is not None:
-            stamp = Stamp(inputs=inputs[0], roots=roots, output=str(output), files=written[0],
-                          manifest=written[1], articles=len(result.site.articles),
+            stamp = Stamp(inputs=inputs[0], roots=roots, output=str(output), files=names,
+                          written=written, articles=len(result.site.articles),
                           warnings=[str(p) for p in result.warnings], skipped=result.skipped,
                           valid_until=result.valid_until, timezone=config.timezone)
         related = self._index_memo.get("related")

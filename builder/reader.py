@@ -319,7 +319,11 @@ def _lang(fields: Fields) -> str:
 
 
 def _events(value: object, line: int, path: str, problems: list[Problem]) -> list[dict]:
-    """``events: [{date, text, entities}]`` from front matter, checked."""
+    """``events: [{date, text, entities, after}]`` from front matter, checked.
+
+    ``after`` names an event entity this event follows: "soon after the June
+    gathering" is a date of ``2025`` that sorts after that gathering's ``2025-06``.
+    """
     if value is None:
         return []
     if not isinstance(value, list):
@@ -341,8 +345,14 @@ def _events(value: object, line: int, path: str, problems: list[Problem]) -> lis
         if not isinstance(slugs, list):
             problems.append(Problem(path, line, f"event {number}: entities must be a list"))
             continue
+        after = item.get("after")
+        if after is not None and not isinstance(after, str):
+            problems.append(Problem(path, line, f"event {number}: after must be the slug of "
+                                                "an event entity"))
+            continue
         events.append({"date": when, "text": str(item["text"]).strip(),
-                       "entities": [slugify(str(s)) for s in slugs], "line": line})
+                       "entities": [slugify(str(s)) for s in slugs], "line": line,
+                       "after": slugify(after) if after else ""})
     return events
 
 

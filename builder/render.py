@@ -26,7 +26,14 @@ from builder.model import Page, Site
 from builder.problems import Problem
 from builder.reads import Reads, TrackingEnvironment, finalize, note_call
 from builder.slugs import slugify
-from builder.urls import absolute, annotations_path, encode, linker, output_file
+from builder.urls import (
+    absolute,
+    annotations_path,
+    encode,
+    linker,
+    output_file,
+    resolve_site_links,
+)
 
 NOT_FOUND = "/404.html"
 # Template tags naming another template: what Renderer.check follows.
@@ -182,7 +189,8 @@ class Renderer:
             "root": url("/"),
         }
         context.update(page.context)
-        data = template.render(context).encode("utf-8")
+        # Bodies hold site paths (builder.urls.SITE_LINK): made this page's links here.
+        data = resolve_site_links(template.render(context), url).encode("utf-8")
         return data, "site" in looked_up, frozenset(read) if self.track_reads else None
 
     def render_all(self, pages: Iterable[Page]) -> Rendered:

@@ -47,7 +47,8 @@ USER_PREFIX = "user-content-"
 POSTIL_ONLY_TAGS = frozenset({"input", "label"})
 #: the placeholders of Postil's own links (builder.markdown.internal_links.RESERVED; not
 #: imported from there, so that reading site.yml does not load the Markdown parser)
-RESERVED = ("postil-ref:", "postil-wiki:", "postil-asset:", "postil-tag:", "postil-embed:")
+RESERVED = ("postil-ref:", "postil-wiki:", "postil-asset:", "postil-tag:", "postil-embed:",
+            "postil-site:")
 
 
 def clean_text(text: str) -> str:
@@ -142,7 +143,7 @@ ATTRIBUTES: dict[str, set[str]] = {
 #: the only ``type`` an ``<input>`` may have: Postil's note toggles and task lists
 _INPUT_TYPES = {"input": {"type": {"checkbox"}}}
 _SCHEMES = {"http", "https", "mailto", "postil-ref", "postil-wiki", "postil-asset", "postil-tag",
-            "postil-embed"}
+            "postil-embed", "postil-site"}
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
                    "source", "track", "wbr", "param", "keygen"})
 #: elements whose end tag HTML lets one leave out: no warning when it is

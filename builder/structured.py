@@ -119,10 +119,10 @@ def entity_jsonld(config: SiteConfig, entity: Entity) -> dict[str, Any]:
     if entity.description:
         data["description"] = entity.description
     if entity.type == "event":
-        if entity.date is not None:
-            data["startDate"] = entity.date.iso
-        if entity.end is not None:
-            data["endDate"] = entity.end.iso
+        if entity.date is not None and entity.date.datetime:  # a decade has no ISO form
+            data["startDate"] = entity.date.datetime
+        if entity.end is not None and entity.end.datetime:
+            data["endDate"] = entity.end.datetime
         place = entity.place  # the location's card: its name, not its slug
         if place is not None:
             # (schema.org: an event's location is a Place, whatever type the entity has)

@@ -7,12 +7,44 @@ under any sub-path and from the file system.
 
 from __future__ import annotations
 
+import html
 import posixpath
 from collections.abc import Callable
 from urllib.parse import quote
 
 from builder.model import Article, ArticleRecord
 from builder.slugs import slugify
+
+#: Prefix of a link in body HTML to a site path (``postil-site:/entities/x/#m-x-1``):
+#: bodies hold site paths, not links, because one body is shown on pages at different
+#: depths (its article, embeds in other articles, feeds). Each page's links are made
+#: relative to it when the page is rendered (:func:`resolve_site_links`), feeds' absolute.
+SITE_LINK = "postil-site:"
+#: such a link starting an attribute value (the parser and the sanitizer quote with ``"``)
+_QUOTED = '"' + SITE_LINK
+
+
+def resolve_site_links(text: str, link: Callable[[str], str]) -> str:
+    """``text`` (HTML) with every ``postil-site:/path`` attribute value replaced by
+    ``link(/path)``: a function of a site path (as :func:`linker`, or one giving absolute
+    URLs for feeds). Values are HTML-escaped and stay so; ``text`` without one is
+    returned as it is."""
+    if _QUOTED not in text:
+        return text
+    # str.split and find, not a regular expression: twice as fast on a page of links,
+    # and this runs on every page.
+    parts = text.split(_QUOTED)
+    out = [parts[0]]
+    for part in parts[1:]:
+        end = part.find('"')
+        if end < 0:  # not an attribute value after all: left as it was
+            out += (_QUOTED, part)
+            continue
+        path = part[:end]
+        made = link(path) if "&" not in path else \
+            html.escape(link(html.unescape(path)), quote=True)
+        out += ('"', made, part[end:])
+    return "".join(out)
 
 
 def article_path(pattern: str, article: Article | ArticleRecord) -> str:

@@ -10,6 +10,7 @@ from tests.conftest import article, fails_with, parse_fragment, parse_html, text
 
 PNG = b"\x89PNG\r\n\x1a\n cat"
 SUB = "title: Test\nbase_url: https://example.org/archive/\n"
+S = "postil-site:"  # a site path in a body: made relative per page (builder.urls)
 
 
 def body_of(site, url: str):
@@ -34,9 +35,9 @@ def test_a_bundle_s_files_go_beside_its_page_and_links_resolve(site):
     assert (out / "files/paper.pdf").read_bytes() == b"%PDF"
     assert (out / "my cat.png").read_bytes() == PNG
     main = body_of(site, "/articles/hello/")
-    assert srcs(main) == ["/articles/hello/cat.png", "/articles/hello/my%20cat.png"]
+    assert srcs(main) == ["cat.png", "my%20cat.png"]  # relative to the page
     assert [i.get("alt") for i in main.iter("img")] == ["A cat", "x"]
-    assert "/articles/hello/files/paper.pdf#page=2" in srcs(main, "a", "href")
+    assert "files/paper.pdf#page=2" in srcs(main, "a", "href")
 
 
 def test_links_are_right_under_a_sub_path_and_html_permalinks(site):
@@ -46,7 +47,7 @@ def test_links_are_right_under_a_sub_path_and_html_permalinks(site):
     site.build()
     assert (site.root / "public/2024/hello/cat.png").read_bytes() == PNG
     main = body_of(site, "/2024/hello.html")
-    assert srcs(main) == ["/archive/2024/hello/cat.png"]
+    assert srcs(main) == ["hello/cat.png"]
 
 
 def test_files_outside_bundles_keep_their_path(site):
@@ -60,7 +61,8 @@ def test_files_outside_bundles_keep_their_path(site):
     assert (out / "data/info.json").read_bytes() == b"{}"
     assert not (out / "data/readme.txt").exists()
     main = body_of(site, "/articles/a/")
-    assert srcs(main) == ["/attachments/cat.png"] and "/data/table.csv" in srcs(main, "a", "href")
+    assert srcs(main) == ["../../attachments/cat.png"]
+    assert "../../data/table.csv" in srcs(main, "a", "href")
     assert "other.html" in srcs(main, "a", "href")  # maybe a page: left as written
     assert result.skipped == ["1 other file under `content/` not copied: not images, PDF, "
                               "audio, video, CSV or JSON (.txt)"]
@@ -145,14 +147,15 @@ def test_obsidian_file_embeds(site):
     body = parse_fragment(next(a for a in result.site.articles).body_html)
     assert [(i.get("src"), i.get("alt"), i.get("width"), i.get("height"))
             for i in body.iter("img")] == [
-        ("/vault/cat.png", "cat", None, None), ("/attachments/dog.png", "A dog", "300", "200"),
-        ("/attachments/dog.png", "dog", "120", None)]
+        (S + "/vault/cat.png", "cat", None, None),
+        (S + "/attachments/dog.png", "A dog", "300", "200"),
+        (S + "/attachments/dog.png", "dog", "120", None)]
     assert [(a.get("href"), text_of(a)) for a in body.iter("a")] == [
-        ("/attachments/paper.pdf", "paper.pdf"), ("/attachments/song.mp3", "song.mp3"),
-        ("/attachments/clip.mp4", "clip.mp4"), ("/attachments/table.csv", "table.csv")]
+        (S + "/attachments/paper.pdf", "paper.pdf"), (S + "/attachments/song.mp3", "song.mp3"),
+        (S + "/attachments/clip.mp4", "clip.mp4"), (S + "/attachments/table.csv", "table.csv")]
     assert [(e.tag, e.get("src"), e.get("controls")) for e in body.iter()
-            if e.tag in ("audio", "video")] == [("audio", "/attachments/song.mp3", ""),
-                                                ("video", "/attachments/clip.mp4", "")]
+            if e.tag in ("audio", "video")] == [("audio", S + "/attachments/song.mp3", ""),
+                                                ("video", S + "/attachments/clip.mp4", "")]
 
 
 def test_embeds_survive_the_sanitizer_and_leave_notes_alone(site):
@@ -160,7 +163,7 @@ def test_embeds_survive_the_sanitizer_and_leave_notes_alone(site):
           "content/clip.webm": b"w"})
     result = site.build()
     body = parse_fragment(result.site.articles[0].body_html)
-    assert [e.get("src") for e in body.iter("video")] == ["/clip.webm"]
+    assert [e.get("src") for e in body.iter("video")] == ["postil-site:/clip.webm"]
 
 
 def test_ambiguous_and_missing_embeds_are_errors(site):
@@ -170,4 +173,5 @@ def test_ambiguous_and_missing_embeds_are_errors(site):
                "content/y/cat.png (write more of its path, as in ![[folder/name]])",
                'content/a.md:6: embed "dog.png": no such file under content/')
     site.write("content/a.md", article("A", body="![[x/cat.png]]"))
-    assert site.build().site.articles[0].body_html == '<p><img src="/x/cat.png" alt="cat" /></p>\n'
+    assert site.build().site.articles[0].body_html == \
+        '<p><img src="postil-site:/x/cat.png" alt="cat" /></p>\n'

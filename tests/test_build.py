@@ -140,7 +140,7 @@ def test_markdown_links_between_articles_resolve_under_base_path(site):
     }, config=config)
     result = site.build()
     a = parse_html(result.files["articles/a/index.html"])
-    assert hrefs(a, ".//div[@class='article-body e-content']//a") == ["/archive/articles/bee/#part"]
+    assert hrefs(a, ".//div[@class='article-body e-content']//a") == ["../bee/#part"]
     assert find_broken(result.files, "/archive/") == []
 
 

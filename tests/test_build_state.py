@@ -47,7 +47,8 @@ import builder.state
 builder.state.RACY_SECONDS = racy
 from builder.cli import main
 code = main(["build", site, "-o", out])
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("jinja2", "markdown_it"))
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("jinja2", "markdown_it")
+               or m in ("builder.pipeline", "builder.writer", "builder.problems"))
 print(json.dumps({"code": code, "opened": opened, "heavy": heavy}))
 """
 

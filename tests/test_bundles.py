@@ -42,7 +42,7 @@ def test_a_markdown_link_to_a_markdown_file(site):
           "content/b.markdown": article("B")})
     site.build()
     page = parse_html(site.root / "public/articles/a/index.html")
-    assert [a.get("href") for a in page.iterfind(".//main//p/a")] == ["/articles/b/"]
+    assert [a.get("href") for a in page.iterfind(".//main//p/a")] == ["../b/"]
 
 
 def test_page_bundles_take_their_folder_name(site):

@@ -141,8 +141,7 @@ def _codec() -> Codec:
     codec = Codec()
     codec.register_dataclass(Frozen)
     codec.register_dataclass(Plain, "PlainThing")
-    codec.register(PartialDate, "PartialDate", lambda d: [d.year, d.month, d.day],
-                   lambda d: PartialDate(*d))
+    codec.register(PartialDate, "PartialDate", lambda d: d.iso, cache_module._partial_date)
     return codec
 
 
@@ -161,7 +160,8 @@ EVERYTHING = {
     "utc": datetime(2024, 5, 1, tzinfo=UTC),
     "odd offset": datetime(2024, 5, 1, tzinfo=timezone(timedelta(seconds=61, microseconds=7))),
     "time": time(23, 59, 59, 999999), "aware time": time(1, 2, tzinfo=ZoneInfo("Asia/Kolkata")),
-    "partial": [PartialDate(2015), PartialDate(2025, 6), PartialDate(2015, 5, 13)],
+    "partial": [PartialDate(2015), PartialDate(2025, 6), PartialDate(2015, 5, 13),
+                PartialDate(2000, decade=True)],
     "objects": Plain([Frozen("a", date(2020, 1, 1), ("x",), {"k": [1, {"n": None}]}),
                       Frozen("bb")], 2),
 }
@@ -249,7 +249,8 @@ BAD = [
     b'{"!time": ["25:00", 0, null]}', b'{"!float": "1.5"}', b'{"!float": 1.5}',
     b'{"!bytes": "not base64!"}', b'{"!tuple": {"a": 1}}', b'{"!dict": [[1]]}',
     b'{"!dict": [[[1], 2]]}', b'{"!set": [[1]]}', b'{"!dict": {"a": 1}}',
-    b'{"!PartialDate": "2020"}', b'{"!Strict": 0}',
+    b'{"!PartialDate": [2020, 0, 0]}', b'{"!PartialDate": "2020-13"}',
+    b'{"!PartialDate": "2001s"}', b'{"!PartialDate": 2020}', b'{"!Strict": 0}',
     # The format of dataclasses: an array of field values, untagged where the field's
     # annotation says what it holds (name, when, tags, extra, size).
     b'{"!Frozen": ["a", null, [], {}]}', b'{"!Frozen": ["a", null, [], {}, 1, 2]}',

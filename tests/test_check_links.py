@@ -46,7 +46,8 @@ def test_root_relative_links_are_checked_under_the_base_path(site, capsys):
     code, err, _ = check(str(site.root), "--base-url", "https://example.org/sub/",
                          capsys=capsys)
     assert code == 1
-    assert err[0] == "articles/a/index.html → /sub/gone/ (content/a.md:7)"
+    # relative to its page, so it works under the base path; located in the Markdown
+    assert err[0] == "articles/a/index.html → ../../gone/ (content/a.md:7)"
 
 
 def test_links_from_templates_and_stylesheets_have_no_source_line(site, capsys):

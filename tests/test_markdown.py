@@ -31,12 +31,13 @@ def test_links_to_markdown_files_are_recorded_with_lines():
     assert f'href="{REF_PREFIX}1"' in result.html
 
 
-def test_root_relative_links_get_the_base_path():
+def test_root_relative_links_are_site_paths_made_relative_per_page():
     html = render("[home](/) ![map](/img/map.png) [ext](https://x.org/) [frag](#a)",
                   base_path="/archive/").html
     root = parse_fragment(html)
-    assert [a.get("href") for a in root.iter("a")] == ["/archive/", "https://x.org/", "#a"]
-    assert root.find(".//img").get("src") == "/archive/img/map.png"
+    # a site path, made a link relative to each page that shows the body (builder.urls)
+    assert [a.get("href") for a in root.iter("a")] == ["postil-site:/", "https://x.org/", "#a"]
+    assert root.find(".//img").get("src") == "postil-site:/img/map.png"
 
 
 def test_word_count_and_first_paragraph():

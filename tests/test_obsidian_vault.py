@@ -75,19 +75,19 @@ def test_each_form_links_where_it_says(vault):
     links = {text_of(a): a.get("href") for a in _body(vault, "home").iter("a")
              if "wikilink" in (a.get("class") or "")}
     assert links == {
-        "Reading list": "/notes/articles/reading-list/",
-        "next": "/notes/articles/reading-list/#next-up",
+        "Reading list": "../reading-list/",
+        "next": "../reading-list/#next-up",
         "Summary": "#summary",
-        "projects/Plan": "/notes/articles/plan/",
-        "the plan": "/notes/articles/plan/",
-        "Plan › ^goal-1": "/notes/articles/plan/#^goal-1",
-        "Plan › Milestones": "/notes/articles/plan/#milestones",
-        "RL": "/notes/articles/reading-list/",
-        "Inbox note": "/notes/articles/inbox-note/",  # titled by its file name
+        "projects/Plan": "../plan/",
+        "the plan": "../plan/",
+        "Plan › ^goal-1": "../plan/#^goal-1",
+        "Plan › Milestones": "../plan/#milestones",
+        "RL": "../reading-list/",
+        "Inbox note": "../inbox-note/",  # titled by its file name
         # inside the embeds: the embedded notes' own links
-        "Home › Summary": "/notes/articles/home/#summary",
-        "Later": "/notes/articles/plan/#later",  # not in the embedded section: its page
-        "Reading list › ^middlemarch": "/notes/articles/reading-list/#^middlemarch",
+        "Home › Summary": "./#summary",
+        "Later": "../plan/#later",  # not in the embedded section: its page
+        "Reading list › ^middlemarch": "../reading-list/#^middlemarch",
     }
 
 
@@ -97,10 +97,10 @@ def test_embeds_show_the_text_with_a_link_back(vault):
     captions = [(text_of(f.find("figcaption")), f.find("figcaption/a").get("href"))
                 for f in figures]
     assert captions == [
-        ("Quote of the day", "/notes/articles/quote-of-the-day/"),
-        ("Reading list › Done", "/notes/articles/reading-list/#done"),  # nested in the first
-        ("Plan › Milestones", "/notes/articles/plan/#milestones"),
-        ("Plan › ^goal-1", "/notes/articles/plan/#^goal-1"),
+        ("Quote of the day", "../quote-of-the-day/"),
+        ("Reading list › Done", "../reading-list/#done"),  # nested in the first
+        ("Plan › Milestones", "../plan/#milestones"),
+        ("Plan › ^goal-1", "../plan/#^goal-1"),
     ]
     quote, done, milestones, goal = (text_of(f.find("blockquote")) for f in figures)
     assert quote.startswith('"The past is never dead."[1] Done # Austerlitz')
@@ -117,8 +117,8 @@ def test_embeds_show_the_text_with_a_link_back(vault):
 
 def test_a_file_embed_finds_the_attachment(vault):
     images = [(img.get("src"), img.get("alt")) for img in _body(vault, "home").iter("img")]
-    assert images == [("/notes/attachments/cat.png", "A cat")]
-    assert _page(vault, images[0][0]).is_file()
+    assert images == [("../../attachments/cat.png", "A cat")]  # relative to the page
+    assert _page(vault, urljoin(f"{BASE}articles/home/", images[0][0])).is_file()
 
 
 def test_block_ids_are_on_their_elements_and_hidden(vault):
@@ -132,8 +132,8 @@ def test_block_ids_are_on_their_elements_and_hidden(vault):
 def test_inline_tags_are_tags_with_pages(vault):
     body = _body(vault, "home")
     tags = [(text_of(a), a.get("href")) for a in body.iter("a") if a.get("class") == "tag"]
-    assert tags == [("#reading", "/notes/tags/reading/"),
-                    ("#projects/active", "/notes/tags/projects-active/")]
+    assert tags == [("#reading", "../../tags/reading/"),
+                    ("#projects/active", "../../tags/projects-active/")]
     assert "but not C# nor #42 nor #fff." in text_of(body)
     assert (vault / "tags" / "projects-active" / "index.html").is_file()
     inbox = parse_html(vault / "tags" / "inbox" / "index.html")  # from a note with no front

@@ -182,14 +182,14 @@ def test_block_quotes_and_notes_nested_past_the_cap_warn_once_each():
 # --- mentions, highlights and entity names --------------------------------------------
 
 def _reference_passages(result, text: str) -> list[tuple[str, str]]:
-    """What each mention's before/after were computed as before: the whole block
-    sliced at the mention, then clipped."""
-    from builder.markdown.annotations import _clip_left, _clip_right
+    """What each mention's before/after are: the whole block sliced at the mention,
+    at most PASSAGE + 1 characters each side (the passage is cut from them)."""
+    from builder.markdown.annotations import PASSAGE
     out = []
     for mention in result.mentions:
         start = mention.offset
         end = start + len(mention.quote.exact)
-        out.append((_clip_left(text[:start]), _clip_right(text[end:])))
+        out.append((text[max(0, start - PASSAGE - 1):start], text[end:end + PASSAGE + 1]))
     return out
 
 
@@ -204,6 +204,10 @@ def test_many_mentions_in_one_paragraph_keep_their_passages():
     assert [m.entity for m in result.mentions] == [f"e{(i * 7) % 300}" for i in range(3_000)]
     assert [(m.before, m.after) for m in result.mentions] == _reference_passages(result, text)
     assert all(len(m.before) <= 281 and len(m.after) <= 281 for m in result.mentions)
+    from builder.entity_index import passages
+    shown = passages([m for m in result.mentions if m.entity == "e0"])
+    assert [m for passage in shown for _, m in passage if m] == \
+        [m for m in result.mentions if m.entity == "e0"]  # each once, none left out
 
 
 def test_many_highlights_and_a_note_full_of_names_are_recorded():

@@ -174,8 +174,8 @@ def test_headings_match_by_text_or_id_and_the_last_of_a_chain(site):
     site.build()
     page = parse_html(site.root / "public/articles/a/index.html")
     assert [a.get("href") for a in page.iterfind(".//a[@class='wikilink']")] == [
-        "/articles/target/#getting-started", "/articles/target/#usage-notes",
-        "/articles/target/#usage-notes"]
+        "../target/#getting-started", "../target/#usage-notes",
+        "../target/#usage-notes"]
 
 
 def test_aliases_resolve_and_a_clash_names_both(site):
@@ -205,7 +205,7 @@ def test_a_bare_name_two_notes_share_is_the_nearest_or_ambiguous(site):
     site(files, path_yml)
     site.build()
     page = parse_html(site.root / "public/home/index.html")
-    assert [a.get("href") for a in page.iterfind(".//a[@class='wikilink']")] == ["/readme/"]
+    assert [a.get("href") for a in page.iterfind(".//a[@class='wikilink']")] == ["../readme/"]
     assert _problems(site, {**files, "content/daily/day.md": "[[README]]\n"}, path_yml) == [
         'content/daily/day.md:1: ambiguous wikilink "README": it may mean '
         "content/README.md or content/archive/README.md; write more of the path"]
@@ -279,7 +279,7 @@ def test_entity_notes_show_embeds_as_links_and_tags_as_text(site):
     result = site.build()
     body = (site.root / "public/entities/kabul/index.html").read_text()
     assert "#capital city." in body
-    assert '<a class="wikilink" href="/articles/target/">Target</a>' in body
+    assert '<a class="wikilink" href="../../articles/target/">Target</a>' in body
     assert [p.message for p in result.warnings] == [
         "![[Target]] is inside running text, so it is shown as a link: put an embed on a "
         "line of its own"]

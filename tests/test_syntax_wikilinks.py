@@ -38,8 +38,8 @@ def test_wikilink_renders_a_link_with_a_stable_id():
                   lexicon=LEXICON, base_path="/archive/").html
     links = parse_fragment(html).findall(".//a")
     assert [(a.get("id"), a.get("href")) for a in links] == [
-        ("m-inter-services-intelligence-1", "/archive/entities/inter-services-intelligence/"),
-        ("m-inter-services-intelligence-2", "/archive/entities/inter-services-intelligence/")]
+        ("m-inter-services-intelligence-1", "postil-site:/entities/inter-services-intelligence/"),
+        ("m-inter-services-intelligence-2", "postil-site:/entities/inter-services-intelligence/")]
 
 
 def test_unknown_target_is_left_for_the_index_to_resolve_or_report():

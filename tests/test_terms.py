@@ -85,7 +85,7 @@ def test_term_files_give_slugs_names_descriptions_and_text(site):
     assert cpp.find(".//p[@class='term-description']").text == "The language with classes."
     text = cpp.find(".//div[@class='term-text']")
     assert "".join(text.itertext()).strip() == "Bjarne Stroustrup's language, as in B."
-    assert [a.get("href") for a in text.iter("a")] == ["/articles/b/"]
+    assert [a.get("href") for a in text.iter("a")] == ["../../articles/b/"]
     assert links(result, "articles/b/index.html", ".//ul[@class='tags']/li/a") == [
         ("../../tags/cpp/", "c++")]
     feed = feedparser.parse(result.files["feed.xml"])
@@ -226,7 +226,7 @@ def test_an_inline_tag_links_to_the_slug_its_tag_file_gives(site):
     assert "tags/zurich-city/index.html" in result.files
     body_links = [(href, text) for href, text in links(result, "articles/a/index.html",
                                                        ".//main//a") if "tags" in href]
-    assert ("/tags/zurich-city/", "#Zurich") in body_links
+    assert ("../../tags/zurich-city/", "#Zurich") in body_links
 
 
 def test_an_inline_tag_in_a_term_file_that_no_article_has_is_an_error_at_its_line(site):

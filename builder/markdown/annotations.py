@@ -18,6 +18,7 @@ from markdown_it.token import Token
 
 from builder.markdown.wikilinks import WIKI_PREFIX
 from builder.model import Highlight, Mention, Quote
+from builder.urls import SITE_LINK
 
 CONTEXT = 32  # characters of prefix/suffix, as Hypothesis keeps
 PASSAGE = 280  # characters of passage shown around a mention on entity pages
@@ -48,6 +49,7 @@ class _Open:
     line: int
     in_note: bool
     piece: int = 0  # how many pieces of the plain text came before it
+    shown: int = 0  # where it starts in its block's shown text (what passages show)
     flattened: bool = False  # a highlight nested too deep, shown as text
     note_owner: _Open | None = None
     record: object = None
@@ -62,8 +64,10 @@ class _Collector:
     linked: set[str] = field(default_factory=set)
     highlights: int = 0
     notes: int = 0
-    # (mention, start, end, the text it sits in (filled as reading goes on), its offset)
-    mentions: list[tuple[Mention, int, int, list[str], int]] = field(default_factory=list)
+    # (mention, start, end, the shown text it sits in (filled as reading goes on), its
+    # (start, end) in that text)
+    mentions: list[tuple[Mention, int, int, list[str], tuple[int, int]]] = field(
+        default_factory=list)
     marks: list[tuple[Highlight, int, int]] = field(default_factory=list)
     wikilinks: list[tuple[int, str]] = field(default_factory=list)  # to articles: (line, target)
 
@@ -81,23 +85,22 @@ def _collect(state: StateCore) -> None:
         line = first_line + (block.map[0] if block.map else 0)
         _walk_block(collector, block.children, line)
     text = "".join(collector.plain)
-    base = env.get("base_path", "/")
     mentions: list[Mention] = []
     joined: dict[int, str] = {}  # id of a block's pieces → its text, joined once, not per mention
-    for mention, start, end, pieces, block_start in collector.mentions:
+    for mention, start, end, pieces, (local_start, local_end) in collector.mentions:
         block_text = joined.get(id(pieces))
         if block_text is None:
             block_text = joined[id(pieces)] = "".join(pieces)
         if start >= 0:
             mention.quote = _quote(text, start, end)
-            local_start, local_end = start - block_start, end - block_start
-        else:  # inside a margin note: the note's own text is the passage
-            local_start, local_end = -start - 1, -end - 1
+        # (inside a margin note the note's own text is the passage)
         mention.offset = local_start
         # Only the window a passage can show is sliced: slicing the rest of the
-        # block for each mention is quadratic in a paragraph full of names.
-        mention.before = _clip_left(block_text[max(0, local_start - PASSAGE - 1):local_start])
-        mention.after = _clip_right(block_text[local_end:local_end + PASSAGE + 1])
+        # block for each mention is quadratic in a paragraph full of names. The
+        # passage is cut from these (builder.entity_index.passages).
+        mention.before = block_text[max(0, local_start - PASSAGE - 1):local_start]
+        mention.text = block_text[local_start:local_end]
+        mention.after = block_text[local_end:local_end + PASSAGE + 1]
         mentions.append(mention)
     highlights = []
     for highlight, start, end in collector.marks:
@@ -107,12 +110,14 @@ def _collect(state: StateCore) -> None:
         highlights.append(highlight)
     env["mentions"], env["highlights"] = mentions, highlights
     env["wikilinks"] = collector.wikilinks
-    env["entity_base"] = f"{base}entities/"
+    env["entity_base"] = f"{SITE_LINK}/entities/"  # made relative per page: builder.urls
 
 
 def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
     block_start = c.length
-    block_text: list[str] = []  # this block's plain text, for passages
+    block_text: list[str] = []  # this block's shown text (no deleted text), for passages
+    shown = 0  # len("".join(block_text)), kept as it grows
+    deleted = 0  # deletions open here: their text is not shown in passages
     note_text: list[str] = []
     note_length = 0  # len("".join(note_text)), kept as it grows
     stack: list[_Open] = []
@@ -144,12 +149,15 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
                 line += 1
                 piece = " "
             if in_note:
-                note_text.append(piece)
-                note_length += len(piece)
+                if not deleted:
+                    note_text.append(piece)
+                    note_length += len(piece)
             else:
                 c.plain.append(piece)
                 c.length += len(piece)
-                block_text.append(piece)
+                if not deleted:
+                    block_text.append(piece)
+                    shown += len(piece)
             continue
         if kind == "sidenote_open":
             c.notes += 1
@@ -165,6 +173,7 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
             continue
         if kind in ("mark_open", "ins_open", "del_open"):
             marks_open += 1
+            deleted += kind == "del_open"
             c.highlights += 1
             child.attrSet("id", f"hl-{c.highlights}")
             stack.append(_Open(child, position(), line, bool(in_note), piece=len(c.plain)))
@@ -183,12 +192,13 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
                 if not explicit:
                     c.linked.add(entity)
             stack.append(_Open(child, position() if not in_note else note_length,
-                               line, bool(in_note)))
+                               line, bool(in_note), shown=shown))
             continue
         if kind.endswith("_close") and stack and kind[:-6] == stack[-1].token.type[:-5]:
             opened = stack.pop()
             if kind in ("mark_close", "ins_close", "del_close"):
                 marks_open -= 1
+                deleted -= kind == "del_close"
             meta = opened.token.meta
             if kind == "sidenote_close":
                 in_note -= 1
@@ -208,11 +218,12 @@ def _walk_block(c: _Collector, children: list[Token], line: int) -> None:
                 if opened.in_note:  # offsets in the note's text, negative to tell them apart
                     end = note_length
                     mention.block = -c.notes
-                    c.mentions.append((mention, -opened.start - 1, -end - 1, note_text, 0))
+                    c.mentions.append((mention, -opened.start - 1, -end - 1, note_text,
+                                       (opened.start, end)))
                 else:
                     mention.block = block_start
                     c.mentions.append((mention, opened.start, c.length, block_text,
-                                       block_start))
+                                       (opened.shown, shown)))
             elif kind != "mention_close":
                 record = Highlight(id=opened.token.attrGet("id"), kind=meta["kind"],
                                    text=" ".join("".join(c.plain[opened.piece:]).split()),
@@ -235,20 +246,6 @@ def _as_text(token: Token) -> str:
 def _quote(text: str, start: int, end: int) -> Quote:
     return Quote(exact=text[start:end], prefix=text[max(0, start - CONTEXT):start],
                  suffix=text[end:end + CONTEXT], start=start, end=end)
-
-
-def _clip_left(text: str) -> str:
-    if len(text) <= PASSAGE:
-        return text
-    cut = text[-PASSAGE:]
-    return "…" + cut[cut.find(" ") + 1:] if " " in cut else "…" + cut
-
-
-def _clip_right(text: str) -> str:
-    if len(text) <= PASSAGE:
-        return text
-    cut = text[:PASSAGE]
-    return (cut[:cut.rfind(" ")] if " " in cut else cut) + "…"
 
 
 def _render_mention_open(self, tokens, idx, options, env) -> str:  # noqa: ANN001

@@ -5,8 +5,9 @@ the article's ``links``), replaced by that article's URL from the table of
 URLs once the whole site is known (a missing file is an error with its line).
 The placeholder is digits only, so HTML escaping never changes it (a target
 such as ``q&a.md`` is escaped in the href but not in the table). A root-relative
-link gets the site's base path, so it works when the site lives under a
-sub-path (Hugo #8078).
+link is a site path (``postil-site:/path``, :data:`builder.urls.SITE_LINK`), made
+relative to each page that shows it, so it works under a sub-path (Hugo #8078) and
+from the file system.
 
 A relative link or image whose target has the suffix of a file Postil copies
 (:mod:`builder.assets`: ``.png``, ``.pdf``, ``.csv``, ``.svg`` …; not ``.html``,
@@ -27,11 +28,12 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 
 from builder.assets import ASSET_PREFIX, linked_kind
+from builder.urls import SITE_LINK
 
 #: href prefix of a link to another Markdown file, replaced when the site is indexed
 REF_PREFIX = "postil-ref:"
 #: link schemes Postil uses for its own placeholders; a link written with one is an error
-RESERVED = (REF_PREFIX, "postil-wiki:", ASSET_PREFIX, "postil-tag:", "postil-embed:")
+RESERVED = (REF_PREFIX, "postil-wiki:", ASSET_PREFIX, "postil-tag:", "postil-embed:", SITE_LINK)
 
 
 def internal_links_plugin(md: MarkdownIt) -> None:
@@ -41,7 +43,6 @@ def internal_links_plugin(md: MarkdownIt) -> None:
 def _rewrite_links(state: StateCore) -> None:
     env = state.env
     source_dir = env.get("source_dir", "")
-    base_path = env.get("base_path", "/")
     first_line = env.get("first_line", 1)
     for block in state.tokens:
         if block.type != "inline" or not block.children:
@@ -59,12 +60,12 @@ def _rewrite_links(state: StateCore) -> None:
                 attr = "href" if child.type == "link_open" else "src"
                 href = child.attrGet(attr)
                 if isinstance(href, str):
-                    new = _resolve(href, source_dir, base_path, line, env)
+                    new = _resolve(href, source_dir, line, env)
                     if new != href:
                         child.attrSet(attr, new)
 
 
-def _resolve(href: str, source_dir: str, base_path: str, line: int, env: dict) -> str:
+def _resolve(href: str, source_dir: str, line: int, env: dict) -> str:
     if href.startswith("#"):  # a fragment (every heading's permalink): nothing to resolve
         return href
     if href.lower().startswith(RESERVED):
@@ -74,8 +75,8 @@ def _resolve(href: str, source_dir: str, base_path: str, line: int, env: dict) -
     parts = urlsplit(href)
     if parts.scheme or parts.netloc:
         return href
-    if href.startswith("/"):
-        return base_path.rstrip("/") + href
+    if href.startswith("/"):  # a site path: made relative to each page (builder.urls)
+        return SITE_LINK + href
     path = unquote(parts.path)
     if path.endswith((".md", ".markdown")):
         target = posixpath.normpath(posixpath.join(source_dir, path))

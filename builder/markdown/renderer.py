@@ -68,6 +68,26 @@ class Rendered:
 _TEXT_TYPES = frozenset({"text", "code_inline", "softbreak", "hardbreak"})
 
 
+#: what a summary leaves out: margin notes and deleted text (builder.markdown.critic)
+_LEFT_OUT = {"sidenote_open": 1, "sidenote_close": -1, "del_open": 1, "del_close": -1}
+
+
+def _shown_text(children: Any) -> str:
+    """The plain text of a paragraph's inline tokens as it reads once corrections are
+    made and margin notes left out: "the board{>>which board?<<} met" is "the board met",
+    "{--Jigra--}{++jirga++}" is "jirga". Line breaks are spaces."""
+    parts: list[str] = []
+    hidden = 0
+    for child in children:
+        kind = child.type
+        step = _LEFT_OUT.get(kind)
+        if step is not None:
+            hidden = max(0, hidden + step)
+        elif not hidden and kind in _TEXT_TYPES:
+            parts.append(child.content if kind in ("text", "code_inline") else " ")
+    return "".join(parts)
+
+
 def _heading_slug(text: str) -> str:
     return slugify(text) or "section"
 
@@ -166,7 +186,7 @@ def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line:
             headings.append({"level": int(previous.tag[1]), "id": previous.attrGet("id"),
                              "text": plain.strip()})
         elif not first_paragraph and previous.type == "paragraph_open" and plain.strip():
-            first_paragraph = " ".join(plain.split())
+            first_paragraph = " ".join(_shown_text(token.children or ()).split())
     body = md.renderer.render(tokens, md.options, env)
     warnings += env.get("warnings", [])  # e.g. nesting past the cap
     if env.get("raw_html"):

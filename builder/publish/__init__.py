@@ -5,11 +5,18 @@ the manifest excluded) and reports a :class:`Changes`; a failure is a
 :class:`PublishError` whose message is a one-line reason.
 """
 
-from builder.publish.changes import Changes, PublishError
-from builder.publish.command import add_parser, run_publish
-from builder.publish.folder import sync_folder
-from builder.publish.git import publish_git
-from builder.publish.rsync import publish_rsync
+from importlib import import_module
 
-__all__ = ["Changes", "PublishError", "add_parser", "publish_git", "publish_rsync",
-           "run_publish", "sync_folder"]
+# Loaded on first use (PEP 562): `postil build` declares the publish arguments, and
+# a build with nothing to do must not import the publishing modules to do so.
+_HOMES = {"Changes": "changes", "PublishError": "changes", "add_parser": "arguments",
+          "run_publish": "command", "sync_folder": "folder", "publish_git": "git",
+          "publish_rsync": "rsync"}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'builder.publish' has no attribute {name!r}")
+    return getattr(import_module(f"builder.publish.{_HOMES[name]}"), name)

@@ -20,9 +20,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from builder.publish.arguments import DEFAULT_BRANCH
 from builder.publish.changes import Changes, PublishError
 
-DEFAULT_BRANCH = "gh-pages"
 FILE_MODE = "100644"
 
 
