@@ -54,6 +54,9 @@ class SiteConfig:
     slugs: str = "ascii"  # "ascii" (transliterated) or "unicode" (native script kept)
     wikilinks_unresolved: str = "error"  # wikilinks: {unresolved: text} makes them warnings
     snapshots_publish: bool = False  # snapshots: {publish: true} (builder.snapshots)
+    # site.yml's line of `author:` (1 if absent), for the error when it is missing: not part
+    # of the settings (a line moved by a comment changes no page)
+    author_line: int = field(default=1, compare=False, metadata={"unsigned": True})
 
     @property
     def tz(self) -> ZoneInfo:
@@ -192,6 +195,7 @@ def load_config(site_dir: Path, keep_going: bool = False) -> tuple[SiteConfig, l
         else:
             setattr(config, key, value)
 
+    config.author_line = lines.get("author", 1)
     wrong = base_url_problem(config.base_url)
     if wrong:
         fail("base_url", f"base_url {wrong}")
@@ -252,6 +256,24 @@ def _apply_permalinks(config: _Draft, value: dict, fail, problems: list[Problem]
     if not (pattern.endswith("/") or pattern.endswith(".html")):
         pattern += "/"
     config.permalink = pattern
+
+
+def author_problems(config: SiteConfig, sources: list[tuple[str, int]]) -> list[Problem]:
+    """The error when articles describe a source but ``site.yml`` names no ``author``.
+
+    ``sources``: (path, line of its ``source:``) of each article with a source, in any
+    order. A page about a source is the archive's note, by the site's author: its
+    metadata (:mod:`builder.structured`) names that author, never the source's, so the
+    site must say who it is. One problem at ``author:``'s line (or line 1), naming the
+    first article, or none."""
+    if config.author.strip() or not sources:
+        return []
+    path, line = min(sources)
+    more = f" and {len(sources) - 1} more" if len(sources) > 1 else ""
+    return [Problem(CONFIG_NAME, config.author_line,
+                    f"author is required once an article has a source ({path}:{line}{more}): "
+                    "the pages are the archive's notes, by the site's author, and their "
+                    'metadata names them so; set author: "Your Name"')]
 
 
 def permalink_problem(pattern: object) -> str | None:

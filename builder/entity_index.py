@@ -101,7 +101,8 @@ def index_entities(articles: list[Article], cards: dict[str, Entity],
     headers: dict[str, Entity] = {}
     for slug, card in cards.items():
         headers[slug] = replace(card, mention_count=len(mentions[slug]),
-                                article_count=len(mentioned_in[slug]))
+                                article_count=len(mentioned_in[slug]),
+                                place=cards.get(card.location) if card.location else None)
         entities.append(replace(
             headers[slug], mentions=tuple(mentions[slug]), articles=tuple(mentioned_in[slug]),
             passages=tuple(passages_of[slug]),

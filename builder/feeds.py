@@ -208,7 +208,8 @@ class FeedWriter:
         ET.SubElement(entry, "link", rel="alternate", type="text/html", href=url)
         if article.source_url:
             ET.SubElement(entry, "link", rel="via", href=_clean(article.source_url))
-        _text(entry, "published", _rfc3339(published))
+        if article.dated_by != "updated":  # (a source that shows only its last update)
+            _text(entry, "published", _rfc3339(published))
         _text(entry, "updated", _rfc3339(updated))
         for name in article.authors:
             author = ET.SubElement(entry, "author")

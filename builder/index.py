@@ -95,7 +95,7 @@ def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
             problems.append(Problem(record.source, 1, "an embed Postil could not make (a "
                                     "placeholder postil-embed:N written in raw HTML?)"))
         cards[record.source] = Article(record=record, url=urls[record.source],
-                                       authors=record.authors or _default(config),
+                                       authors=record.authors or _default(config, record),
                                        body_html=body)
     entity_cards: dict[str, Entity] = {}
     for record, notes, wikilinks in entities or ():
@@ -141,8 +141,10 @@ def index_site(config: SiteConfig, records: list[ArticleRecord], today: date,
                    redirects=tuple(redirects)), problems
 
 
-def _default(config: SiteConfig) -> list[str]:
-    return [config.author] if config.author else []
+def _default(config: SiteConfig, record: ArticleRecord) -> list[str]:
+    """The site's author for an article that names none, unless it is about a source:
+    the site's author wrote the notes, not the source (builder.structured)."""
+    return [config.author] if config.author and not record.source_url else []
 
 
 def resolve_links(record: ArticleRecord, urls: dict[str, str], hidden: set[str],

@@ -38,9 +38,13 @@ class ArticleRecord:
     source: str  # path relative to the site folder, with forward slashes
     slug: str
     title: str
+    # The date the article is filed and sorted by: the source's publication date (`date:`),
+    # else the file name's, else its `updated:` date (dated_by "updated": the page then
+    # says "last updated", never "published"), else its file's (see dated_by).
     date: date  # the calendar date, never shifted by time zones
     datetime: datetime | None  # set when the front matter gave a time; always aware
-    updated: date | datetime | None = None
+    updated: date | datetime | None = None  # when the source was last updated (`updated:`)
+    read: date | datetime | None = None  # when it was read and annotated (`read:`)
     authors: list[str] = field(default_factory=list)  # as written; may be empty
     tags: list[str] = field(default_factory=list)
     source_url: str = ""
@@ -67,8 +71,9 @@ class ArticleRecord:
     aliases: list[str] = field(default_factory=list)  # other names, for wikilinks
     redirects: list[str] = field(default_factory=list)  # old site paths ("/old/url/")
     permalink: str = ""  # a site path the front matter chose ("/about/"), or ""
-    # Where the date comes from: "" the front matter, "name" the file name (2024-01-02-x.md),
-    # "git" its file's last commit, "mtime" its file's modification time; "file" before
+    # Where the date comes from: "" the front matter's `date:`, "name" the file name
+    # (2024-01-02-x.md), "updated" its `updated:` (no publication date is known), "git" its
+    # file's last commit, "mtime" its file's modification time; "file" before
     # builder.filedates gives one of the last two (reading sees only the file's bytes).
     dated_by: str = ""
     # (line, target, how) of each link to a file (builder.assets): how is "path" (target
@@ -92,6 +97,15 @@ class ArticleRecord:
     @property
     def year(self) -> int:
         return self.date.year
+
+    @property
+    def published(self) -> date | datetime | None:
+        """When the article (its source, if it has one) was published, as the front
+        matter's ``date:`` or the file name says; None when only ``updated:`` dates it or
+        its file does (git, modification time): those say nothing of publication."""
+        if self.dated_by not in ("", "name"):
+            return None
+        return self.datetime or self.date
 
     def line(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -222,6 +236,7 @@ class Entity:
     passages: tuple[tuple[Article, list[list[tuple[str, Mention | None]]]], ...] = ()
     related: tuple[tuple[Entity, int], ...] = ()  # co-mentioned entity cards, with counts
     timeline: tuple[TimelineEvent, ...] = ()
+    place: Entity | None = None  # the card of its `location:` (an event's), but on a card
 
     @property
     def url(self) -> str:
@@ -240,7 +255,7 @@ def _delegate(cls: type, record: type, own: set[str], extra: tuple[str, ...] = (
 
 
 _delegate(Article, ArticleRecord, set(Article.__dataclass_fields__),
-          ("sort_key", "iso_date", "year"))
+          ("sort_key", "iso_date", "year", "published"))
 _delegate(Entity, EntityRecord, set(Entity.__dataclass_fields__))
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from builder import slugs, state
 from builder.assets import add_assets, left_out, usable_files
 from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
-from builder.config import CONFIG_NAME, SiteConfig, load_config
+from builder.citations import citation_files
+from builder.config import CONFIG_NAME, SiteConfig, author_problems, load_config
 from builder.delta import LastBuild, rebuild, saved_sources
 from builder.entities import EntityReader
 from builder.entity_store import EntityStore
@@ -295,6 +296,8 @@ class SiteBuilder:
         problems += found
         records, found = self._snapshots.fill(records, config.site_dir)  # (builder.snapshots)
         problems += found
+        problems += author_problems(config, [(r.source, r.line("source")) for r in records
+                                             if r.source_url])
         asset_paths = usable_files(config, discovered.files, problems)
         clock("read")
         self._load_memo()
@@ -335,6 +338,7 @@ class SiteBuilder:
                                          self._assets, STATIC)
         problems += found
         annotation_files(config, site, signer, self._made, disk, files, signatures)
+        citation_files(config, site, signer, self._made, disk, files, signatures)
         feeds = feed_files(site, signer, self._made, disk, files, signatures, self._feeds)
         sitemap_files(site, signer, self._made, disk, files, signatures)
         if ROBOTS not in files:

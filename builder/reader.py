@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from builder import frontmatter, slugs
@@ -24,11 +24,11 @@ from builder.slugs import MAX_SLUG, explicit, merge_key, slugify, too_long
 
 #: front matter keys Postil reads; any other key is kept in ``Article.extra``
 KNOWN_KEYS = frozenset({
-    "title", "date", "updated", "author", "authors", "tags", "source", "publication",
+    "title", "date", "updated", "read", "author", "authors", "tags", "source", "publication",
     "summary", "slug", "draft", "lang", "template", "entities", "events",
     # the same things as other tools name them (Hugo, Jekyll, Pelican, Astro, Obsidian)
     "description", "lastmod", "modified", "pubDate", "published", "status", "category",
-    "categories", "aliases", "redirect_from", "permalink", "url",
+    "categories", "aliases", "redirect_from", "permalink", "url", "accessed",
 })
 #: a file name starting with a date (Jekyll's posts): (the date, the rest), or a date
 #: alone (Obsidian's daily notes)
@@ -41,6 +41,7 @@ UNDATED = date.min
 SYNONYMS = {
     "date": ("pubDate", "published"),
     "updated": ("lastmod", "modified"),
+    "read": ("accessed",),  # CSL's and Zotero's name for it
     "summary": ("description",),
 }
 
@@ -85,6 +86,8 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
     elif not title:
         fields.problem("title", "title is empty")
 
+    updated = _other_date(fields, "updated", tz)
+    read = _other_date(fields, "read", tz)
     day, moment, dated_by = UNDATED, None, ""
     if "date" in meta:  # (a front-matter date wins, and keeps its own offset)
         try:
@@ -104,15 +107,11 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
             problems.append(Problem(path, 1, f'the date in the file name, "{named.group(1)}", '
                                     "is not a day of the calendar: rename the file, or give "
                                     "a date in the front matter"))
-    else:  # the date of its last commit or its mtime: filled in by builder.filedates
-        dated_by = FILE_DATE
-    updated = None
-    if meta.get("updated") is not None:
-        try:
-            updated_day, updated_moment = parse_date(meta["updated"], tz)
-            updated = updated_moment or updated_day
-        except ValueError as exc:
-            fields.problem("updated", f"invalid updated date: {exc}")
+    elif updated is not None:  # a source that shows only when it was last updated
+        day, dated_by = _day(updated), "updated"
+        moment = updated if isinstance(updated, datetime) else None
+    elif meta.get("updated") is None:  # (an invalid one is an error already)
+        dated_by = FILE_DATE  # its last commit or its mtime: filled in by builder.filedates
 
     if "author" in meta and "authors" in meta:
         fields.problem("authors", "give either author or authors, not both")
@@ -164,6 +163,7 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         part.owner = key  # still parsing: what they hold is a function of the key
     article = ArticleRecord(
         source=path, slug=slug, title=title, date=day, datetime=moment, updated=updated,
+        read=read,
         authors=authors, tags=tags, source_url=source_url,
         publication=fields.text("publication"), summary=summary, draft=draft,
         lang=lang, template=template, body_html=rendered.html,
@@ -177,6 +177,25 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         assets=rendered.assets, quotations=rendered.quotations, key=key,
     )
     return article, problems
+
+
+def _other_date(fields: Fields, key: str, tz: ZoneInfo) -> date | datetime | None:
+    """``updated:`` or ``read:`` (same forms as ``date:``): a date, or an aware datetime
+    when a time is given; None when absent or invalid (a problem at its line)."""
+    value = fields.meta.get(key)
+    if value is None:
+        return None
+    try:
+        day, moment = parse_date(value, tz)
+    except ValueError as exc:
+        fields.problem(key, f"invalid {key} date: {exc}")
+        return None
+    return moment or day
+
+
+def _day(value: date | datetime) -> date:
+    """The calendar date of ``value``, in its own offset (never shifted)."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _apply_synonyms(meta: dict, lines: dict[str, int]) -> None:

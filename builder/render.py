@@ -21,6 +21,7 @@ import jinja2
 import jinja2.nodes
 
 from builder import __version__, snapshots, structured
+from builder.citations import source_citation_path
 from builder.model import Page, Site
 from builder.problems import Problem
 from builder.reads import Reads, TrackingEnvironment, finalize, note_call
@@ -147,6 +148,7 @@ class Renderer:
             text_fragment_url=structured.text_fragment_url,
             original_url=_reading(snapshots.ORIGINAL_URL_READS, snapshots.original_url),
             wikidata_url=structured.wikidata_url, annotations_path=annotations_path,
+            source_citation_path=source_citation_path,
         )
         if isinstance(self.env, TrackingEnvironment):  # before any template loads: compiled
             self.env.watch()  # templates bind the filters

@@ -1,7 +1,7 @@
 """Whole-site builds of small sites made in tmp_path, checked by parsing the HTML."""
 
 from builder.linkcheck import find_broken
-from conftest import article, hrefs, parse_html, text_of
+from conftest import SITE_YML, article, hrefs, parse_html, text_of
 
 
 def titles_in_list(root):
@@ -44,7 +44,7 @@ def test_article_page_shows_metadata_and_neighbours(site):
                                   source="https://example.com/orig", publication="The Paper",
                                   body="word " * 460),
         "content/new.md": article("New", "2024-01-01"),
-    })
+    }, config=SITE_YML + "author: The Reader\n")  # (required: an article has a source)
     site.build()
     root = parse_html(site.root / "public/articles/mid/index.html")
     assert text_of(root.find(".//h1")) == "Mid"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.conftest import REPO, article, fails_with, parse_html, text_of
+from tests.conftest import REPO, SITE_YML, article, fails_with, parse_html, text_of
 
 PATHS = "title: Test\nbase_url: https://example.org/\npermalinks: {article: \"/{path}/\"}\n"
 
@@ -85,7 +85,8 @@ def test_front_matter_permalink_overrides_the_pattern(site):
     site({"content/about.md": article("About", permalink="/about/"),
           "content/page.md": article("Page", url="/notes/page.html"),
           "content/bare.md": article("Bare", permalink="/bare"),
-          "content/other.md": article("Other", url="https://example.com/x")})
+          "content/other.md": article("Other", url="https://example.com/x")},
+         config=SITE_YML + "author: The Reader\n")  # (an absolute url: is a source)
     result = site.build()
     assert {a.source: a.url for a in result.site.articles} == {
         "content/about.md": "/about/", "content/page.md": "/notes/page.html",

@@ -9,7 +9,8 @@ from builder.model import Highlight, Quote
 from builder.structured import text_fragment_url
 from conftest import article, fails_with, hrefs, parse_html, text_of
 
-CONFIG = "title: T\nbase_url: https://example.org/\npaginate: 5\nentities:\n  autolink: true\n"
+CONFIG = ("title: T\nauthor: T Reader\nbase_url: https://example.org/\npaginate: 5\n"
+          "entities:\n  autolink: true\n")
 
 
 def entity(name, kind="person", **meta):

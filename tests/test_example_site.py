@@ -42,7 +42,9 @@ def test_seed_digest_is_there_with_its_metadata(example):
     assert text_of(page.find(".//h1")).startswith("Pakistan’s covert ISKP–LeT alliance")
     byline = text_of(page.find(".//p[@class='byline']"))
     assert "Abhinandan Mishra" in byline and "The Sunday Guardian" in byline
-    assert page.find(".//time").get("datetime") == "2025-10-07"
+    # The seed shows only "Last Updated: October 7, 2025 17:19:20 IST": no publication date
+    assert page.find(".//time").get("datetime") == "2025-10-07T17:19:20+05:30"
+    assert byline.startswith("Last updated 7 October 2025") and "ublished" not in byline
 
 
 def test_pagination_tags_and_authors_have_something_to_show(example):

@@ -14,6 +14,7 @@ from conftest import REPO, article, parse_html
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONFIG = """\
 title: Feeds & notes
+author: The Reader
 description: An archive <for> feeds.
 base_url: https://example.org/sub/
 timezone: Asia/Kolkata
@@ -133,9 +134,9 @@ def test_feed_settings_are_validated(site):
     with pytest.raises(BuildFailed) as failure:
         site.build(write=False)
     messages = [str(p) for p in failure.value.problems]
-    assert 'site.yml:7: feed.content must be "full" or "summary"' in messages
-    assert "site.yml:7: feed.limit must be a whole number, 0 for every article" in messages
-    assert 'site.yml:7: feed: unknown key "size" (use content, limit)' in messages
+    assert 'site.yml:8: feed.content must be "full" or "summary"' in messages
+    assert "site.yml:8: feed.limit must be a whole number, 0 for every article" in messages
+    assert 'site.yml:8: feed: unknown key "size" (use content, limit)' in messages
 
 
 def alternates(page_bytes):

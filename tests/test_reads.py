@@ -12,7 +12,7 @@ import pytest
 
 from builder.pipeline import BuildOptions, SiteBuilder
 from builder.reads import EVERYTHING
-from conftest import article
+from conftest import SITE_YML, article
 
 BASE = '{% extends "base.html" %}{% block main %}TEMPLATE{% endblock %}'
 
@@ -77,11 +77,16 @@ def test_the_declared_reads_of_article_jsonld_cover_what_it_reads(site):
     root = site({"content/one.md": article("One", "2024-01-01", "Text.", summary='"S."',
                                            tags="[x]", updated="2024-02-01",
                                            source="https://example.com/a",
-                                           publication="Paper")})
+                                           publication="Paper", read="2024-03-01"),
+                 # an article of the archive's own (no source), dated only by updated:
+                 "content/two.md": "---\ntitle: Two\nupdated: 2024-01-05\n---\nText.\n"},
+                config=SITE_YML + "author: The Reader\n")
     result = SiteBuilder(root, BuildOptions(write=False, jobs=1)).build()
-    names: set[str] = set()
-    article_jsonld(result.config, _Recorder(result.site.articles[0], names))
-    assert names and names <= ARTICLE_JSONLD_READS
+    assert len(result.site.articles) == 2
+    for found in result.site.articles:
+        names: set[str] = set()
+        article_jsonld(result.config, _Recorder(found, names))
+        assert names and names <= ARTICLE_JSONLD_READS
 
 
 def test_a_page_calling_article_jsonld_reads_its_fields_not_everything(site):

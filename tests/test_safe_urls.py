@@ -124,7 +124,7 @@ def postil(*args: str) -> subprocess.CompletedProcess:
 def built(site):
     site({"content/good.md": article("Good", "2024-01-01", source="https://example.org/a"),
           "content/entities/ada.md": "---\nname: Ada\ntype: person\n---\nNotes.\n"},
-         config="title: T\nbase_url: https://example.org/\nmenu:\n"
+         config="title: T\nauthor: T Reader\nbase_url: https://example.org/\nmenu:\n"
                 "  - {title: About, url: /about/}\n")
     assert postil("build", str(site.root)).returncode == 0
     return site
@@ -137,13 +137,13 @@ def test_script_urls_anywhere_fail_the_build_from_the_cli_and_keep_the_output(bu
         body="[x](JaVaScRiPt:alert(1))\n\n<a href=\"java&#9;script:alert(1)\">y</a>\n"))
     built.write("content/entities/ada.md",
                 "---\nname: Ada\ntype: person\n---\nSee [here](vbscript:msgbox(1)).\n")
-    built.write("site.yml", "title: T\nbase_url: https://example.org/\nmenu:\n"
+    built.write("site.yml", "title: T\nauthor: T Reader\nbase_url: https://example.org/\nmenu:\n"
                             "  - {title: Evil, url: 'javascript://%0aalert(1)'}\n")
     result = postil("build", str(built.root))
     assert result.returncode == 1
     # A bad site.yml value is reported in the same run as every content file's problems.
     problems = [line for line in result.stderr.splitlines() if ".md:" in line or ".yml:" in line]
-    menu = ('site.yml:3: menu item 1: url "javascript://%0aalert(1)" is a javascript: URL, '
+    menu = ('site.yml:4: menu item 1: url "javascript://%0aalert(1)" is a javascript: URL, '
             "which runs script")
     assert menu in problems
     problems.remove(menu)
@@ -183,7 +183,7 @@ def test_unknown_schemes_are_warnings_and_never_links(built):
         "Good", "2024-01-01", source="doi:10.1000/182",
         body="Call [me](tel:+1555) or open <obsidian://open?vault=v>.\n"
              "![local](file:///tmp/x.png)\n"))
-    built.write("site.yml", "title: T\nbase_url: https://example.org/\nmenu:\n"
+    built.write("site.yml", "title: T\nauthor: T Reader\nbase_url: https://example.org/\nmenu:\n"
                             "  - {title: Local, url: 'file:///etc/passwd'}\n"
                             "  - {title: Far, url: '//example.net/'}\n")
     result = built.build()
@@ -197,7 +197,7 @@ def test_unknown_schemes_are_warnings_and_never_links(built):
         "mailto or a relative URL: shown as text, not linked",
         'content/good.md:7: warning: image "file:///tmp/x.png" has the scheme "file:", not '
         "http, https, mailto or a relative URL: shown as text, not linked",
-        'site.yml:3: warning: menu item 1: url "file:///etc/passwd" has the scheme "file:", '
+        'site.yml:4: warning: menu item 1: url "file:///etc/passwd" has the scheme "file:", '
         "not http, https, mailto or a relative URL: shown as text, not linked",
     ]
     page = parse_html(built.root / "public/articles/good/index.html")

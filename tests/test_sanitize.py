@@ -331,7 +331,7 @@ def test_control_characters_are_removed_from_every_output(site):
     site({"content/a.md": article(f'"Ti{escaped}tle"', body="Bo\x10dy \x1b[31m and\ufffe"
                                   " {==marked\x0b text==}.", **meta)},
          config=f'title: "Site{escaped}"\nbase_url: https://example.org/\n'
-                f'language: "en{escaped}"\ndescription: "De{escaped}sc"\n')
+                f'language: "en{escaped}"\ndescription: "De{escaped}sc"\nauthor: Me\n')
     result = site.build()
     warnings = sorted(str(p) for p in result.warnings)
     assert warnings == [
