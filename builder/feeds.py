@@ -211,8 +211,13 @@ class FeedWriter:
         if article.dated_by != "updated":  # (a source that shows only its last update)
             _text(entry, "published", _rfc3339(published))
         _text(entry, "updated", _rfc3339(updated))
+        # An article with a source is the archive's note on it, by the site's author; the
+        # source's authors are the entry's contributors (as on its page, builder.structured).
+        note = bool(article.source_url and config.author)
+        if note:
+            _text(ET.SubElement(entry, "author"), "name", config.author)
         for name in article.authors:
-            author = ET.SubElement(entry, "author")
+            author = ET.SubElement(entry, "contributor" if note else "author")
             _text(author, "name", name)
             _text(author, "uri", absolute(config.base_url,
                                           f"/authors/{self._term('authors', name)[0]}/"))

@@ -72,7 +72,8 @@ def test_site_feed_entries_newest_first_without_drafts(built):
     assert links == {"self": "https://example.org/sub/feed.xml",
                      "alternate": "https://example.org/sub/"}
     bravo = feed.entries[0]
-    assert bravo.author == "Bo"
+    assert bravo.author == "The Reader"  # the note's; feedparser reads Bo as a contributor
+    assert [c.name for c in bravo.contributors] == ["Bo"]
     assert [link.href for link in bravo.links if link.rel == "via"] == \
         ["https://news.example.com/b?x=1&y=2"]
 
@@ -111,8 +112,16 @@ def test_entries_carry_authors_categories_and_language(built):
     assert bravo.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr"
     category = bravo.find(f"{ATOM}category")
     assert (category.get("term"), category.get("label")) == ("pakistan", "Pakistan")
-    author = bravo.find(f"{ATOM}author")
-    assert author.findtext(f"{ATOM}uri") == "https://example.org/sub/authors/bo/"
+    # Bravo has a source: the entry is the archive's note, by the site's author; the
+    # source's author is a contributor. Alpha, the archive's own writing, keeps its author.
+    assert [a.findtext(f"{ATOM}name") for a in bravo.findall(f"{ATOM}author")] == ["The Reader"]
+    contributor = bravo.find(f"{ATOM}contributor")
+    assert contributor.findtext(f"{ATOM}name") == "Bo"
+    assert contributor.findtext(f"{ATOM}uri") == "https://example.org/sub/authors/bo/"
+    alpha = next(e for e in root.iter(f"{ATOM}entry") if e.findtext(f"{ATOM}title").startswith(
+        "Alpha"))
+    assert [a.findtext(f"{ATOM}name") for a in alpha.findall(f"{ATOM}author")] == ["Ann Lee"]
+    assert alpha.find(f"{ATOM}contributor") is None
     assert root.find(f"{ATOM}author").findtext(f"{ATOM}name") == "The Readers"
 
 
