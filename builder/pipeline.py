@@ -58,7 +58,7 @@ from builder.sitemap import ROBOTS, robots_txt
 from builder.snapshots import SOURCES_DIR, Snapshots
 from builder.snapshots import publish as publish_snapshots
 from builder.sources import Reader, explore, read_settings, skipped_lines
-from builder.state import Stamp, condition, output_stats, snapshot
+from builder.state import Stamp, condition, content_digests, output_stats, snapshot
 from builder.terms import exceptions, read_term_files
 from builder.theme import find_theme, static_files, template_dirs
 from builder.urls import output_file
@@ -184,6 +184,7 @@ class SiteBuilder:
         folder = OutputFolder(output) if options.write else None
         roots = input_roots(config, theme)
         inputs = snapshot(roots, started_ns) if folder is not None and options.cache else None
+        racy = content_digests(inputs[1]) if inputs is not None else None  # before reading
         # Held from before the output is read for reuse until it is written.
         with folder.locked() if folder else contextlib.nullcontext(), \
                 folder.spool() if folder else contextlib.nullcontext() as spool:
@@ -194,7 +195,7 @@ class SiteBuilder:
                 result.report = folder.sync(result.files, result.signatures)
                 clock("write")
                 if inputs is not None:
-                    self._record_state(config, output, roots, inputs, result)
+                    self._record_state(config, output, roots, inputs[0], racy, result)
                 if self._entity_store is not None:
                     self._entity_store.save()
         if self._reader and self._reader.cache:
@@ -246,17 +247,18 @@ class SiteBuilder:
         return condition(self.site_dir, options.output, options.base_url, options.drafts,
                          options.strict)
 
-    def _record_state(self, config: SiteConfig, output: Path, roots: list[str],
-                      inputs: tuple[str, bool], result: BuildResult) -> None:
+    def _record_state(self, config: SiteConfig, output: Path, roots: list[str], inputs: str,
+                      racy: dict[str, str] | None, result: BuildResult) -> None:
         """Remember what this build read and wrote, for a no-change build to stop early;
-        forget it if an input changed too close to the build's start to be trusted."""
+        forget it if too many inputs changed too close to the build's start to be
+        trusted (``racy`` is None: see :func:`builder.state.content_digests`)."""
         key = self._condition()
         names = sorted(result.files)
-        written = output_stats(output, names) if not inputs[1] else None
+        written = output_stats(output, names) if racy is not None else None
         stamp = None
-        if written is not None:
-            stamp = Stamp(inputs=inputs[0], roots=roots, output=str(output), files=names,
-                          written=written, articles=len(result.site.articles),
+        if written is not None and racy is not None:
+            stamp = Stamp(inputs=inputs, roots=roots, output=str(output), files=names,
+                          written=written, racy=racy, articles=len(result.site.articles),
                           warnings=[str(p) for p in result.warnings], skipped=result.skipped,
                           valid_until=result.valid_until, timezone=config.timezone)
         related = self._index_memo.get("related")

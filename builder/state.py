@@ -10,10 +10,13 @@ code and the versions of the libraries it parses and renders with), the
 ``stat`` of every file it wrote, the warnings it printed, and, for
 ``postil build --explain``, each source's record key.
 
-Only a build that succeeded and wrote its output records a row, and only if no
-input changed close to the build's start (``RACY_SECONDS``): a file modified
-within a file system's timestamp granularity of the moment it was read could
-change again without changing its ``stat`` (Git's "racily clean" problem). The
+Only a build that succeeded and wrote its output records a row. A file modified
+close to the build's start (``RACY_SECONDS``) could change again within the
+file system's timestamp granularity without changing its ``stat`` (Git's
+"racily clean" problem): the stamp keeps a digest of such a file's bytes, taken
+before the build read it, and a later build stops early only if the bytes are
+still the same. (With more than ``RACY_FILES`` of them, no row is recorded.)
+So the build right after an edit leaves a stamp like any other. The
 database is safe to delete and is never published; anything wrong with it
 (missing, damaged, locked) only means the build does its full work.
 
@@ -45,6 +48,7 @@ CACHE_DIR = ".postil-cache"
 DATABASE = "build.sqlite3"
 FORMAT = 2  # of a stamp; a row of another format is ignored
 RACY_SECONDS = 2.0  # FAT's timestamps are 2 s apart; ext4's and tmpfs's a clock tick
+RACY_FILES = 64  # files just changed whose bytes a stamp vouches for; with more, no stamp
 _KEEP_ROWS = 16  # conditions remembered (output folders, option sets)
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS builds (condition TEXT PRIMARY KEY, stamp TEXT NOT NULL,"
            " sources TEXT NOT NULL, updated INTEGER NOT NULL)")
@@ -89,12 +93,14 @@ class Stamp:
     valid_until: str | None = None
     timezone: str = "UTC"
     skipped: list[str] = field(default_factory=list)  # the summary's lines on files left out
+    racy: dict[str, str] = field(default_factory=dict)  # path → digest of its bytes
 
 
-def snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, bool]:
+def snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, list[str]]:
     """(digest, racy): a digest of the path and ``stat`` (size, mtime, ctime, inode) of
-    every file under ``roots``, plus Postil's code and its libraries; and whether any of
-    them changed after ``since_ns`` (nanoseconds since the epoch) minus ``RACY_SECONDS``.
+    every file under ``roots``, plus Postil's code and its libraries; and the paths of
+    those that changed after ``since_ns`` (nanoseconds since the epoch) minus
+    ``RACY_SECONDS`` (see :func:`content_digests`).
 
     Hidden files and folders (a leading ``.``) are left out: no reader of Postil's reads
     them. A root that does not exist is recorded as missing, so its appearance counts.
@@ -102,7 +108,7 @@ def snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, bool]:
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{sys.version}\0{FORMAT}\n".encode())
     limit = (since_ns if since_ns is not None else time.time_ns()) - int(RACY_SECONDS * 1e9)
-    racy = False
+    racy: list[str] = []
     for root in [*roots, str(_PACKAGE), *_library_files()]:
         lines = [f"root\0{root}\n"]
         for name, info in _walk(root):
@@ -112,9 +118,33 @@ def snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, bool]:
             lines.append(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0"
                          f"{info.st_ino}\n")
             if info.st_mtime_ns >= limit or info.st_ctime_ns >= limit:
-                racy = True
+                racy.append(os.path.join(root, name) if name else root)
         digest.update("".join(lines).encode(errors="surrogateescape"))  # any file name
     return digest.hexdigest(), racy
+
+
+def content_digests(paths: list[str]) -> dict[str, str] | None:
+    """Path → a digest of the file's bytes (32 hex characters), for the files
+    :func:`snapshot` found just changed; None if there are more than ``RACY_FILES`` or
+    one cannot be read. Taken before the build reads them, so a stamp never vouches for
+    bytes the build did not see."""
+    if len(paths) > RACY_FILES:
+        return None
+    found = {}
+    for path in paths:
+        digest = _content_digest(path)
+        if digest is None:
+            return None
+        found[path] = digest
+    return found
+
+
+def _content_digest(path: str) -> str | None:
+    try:
+        with open(path, "rb") as file:
+            return hashlib.file_digest(file, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+    except OSError:
+        return None
 
 
 def _library_files() -> list[str]:
@@ -198,6 +228,8 @@ def unchanged(site_dir: Path, key: str, now: datetime | None = None) -> Stamp | 
     found, _ = snapshot(stamp.roots)
     if found != stamp.inputs or output_stats(stamp.output, stamp.files) != stamp.written:
         return None
+    if any(_content_digest(path) != digest for path, digest in stamp.racy.items()):
+        return None  # changed again within the file system's timestamp granularity
     return stamp
 
 
@@ -299,6 +331,8 @@ def _load(site_dir: Path, key: str) -> Stamp | None:
                              and all(isinstance(root, str) for root in stamp.roots)
                              and all(isinstance(name, str) for name in stamp.files)
                              and isinstance(stamp.written, str)
+                             and isinstance(stamp.racy, dict)
+                             and all(isinstance(v, str) for v in stamp.racy.values())
                              and isinstance(stamp.warnings, list)
                              and isinstance(stamp.skipped, list)
                              and isinstance(stamp.output, str)):

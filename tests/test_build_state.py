@@ -35,7 +35,7 @@ BASE = "https://example.org/"
 # output folder and whether it imported the rendering and parsing libraries.
 PROBE = """
 import json, os, sys
-site, out, racy = sys.argv[1], sys.argv[2], float(sys.argv[3])
+site, out, racy, racy_files = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 opened = []
 def audit(event, args):
     if event == "open" and isinstance(args[0], (str, bytes)):
@@ -45,6 +45,7 @@ def audit(event, args):
 sys.addaudithook(audit)
 import builder.state
 builder.state.RACY_SECONDS = racy
+builder.state.RACY_FILES = racy_files
 from builder.cli import main
 code = main(["build", site, "-o", out])
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("jinja2", "markdown_it")
@@ -53,9 +54,11 @@ print(json.dumps({"code": code, "opened": opened, "heavy": heavy}))
 """
 
 
-def probe(site: Path, out: Path, racy: float = 0.0) -> tuple[dict, str]:
+def probe(site: Path, out: Path, racy: float = 0.0, racy_files: int = state.RACY_FILES
+          ) -> tuple[dict, str]:
     """(what the build opened and imported, the summary line it printed)."""
-    done = subprocess.run([sys.executable, "-c", PROBE, str(site), str(out), str(racy)],
+    done = subprocess.run([sys.executable, "-c", PROBE, str(site), str(out), str(racy),
+                           str(racy_files)],
                           capture_output=True, text=True, cwd=REPO, timeout=300,
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
@@ -127,6 +130,41 @@ def test_anything_changed_means_a_full_build(site: Path, tmp_path: Path) -> None
     assert result["heavy"] and counts(summary)["written"] == 0
     result, _ = probe(site, out)
     assert not result["heavy"]
+
+
+def test_the_build_right_after_an_edit_leaves_a_stamp(site: Path, tmp_path: Path) -> None:
+    # Every file "just changed" (a window of an hour), and a stamp may vouch for all of
+    # them: it keeps a digest of each one's bytes, so the next build still stops early.
+    out = tmp_path / "out"
+    probe(site, out)
+    article = next((site / "content").glob("*.md"))
+    article.write_text(article.read_text(encoding="utf-8") + "\nOne more line.\n",
+                       encoding="utf-8")
+    result, summary = probe(site, out, racy=3600.0, racy_files=10**6)
+    assert result["heavy"] and counts(summary)["written"] > 0
+    result, _ = probe(site, out, racy=3600.0, racy_files=10**6)
+    assert not result["heavy"]
+
+
+def test_a_racy_file_whose_bytes_change_under_the_same_stat_means_a_full_build(
+        site: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(state, "RACY_SECONDS", 3600.0)
+    monkeypatch.setattr(state, "RACY_FILES", 10**6)
+    out = tmp_path / "out"
+    build(site, BuildOptions(output=out))
+    key = state.condition(site, out, None, False, False)
+    stamp = state.unchanged(site, key)
+    assert stamp is not None
+    article = next((site / "content").glob("*.md"))
+    assert str(article.resolve()) in stamp.racy
+    original = article.read_bytes()
+    # Within one tick of the file system's clock an edit need not change the stat: the
+    # snapshot is made to see the same stat, and only the bytes tell.
+    monkeypatch.setattr(state, "snapshot", lambda roots, since_ns=None: (stamp.inputs, []))
+    article.write_bytes(original.replace(b"e", b"E", 1))
+    assert state.unchanged(site, key) is None
+    article.write_bytes(original)
+    assert state.unchanged(site, key) is not None
 
 
 def test_a_future_dated_article_ends_the_stamp_on_its_day(tmp_path: Path, monkeypatch) -> None:
