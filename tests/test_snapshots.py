@@ -81,7 +81,8 @@ def test_the_misquote_in_a_margin_note_is_reported_with_the_closest_text(digest_
 
 def site_with(root: Path, body: str, snapshot_text: str | None, **meta: str) -> Path:
     root.mkdir(parents=True)
-    (root / "site.yml").write_text("title: T\nbase_url: https://example.org/\n",
+    # (an article with a source is the site author's note: site.yml names the author)
+    (root / "site.yml").write_text("title: T\nbase_url: https://example.org/\nauthor: A\n",
                                    encoding="utf-8")
     (root / "content").mkdir()
     meta.setdefault("snapshot", "sources/a.txt")
@@ -114,6 +115,18 @@ def test_a_snapshot_outside_sources_is_an_error(tmp_path, value):
         build(root, BuildOptions(write=False))
     assert [(p.path, p.line, p.warning) for p in failed.value.problems] == \
         [("content/a.md", 5, False)]
+
+
+@pytest.mark.parametrize("value", ["../secret.txt", "sources/a.pdf", "[a]"])
+def test_a_bad_snapshot_is_reported_beside_the_files_other_errors(tmp_path, value):
+    # All problems in one run: a file that fails to read for another reason (here a
+    # bad read: date) still has its snapshot: value checked.
+    root = site_with(tmp_path / "s", "Text.", "x", snapshot=value, read="2020-13-45")
+    with pytest.raises(BuildFailed) as failed:
+        build(root, BuildOptions(write=False))
+    assert [(p.path, p.line, p.warning) for p in failed.value.problems] == \
+        [("content/a.md", 5, False), ("content/a.md", 6, False)]
+    assert "snapshot" in failed.value.problems[0].message
 
 
 def test_no_snapshot_no_link_and_prose_highlights_are_no_quotations(tmp_path):
@@ -201,7 +214,7 @@ def test_snapshots_are_published_only_when_the_site_says_so(tmp_path):
         "<p>The works cost", '<p><img src=x onerror="alert(2)"><script>alert(3)</script>'
         "The works cost"), encoding="utf-8")
     files = build(root, BuildOptions(write=False)).files
-    assert not [name for name in files if "source" in name]
+    assert not [name for name in files if name.endswith("source.html")]
     with open(root / "site.yml", "a", encoding="utf-8") as config:
         config.write("snapshots: {publish: true}\n")
     files = build(root, BuildOptions(write=False)).files
@@ -220,5 +233,5 @@ def test_snapshots_publish_must_be_true_or_false(tmp_path):
     with pytest.raises(BuildFailed) as failed:
         build(root, BuildOptions(write=False))
     assert [(p.line, p.message, p.warning) for p in failed.value.problems] == [
-        (3, "snapshots.publish must be true or false", False),
-        (3, 'unknown key "snapshots.keep"', True)]
+        (4, "snapshots.publish must be true or false", False),
+        (4, 'unknown key "snapshots.keep"', True)]
