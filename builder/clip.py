@@ -46,6 +46,8 @@ _UPDATED = ("article:modified_time", "og:updated_time", "datemodified", "last-mo
 #: a date label in a page's text: "Published: 3 May 2024", "Last Updated: October 7, 2025"
 _LABEL = re.compile(r"\b(published|posted|last\s+updated|updated|modified)(?:\s+on)?\s*:?\s*"
                     r"([A-Za-z0-9][^\n]{4,40})", re.IGNORECASE)
+#: what a browser's "Save page as" writes at the top of a page: the address it came from
+_SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)\s*(\S+?)\s*-->", re.IGNORECASE)
 _BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr",
            "section", "article", "header", "footer", "br", "figcaption", "dd", "dt")
 
@@ -137,7 +139,7 @@ def read_page(raw: bytes, url: str) -> Clipping:
         root = lxml.html.fromstring(raw)
     except (ValueError, lxml.etree.ParserError):
         raise ClipError("not an HTML page") from None
-    url = _canonical(root, url)
+    url = _canonical(root, url) or _saved_from(raw)
     text = trafilatura.extract(raw, favor_precision=True, include_comments=False,
                                include_tables=True)
     if not text or len(text.split()) < MIN_WORDS:
@@ -161,6 +163,13 @@ def _canonical(root, url: str) -> str:  # noqa: ANN001 (an lxml element)
             if urlsplit(absolute).scheme in ("http", "https"):
                 return absolute
     return url
+
+
+def _saved_from(raw: bytes) -> str:
+    """The http(s) address in a saved page's ``<!-- saved from url=(NNNN)URL -->``, or ""."""
+    found = _SAVED_FROM.search(raw[:4096])
+    url = found.group(1).decode("utf-8", "replace") if found else ""
+    return url if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc else ""
 
 
 def _first(root, path: str) -> str:  # noqa: ANN001
@@ -267,9 +276,12 @@ def _yaml(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML string
 
 
-def add(site_dir: Path, target: str, timeout: float = TIMEOUT) -> tuple[Path, Path]:
+def add(site_dir: Path, target: str, timeout: float = TIMEOUT,
+        notes: list[str] | None = None) -> tuple[Path, Path]:
     """Clip ``target`` (an http(s) URL or a saved HTML file) into the site in ``site_dir``:
-    (the article written, its snapshot). Raises :class:`ClipError`."""
+    (the article written, its snapshot). Raises :class:`ClipError`. ``notes``, if given,
+    gets a line for each thing the user must still do before the site builds right (a
+    saved page that names no address, a site with no ``author``)."""
     if not (site_dir / CONFIG_NAME).is_file():
         raise ClipError(f"no {CONFIG_NAME} in {site_dir}: run 'postil init DIR' first")
     try:
@@ -298,6 +310,13 @@ def add(site_dir: Path, target: str, timeout: float = TIMEOUT) -> tuple[Path, Pa
             raise ClipError(f"{path} exists already; not overwriting it")
     _write_both([(snapshot, raw),
                  (article, front_matter(clipping, f"{SOURCES_DIR}/{slug}.html").encode())])
+    if notes is not None and not clipping.url:  # without source: the page would be "by" them
+        notes.append(f"{target} names no address of its own (no canonical link, og:url or "
+                     f"'saved from url'): add source: URL to {article}, or its page is "
+                     "taken for your own writing, by the source's author")
+    elif notes is not None and not config.author:
+        notes.append(f"{site_dir / CONFIG_NAME} names no author: set author: \"Your Name\" "
+                     "before building (a page about a source is your note, and says so)")
     return article, snapshot
 
 

@@ -65,7 +65,8 @@ def server():
 def folder(tmp_path: Path) -> Path:
     root = tmp_path / "site"
     (root / "content").mkdir(parents=True)
-    (root / "site.yml").write_text(SITE_YML, encoding="utf-8")
+    # a page about a source is the site author's note: a site that clips names its author
+    (root / "site.yml").write_text(SITE_YML + "author: Ada Reader\n", encoding="utf-8")
     return root
 
 
@@ -172,3 +173,36 @@ def test_a_failed_write_leaves_nothing(server, folder):
     with pytest.raises(ClipError, match="cannot write"):
         add(folder, f"{server}/news")
     assert files_in(folder) == ["site.yml", "sources"]
+
+
+def test_a_saved_page_with_no_address_is_told_to_get_a_source(folder, tmp_path, capsys):
+    # A page saved without <link rel=canonical> or og:url would get no source: its page
+    # would be taken for the archive's own writing, by the source's author.
+    saved = tmp_path / "saved.html"
+    saved.write_bytes((PAGES / "blog.html").read_bytes())
+    assert main(["add", str(saved), str(folder)]) == 0
+    err = capsys.readouterr().err
+    article = folder / "content/why-i-still-keep-a-paper-index.md"
+    assert "source" not in meta_of(article)
+    assert err.count("\n") == 1 and "warning:" in err and f"source: URL to {article}" in err
+
+
+def test_a_saved_page_keeps_the_address_the_browser_wrote(folder, tmp_path, capsys):
+    url = "https://fieldnotes.example/2023/paper-index"
+    saved = tmp_path / "saved.html"
+    saved.write_bytes(b"<!-- saved from url=(0042)" + url.encode() + b" -->\n"
+                      + (PAGES / "blog.html").read_bytes())
+    assert main(["add", str(saved), str(folder)]) == 0
+    assert capsys.readouterr().err == ""
+    assert meta_of(folder / "content/why-i-still-keep-a-paper-index.md")["source"] == url
+    with pytest.raises(ClipError, match="archived already"):
+        add(folder, str(saved))
+
+
+def test_a_site_with_no_author_is_told_to_name_one(server, folder, capsys):
+    (folder / "site.yml").write_text(SITE_YML, encoding="utf-8")
+    assert main(["add", f"{server}/news", str(folder)]) == 0
+    err = capsys.readouterr().err
+    assert "names no author" in err and err.count("\n") == 1
+    assert main(["build", str(folder), "-o", str(folder / "public")]) == 1
+    assert "author is required" in capsys.readouterr().err
