@@ -25,7 +25,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from builder import frontmatter, slugs
 from builder.config import CONFIG_NAME, load_config
@@ -81,7 +81,7 @@ def fetch(url: str, timeout: float = TIMEOUT) -> tuple[str, bytes]:
             if kind not in HTML_TYPES:
                 raise ClipError(f"{url}: not an HTML page (Content-Type: {kind})")
             data = response.read(MAX_BYTES + 1)
-            final = response.geturl()
+            final = urldefrag(response.geturl())[0]  # a fragment is no part of the page
     except urllib.error.HTTPError as exc:
         raise ClipError(f"{url}: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
@@ -302,12 +302,15 @@ def add(site_dir: Path, target: str, timeout: float = TIMEOUT,
             existing = archived(config.content_path, known) if known else None
             if existing:
                 raise ClipError(f"{known} is archived already: {existing}")
-    slug = slugs.readable_slug(clipping.title, SLUG_MAX) or "article"
-    article = config.content_path / f"{slug}.md"
-    snapshot = site_dir / SOURCES_DIR / f"{slug}.html"
-    for path in (article, snapshot):
-        if path.exists():
-            raise ClipError(f"{path} exists already; not overwriting it")
+    base = slugs.readable_slug(clipping.title, SLUG_MAX) or "article"
+    for number in range(1, 1000):  # another source of the same title: "<slug>-2"
+        slug = base if number == 1 else f"{base}-{number}"
+        article = config.content_path / f"{slug}.md"
+        snapshot = site_dir / SOURCES_DIR / f"{slug}.html"
+        if not article.exists() and not snapshot.exists():
+            break
+    else:
+        raise ClipError(f"{config.content_path / base}.md and 998 more exist already")
     _write_both([(snapshot, raw),
                  (article, front_matter(clipping, f"{SOURCES_DIR}/{slug}.html").encode())])
     if notes is not None and not clipping.url:  # without source: the page would be "by" them

@@ -206,3 +206,22 @@ def test_a_site_with_no_author_is_told_to_name_one(server, folder, capsys):
     assert "names no author" in err and err.count("\n") == 1
     assert main(["build", str(folder), "-o", str(folder / "public")]) == 1
     assert "author is required" in capsys.readouterr().err
+
+
+def test_a_fragment_is_no_part_of_the_address(server, folder):
+    add(folder, f"{server}/blog")
+    with pytest.raises(ClipError, match="archived already: content/why-i-still"):
+        add(folder, f"{server}/blog#comments")
+
+
+def test_another_source_of_the_same_title_gets_a_file_of_its_own(folder, tmp_path):
+    paths = []
+    for number in (1, 2, 3):
+        saved = tmp_path / f"saved-{number}.html"
+        saved.write_bytes(f"<!-- saved from url=(0031)https://{number}.example/index -->\n"
+                          .encode() + (PAGES / "blog.html").read_bytes())
+        paths.append(add(folder, str(saved)))
+    assert [(a.name, s.name) for a, s in paths] == [
+        (f"why-i-still-keep-a-paper-index{end}.md", f"why-i-still-keep-a-paper-index{end}.html")
+        for end in ("", "-2", "-3")]
+    assert meta_of(paths[2][0])["snapshot"] == "sources/why-i-still-keep-a-paper-index-3.html"
