@@ -116,7 +116,7 @@ def body_text(raw: bytes | str) -> str:
     import lxml.html
 
     try:
-        root = lxml.html.fromstring(raw)
+        root = lxml.html.fromstring(decoded(raw))
     except (ValueError, lxml.etree.ParserError):
         return ""
     for element in root.iter("script", "style", "noscript", "template"):
@@ -128,6 +128,18 @@ def body_text(raw: bytes | str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+def decoded(raw: bytes | str) -> bytes | str:
+    """A page for lxml: as it is if it declares its encoding (lxml reads ``<meta
+    charset>``), else as UTF-8 text if it is valid UTF-8, as browsers detect it (lxml
+    would read it as Latin-1: "ZÃ¼rich"), else as it is."""
+    if isinstance(raw, str) or re.search(rb"charset|<\?xml", raw[:4096], re.IGNORECASE):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+
+
 def read_page(raw: bytes, url: str) -> Clipping:
     """The article a page holds. ``url``: where it was fetched ("" for a saved file);
     a ``<link rel=canonical>`` (or ``og:url``) takes its place. Raises
@@ -136,7 +148,7 @@ def read_page(raw: bytes, url: str) -> Clipping:
     import trafilatura
 
     try:
-        root = lxml.html.fromstring(raw)
+        root = lxml.html.fromstring(decoded(raw))
     except (ValueError, lxml.etree.ParserError):
         raise ClipError("not an HTML page") from None
     url = _canonical(root, url) or _saved_from(raw)

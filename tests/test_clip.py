@@ -225,3 +225,13 @@ def test_another_source_of_the_same_title_gets_a_file_of_its_own(folder, tmp_pat
         (f"why-i-still-keep-a-paper-index{end}.md", f"why-i-still-keep-a-paper-index{end}.html")
         for end in ("", "-2", "-3")]
     assert meta_of(paths[2][0])["snapshot"] == "sources/why-i-still-keep-a-paper-index-3.html"
+
+
+def test_a_utf8_page_that_names_no_charset_keeps_its_letters(server, folder):
+    # lxml reads a page that declares no encoding as Latin-1; browsers detect UTF-8
+    page = (PAGES / "news.html").read_bytes().replace(b'<meta charset="utf-8">', b"")
+    page = page.replace(b"Miriam Okafor", "Zoë Müller-Привет".encode())
+    assert b"charset" not in page.lower()
+    _Handler.routes["/plain"] = (200, "text/html", page, {})
+    meta = meta_of(add(folder, f"{server}/plain")[0])
+    assert meta["author"] == "Zoë Müller-Привет"
