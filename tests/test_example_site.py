@@ -19,7 +19,7 @@ def test_builds_with_no_warnings(example):
     if (REPO / "sources" / "pakistan-covert-iskp-let-alliance.txt").is_file():
         assert found == []
     else:
-        assert found == ["content/pakistan-covert-iskp-let-alliance.md:7: warning: snapshot "
+        assert found == ["content/pakistan-covert-iskp-let-alliance.md:8: warning: snapshot "
                          '"sources/pakistan-covert-iskp-let-alliance.txt" not found: its '
                          "quotations are not checked"]
     assert len(example.site.articles) >= 11
