@@ -43,9 +43,14 @@ _PUBLISHED = ("article:published_time", "og:published_time", "datepublished", "p
               "publishdate", "dc.date.issued", "dcterms.issued", "date", "sailthru.date")
 _UPDATED = ("article:modified_time", "og:updated_time", "datemodified", "last-modified",
             "dcterms.modified", "lastmod")
-#: a date label in a page's text: "Published: 3 May 2024", "Last Updated: October 7, 2025"
-_LABEL = re.compile(r"\b(published|posted|last\s+updated|updated|modified)(?:\s+on)?\s*:?\s*"
-                    r"([A-Za-z0-9][^\n]{4,40})", re.IGNORECASE)
+#: a date label in a page's text: "Published: 3 May 2024", "Last Updated: October 7, 2025",
+#: "Posted on 12 May", "Published 3 May 2024"; without ":" or "on" only if a day or month
+#: follows, so that the prose's "published in 2015 by the ministry" is no date of the page;
+#: a date stops where an "updated" label starts ("Published 3 May 2024 | Updated 4 May")
+_LABEL = re.compile(r"\b(published|posted|last\s+updated|updated|modified)"
+                    r"(?:\s*:\s*|\s+on\s+|\s+(?=\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
+                    r"nov|dec)[a-z]*\.?\s))([A-Za-z0-9](?:(?!last\s+updated|updated|modified)[^\n]){4,40})",
+                    re.IGNORECASE)
 #: what a browser's "Save page as" writes at the top of a page: the address it came from
 _SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)\s*(\S+?)\s*-->", re.IGNORECASE)
 _BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr",

@@ -11,7 +11,7 @@ import pytest
 
 from builder import frontmatter
 from builder.cli import main
-from builder.clip import ClipError, add
+from builder.clip import ClipError, add, read_page
 from conftest import REPO, SITE_YML
 
 PAGES = REPO / "tests" / "fixtures" / "clip"
@@ -235,3 +235,18 @@ def test_a_utf8_page_that_names_no_charset_keeps_its_letters(server, folder):
     _Handler.routes["/plain"] = (200, "text/html", page, {})
     meta = meta_of(add(folder, f"{server}/plain")[0])
     assert meta["author"] == "Zoë Müller-Привет"
+
+
+def test_a_date_in_the_articles_own_prose_is_not_the_pages_date():
+    # No date in the page's metadata or labelled: "published in 2015" in the prose is no
+    # date of the page (htmldate, not searching the text, finds none either)
+    words = " ".join(["and the ministry said more"] * 10)
+    page = ("<html><head><meta charset='utf-8'><title>T</title></head><body><article>"
+            "<h1>The report</h1><p>By Jo, 12 March 2024</p><p>The report, published in 2015 "
+            f"by the ministry and updated in the 1990s, said things {words}.</p></article>"
+            "</body></html>").encode()
+    clipping = read_page(page, "https://news.example/report")
+    assert (clipping.published, clipping.updated) == ("", "")
+    labelled = page.replace(b"By Jo, 12 March 2024", b"Published 3 May 2024. Updated: 4 May 2024")
+    clipping = read_page(labelled, "https://news.example/report")
+    assert (clipping.published, clipping.updated) == ("2024-05-03", "2024-05-04")
