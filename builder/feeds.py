@@ -211,7 +211,13 @@ class FeedWriter:
         if article.dated_by != "updated":  # (a source that shows only its last update)
             _text(entry, "published", _rfc3339(published))
         _text(entry, "updated", _rfc3339(updated))
-        for name in article.authors:
+        if article.source_url and config.author:
+            # An entry about a source is the archive's note: by the site's author, never
+            # by the source's (README, "Whose page it is"), as the page's metadata says.
+            author = ET.SubElement(entry, "author")
+            _text(author, "name", config.author)
+            _text(author, "uri", config.base_url)
+        for name in [] if article.source_url and config.author else article.authors:
             author = ET.SubElement(entry, "author")
             _text(author, "name", name)
             _text(author, "uri", absolute(config.base_url,

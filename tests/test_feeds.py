@@ -72,7 +72,7 @@ def test_site_feed_entries_newest_first_without_drafts(built):
     assert links == {"self": "https://example.org/sub/feed.xml",
                      "alternate": "https://example.org/sub/"}
     bravo = feed.entries[0]
-    assert bravo.author == "Bo"
+    assert bravo.author == "The Reader"  # the archive's note about Bo's article
     assert [link.href for link in bravo.links if link.rel == "via"] == \
         ["https://news.example.com/b?x=1&y=2"]
 
@@ -111,8 +111,14 @@ def test_entries_carry_authors_categories_and_language(built):
     assert bravo.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr"
     category = bravo.find(f"{ATOM}category")
     assert (category.get("term"), category.get("label")) == ("pakistan", "Pakistan")
-    author = bravo.find(f"{ATOM}author")
-    assert author.findtext(f"{ATOM}uri") == "https://example.org/sub/authors/bo/"
+    alpha = next(e for e in root.iter(f"{ATOM}entry") if e.findtext(f"{ATOM}title") ==
+                 "Alpha <one> & two")
+    author = alpha.find(f"{ATOM}author")
+    assert author.findtext(f"{ATOM}uri") == "https://example.org/sub/authors/ann-lee/"
+    # Bravo has a source: its entry is the archive's note, by the site's author, not Bo's
+    assert [(a.findtext(f"{ATOM}name"), a.findtext(f"{ATOM}uri"))
+            for a in bravo.iterfind(f"{ATOM}author")] == [("The Reader",
+                                                          "https://example.org/sub/")]
     assert root.find(f"{ATOM}author").findtext(f"{ATOM}name") == "The Readers"
 
 
