@@ -145,9 +145,10 @@ def decoded(raw: bytes | str) -> bytes | str:
         return raw
 
 
-def read_page(raw: bytes, url: str) -> Clipping:
+def read_page(raw: bytes, url: str, name: str = "the page") -> Clipping:
     """The article a page holds. ``url``: where it was fetched ("" for a saved file);
-    a ``<link rel=canonical>`` (or ``og:url``) takes its place. Raises
+    a ``<link rel=canonical>`` (or ``og:url``) takes its place; ``name`` is how a message
+    names a page with no URL (a saved file's path). Raises
     :class:`ClipError` if the page holds less than :data:`MIN_WORDS` words of main text."""
     import lxml.html
     import trafilatura
@@ -155,12 +156,12 @@ def read_page(raw: bytes, url: str) -> Clipping:
     try:
         root = lxml.html.fromstring(decoded(raw))
     except (ValueError, lxml.etree.ParserError):
-        raise ClipError("not an HTML page") from None
+        raise ClipError(f"{url or name}: not an HTML page") from None
     url = _canonical(root, url) or _saved_from(raw)
     text = trafilatura.extract(raw, favor_precision=True, include_comments=False,
                                include_tables=True)
     if not text or len(text.split()) < MIN_WORDS:
-        raise ClipError(f"{url or 'the page'}: no article text found")
+        raise ClipError(f"{url or name}: no article text found")
     meta = trafilatura.extract_metadata(root, default_url=url or None)
     title = (meta.title if meta and meta.title else "") or _first(root, "//title/text()")
     authors = [a.strip() for a in re.split(r";|\band\b", meta.author or "")
@@ -313,7 +314,7 @@ def add(site_dir: Path, target: str, timeout: float = TIMEOUT,
             raw, url = Path(target).read_bytes(), ""
         except OSError as exc:
             raise ClipError(f"cannot read {target}: {exc.strerror or exc}") from None
-    clipping = read_page(raw, url)
+    clipping = read_page(raw, url, target)
     if clipping.url:
         for known in dict.fromkeys((clipping.url, url, target)):
             existing = archived(config.content_path, known) if known else None

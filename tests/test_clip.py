@@ -250,3 +250,11 @@ def test_a_date_in_the_articles_own_prose_is_not_the_pages_date():
     labelled = page.replace(b"By Jo, 12 March 2024", b"Published 3 May 2024. Updated: 4 May 2024")
     clipping = read_page(labelled, "https://news.example/report")
     assert (clipping.published, clipping.updated) == ("2024-05-03", "2024-05-04")
+
+
+def test_a_saved_page_with_no_article_is_named_in_the_error(folder, tmp_path, capsys):
+    saved = tmp_path / "login.html"
+    saved.write_bytes((PAGES / "no-article.html").read_bytes())
+    assert main(["add", str(saved), str(folder)]) == 1
+    assert capsys.readouterr().err == f"postil: {saved}: no article text found\n"
+    assert files_in(folder) == ["site.yml"]
