@@ -328,10 +328,13 @@ def run_new(args: argparse.Namespace) -> int:
 def run_add(args: argparse.Namespace) -> int:
     from builder.clip import ClipError, add
 
+    notes: list[str] = []
     try:
-        article, snapshot = add(args.site_dir, args.target, args.timeout)
+        article, snapshot = add(args.site_dir, args.target, args.timeout, notes)
     except ClipError as exc:
         print(f"postil: {exc}", file=sys.stderr)
         return EXIT_CONTENT
     print(f"wrote {article} and its snapshot {snapshot}")
+    for note in notes:
+        print(f"postil: warning: {note}", file=sys.stderr)
     return EXIT_OK

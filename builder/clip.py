@@ -25,7 +25,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from builder import frontmatter, slugs
 from builder.config import CONFIG_NAME, load_config
@@ -43,9 +43,16 @@ _PUBLISHED = ("article:published_time", "og:published_time", "datepublished", "p
               "publishdate", "dc.date.issued", "dcterms.issued", "date", "sailthru.date")
 _UPDATED = ("article:modified_time", "og:updated_time", "datemodified", "last-modified",
             "dcterms.modified", "lastmod")
-#: a date label in a page's text: "Published: 3 May 2024", "Last Updated: October 7, 2025"
-_LABEL = re.compile(r"\b(published|posted|last\s+updated|updated|modified)(?:\s+on)?\s*:?\s*"
-                    r"([A-Za-z0-9][^\n]{4,40})", re.IGNORECASE)
+#: a date label in a page's text: "Published: 3 May 2024", "Last Updated: October 7, 2025",
+#: "Posted on 12 May", "Published 3 May 2024"; without ":" or "on" only if a day or month
+#: follows, so that the prose's "published in 2015 by the ministry" is no date of the page;
+#: a date stops where an "updated" label starts ("Published 3 May 2024 | Updated 4 May")
+_LABEL = re.compile(r"\b(published|posted|last\s+updated|updated|modified)"
+                    r"(?:\s*:\s*|\s+on\s+|\s+(?=\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
+                    r"nov|dec)[a-z]*\.?\s))([A-Za-z0-9](?:(?!last\s+updated|updated|modified)[^\n]){4,40})",
+                    re.IGNORECASE)
+#: what a browser's "Save page as" writes at the top of a page: the address it came from
+_SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)\s*(\S+?)\s*-->", re.IGNORECASE)
 _BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr",
            "section", "article", "header", "footer", "br", "figcaption", "dd", "dt")
 
@@ -79,7 +86,7 @@ def fetch(url: str, timeout: float = TIMEOUT) -> tuple[str, bytes]:
             if kind not in HTML_TYPES:
                 raise ClipError(f"{url}: not an HTML page (Content-Type: {kind})")
             data = response.read(MAX_BYTES + 1)
-            final = response.geturl()
+            final = urldefrag(response.geturl())[0]  # a fragment is no part of the page
     except urllib.error.HTTPError as exc:
         raise ClipError(f"{url}: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
@@ -114,7 +121,7 @@ def body_text(raw: bytes | str) -> str:
     import lxml.html
 
     try:
-        root = lxml.html.fromstring(raw)
+        root = lxml.html.fromstring(decoded(raw))
     except (ValueError, lxml.etree.ParserError):
         return ""
     for element in root.iter("script", "style", "noscript", "template"):
@@ -126,22 +133,35 @@ def body_text(raw: bytes | str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-def read_page(raw: bytes, url: str) -> Clipping:
+def decoded(raw: bytes | str) -> bytes | str:
+    """A page for lxml: as it is if it declares its encoding (lxml reads ``<meta
+    charset>``), else as UTF-8 text if it is valid UTF-8, as browsers detect it (lxml
+    would read it as Latin-1: "ZÃ¼rich"), else as it is."""
+    if isinstance(raw, str) or re.search(rb"charset|<\?xml", raw[:4096], re.IGNORECASE):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+
+
+def read_page(raw: bytes, url: str, name: str = "the page") -> Clipping:
     """The article a page holds. ``url``: where it was fetched ("" for a saved file);
-    a ``<link rel=canonical>`` (or ``og:url``) takes its place. Raises
+    a ``<link rel=canonical>`` (or ``og:url``) takes its place; ``name`` is how a message
+    names a page with no URL (a saved file's path). Raises
     :class:`ClipError` if the page holds less than :data:`MIN_WORDS` words of main text."""
     import lxml.html
     import trafilatura
 
     try:
-        root = lxml.html.fromstring(raw)
+        root = lxml.html.fromstring(decoded(raw))
     except (ValueError, lxml.etree.ParserError):
-        raise ClipError("not an HTML page") from None
-    url = _canonical(root, url)
+        raise ClipError(f"{url or name}: not an HTML page") from None
+    url = _canonical(root, url) or _saved_from(raw)
     text = trafilatura.extract(raw, favor_precision=True, include_comments=False,
                                include_tables=True)
     if not text or len(text.split()) < MIN_WORDS:
-        raise ClipError(f"{url or 'the page'}: no article text found")
+        raise ClipError(f"{url or name}: no article text found")
     meta = trafilatura.extract_metadata(root, default_url=url or None)
     title = (meta.title if meta and meta.title else "") or _first(root, "//title/text()")
     authors = [a.strip() for a in re.split(r";|\band\b", meta.author or "")
@@ -161,6 +181,13 @@ def _canonical(root, url: str) -> str:  # noqa: ANN001 (an lxml element)
             if urlsplit(absolute).scheme in ("http", "https"):
                 return absolute
     return url
+
+
+def _saved_from(raw: bytes) -> str:
+    """The http(s) address in a saved page's ``<!-- saved from url=(NNNN)URL -->``, or ""."""
+    found = _SAVED_FROM.search(raw[:4096])
+    url = found.group(1).decode("utf-8", "replace") if found else ""
+    return url if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc else ""
 
 
 def _first(root, path: str) -> str:  # noqa: ANN001
@@ -267,9 +294,12 @@ def _yaml(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML string
 
 
-def add(site_dir: Path, target: str, timeout: float = TIMEOUT) -> tuple[Path, Path]:
+def add(site_dir: Path, target: str, timeout: float = TIMEOUT,
+        notes: list[str] | None = None) -> tuple[Path, Path]:
     """Clip ``target`` (an http(s) URL or a saved HTML file) into the site in ``site_dir``:
-    (the article written, its snapshot). Raises :class:`ClipError`."""
+    (the article written, its snapshot). Raises :class:`ClipError`. ``notes``, if given,
+    gets a line for each thing the user must still do before the site builds right (a
+    saved page that names no address, a site with no ``author``)."""
     if not (site_dir / CONFIG_NAME).is_file():
         raise ClipError(f"no {CONFIG_NAME} in {site_dir}: run 'postil init DIR' first")
     try:
@@ -284,20 +314,30 @@ def add(site_dir: Path, target: str, timeout: float = TIMEOUT) -> tuple[Path, Pa
             raw, url = Path(target).read_bytes(), ""
         except OSError as exc:
             raise ClipError(f"cannot read {target}: {exc.strerror or exc}") from None
-    clipping = read_page(raw, url)
+    clipping = read_page(raw, url, target)
     if clipping.url:
         for known in dict.fromkeys((clipping.url, url, target)):
             existing = archived(config.content_path, known) if known else None
             if existing:
                 raise ClipError(f"{known} is archived already: {existing}")
-    slug = slugs.readable_slug(clipping.title, SLUG_MAX) or "article"
-    article = config.content_path / f"{slug}.md"
-    snapshot = site_dir / SOURCES_DIR / f"{slug}.html"
-    for path in (article, snapshot):
-        if path.exists():
-            raise ClipError(f"{path} exists already; not overwriting it")
+    base = slugs.readable_slug(clipping.title, SLUG_MAX) or "article"
+    for number in range(1, 1000):  # another source of the same title: "<slug>-2"
+        slug = base if number == 1 else f"{base}-{number}"
+        article = config.content_path / f"{slug}.md"
+        snapshot = site_dir / SOURCES_DIR / f"{slug}.html"
+        if not article.exists() and not snapshot.exists():
+            break
+    else:
+        raise ClipError(f"{config.content_path / base}.md and 998 more exist already")
     _write_both([(snapshot, raw),
                  (article, front_matter(clipping, f"{SOURCES_DIR}/{slug}.html").encode())])
+    if notes is not None and not clipping.url:  # without source: the page would be "by" them
+        notes.append(f"{target} names no address of its own (no canonical link, og:url or "
+                     f"'saved from url'): add source: URL to {article}, or its page is "
+                     "taken for your own writing, by the source's author")
+    elif notes is not None and not config.author:
+        notes.append(f"{site_dir / CONFIG_NAME} names no author: set author: \"Your Name\" "
+                     "before building (a page about a source is your note, and says so)")
     return article, snapshot
 
 

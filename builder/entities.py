@@ -53,6 +53,14 @@ def entity_key(path: str, raw: bytes) -> str:
     return hashlib.blake2b(path.encode() + b"\0" + mode + raw, digest_size=16).hexdigest()
 
 
+def _span(value: PartialDate) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """The first and last (year, month, day) a partial date can mean (a decade: ten
+    years; a day 31 stands for the month's last, enough to compare)."""
+    last_year = value.year + 9 if value.decade else value.year
+    return ((value.year, value.month or 1, value.day or 1),
+            (last_year, value.month or 12, value.day or 31))
+
+
 def read_entity(path: str, raw: bytes) -> tuple[EntityRecord | None, list[Problem]]:
     """Parse an entity file's front matter; its body is rendered later."""
     doc, problems = frontmatter.load(path, raw)
@@ -88,11 +96,14 @@ def read_entity(path: str, raw: bytes) -> tuple[EntityRecord | None, list[Proble
     slug = slugify(stem)
     if not slug:
         problems.append(Problem(path, 1, f'cannot make a slug from the file name "{stem}"'))
+    start, end = date_value("date"), date_value("end")
+    if start and end and _span(end)[1] < _span(start)[0]:
+        fields.problem("end", f"end {end.label} is before the date {start.label}")
     entity = EntityRecord(
         source=path, slug=slug, name=name, type=kind, aliases=aliases,
         case_sensitive=case_sensitive, weak_aliases=weak,
-        wikidata=wikidata, description=fields.text("description"), date=date_value("date"),
-        end=date_value("end"), location=slugify(fields.text("location")),
+        wikidata=wikidata, description=fields.text("description"), date=start,
+        end=end, location=slugify(fields.text("location")),
         participants=[slugify(p) for p in participants],
         body_markdown=doc.body, body_line=doc.body_line, lines=dict(doc.key_lines),
         key=entity_key(path, raw),

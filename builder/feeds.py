@@ -215,7 +215,9 @@ class FeedWriter:
         # source's authors are the entry's contributors (as on its page, builder.structured).
         note = bool(article.source_url and config.author)
         if note:
-            _text(ET.SubElement(entry, "author"), "name", config.author)
+            author = ET.SubElement(entry, "author")
+            _text(author, "name", config.author)
+            _text(author, "uri", config.base_url)
         for name in article.authors:
             author = ET.SubElement(entry, "contributor" if note else "author")
             _text(author, "name", name)

@@ -21,6 +21,8 @@ from builder.model import ArticleRecord
 from builder.problems import Problem
 from builder.safeurl import check_url
 from builder.slugs import MAX_SLUG, explicit, merge_key, slugify, too_long
+from builder.snapshots import KEY as SNAPSHOT_KEY
+from builder.snapshots import snapshot_problem
 
 #: front matter keys Postil reads; any other key is kept in ``Article.extra``
 KNOWN_KEYS = frozenset({
@@ -158,6 +160,11 @@ def read_article(path: str, raw: bytes, settings: ReadSettings, key: str = ""
         summary = _truncate_words(rendered.first_paragraph, settings.summary_words)
 
     if any(not p.warning for p in problems):
+        # No record is made, so builder.snapshots never sees this file's snapshot: say
+        # now what is wrong with it too (all problems in one run).
+        wrong = snapshot_problem(meta[SNAPSHOT_KEY]) if SNAPSHOT_KEY in meta else None
+        if wrong:
+            problems.append(Problem(path, doc.line(SNAPSHOT_KEY), wrong))
         return None, problems
     for part in (*rendered.mentions, *rendered.highlights):
         part.owner = key  # still parsing: what they hold is a function of the key

@@ -26,6 +26,7 @@ from collections.abc import Iterable, MutableMapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from builder.model import Article, ArticleRecord
 from builder.problems import Problem
@@ -205,7 +206,7 @@ def publish(snapshots: Snapshots, config: Any, articles: Iterable[Article],
         link = html.escape(article.source_url, quote=True)
         origin = f'<p>A copy of <a href="{link}" rel="noopener">{link}</a>, kept by this ' \
             "archive.</p>" if article.source_url else ""
-        body = _body(site_dir, name)
+        body = _body(site_dir, name, article.source_url)
         page = (f'<!DOCTYPE html>\n<html lang="{html.escape(language, quote=True)}">\n<head>\n'
                 '<meta charset="utf-8">\n<meta name="robots" content="noindex">\n'
                 f"<title>Source: {title}</title>\n</head>\n<body>\n<main>\n"
@@ -217,7 +218,25 @@ def publish(snapshots: Snapshots, config: Any, articles: Iterable[Article],
                                      article.source_url, language)
 
 
-def _body(site_dir: Path, name: str) -> str:
+def _links_to_source(page: str, source_url: str) -> str:
+    """``page`` (HTML) with each relative link and image resolved against ``source_url``,
+    the address it was copied from, as lxml resolves them (so that, published on this
+    site, they lead where they led on the source, not to pages of this archive that do
+    not exist); without a ``source_url``, relative ones are dropped (links to the page's
+    own ``#fragment`` are kept)."""
+    import lxml.html
+
+    def resolve(link: str) -> str | None:
+        if link.startswith("#") or urlsplit(link).scheme:
+            return urljoin(source_url, link) if source_url and link.startswith("#") else link
+        return urljoin(source_url, link) if source_url else None
+
+    root = lxml.html.fromstring(page)
+    root.rewrite_links(resolve, resolve_base_href=False)
+    return lxml.html.tostring(root, encoding="unicode")
+
+
+def _body(site_dir: Path, name: str, source_url: str = "") -> str:
     path = os.path.join(site_dir, *name.split("/"))
     try:
         with open(path, "rb") as file:
@@ -233,7 +252,7 @@ def _body(site_dir: Path, name: str) -> str:
                                    include_comments=False, include_links=True,
                                    include_formatting=True)
         if main:
-            return sanitize_body(main)
+            return sanitize_body(_links_to_source(main, source_url))
     text = snapshot_text(raw, name)
     return "\n".join(f"<p>{html.escape(' '.join(part.split()))}</p>"
                      for part in re.split(r"\n\s*\n", text) if part.strip())

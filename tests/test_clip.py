@@ -11,7 +11,7 @@ import pytest
 
 from builder import frontmatter
 from builder.cli import main
-from builder.clip import ClipError, add
+from builder.clip import ClipError, add, read_page
 from conftest import REPO, SITE_YML
 
 PAGES = REPO / "tests" / "fixtures" / "clip"
@@ -65,7 +65,8 @@ def server():
 def folder(tmp_path: Path) -> Path:
     root = tmp_path / "site"
     (root / "content").mkdir(parents=True)
-    (root / "site.yml").write_text(SITE_YML, encoding="utf-8")
+    # a page about a source is the site author's note: a site that clips names its author
+    (root / "site.yml").write_text(SITE_YML + "author: Ada Reader\n", encoding="utf-8")
     return root
 
 
@@ -172,3 +173,88 @@ def test_a_failed_write_leaves_nothing(server, folder):
     with pytest.raises(ClipError, match="cannot write"):
         add(folder, f"{server}/news")
     assert files_in(folder) == ["site.yml", "sources"]
+
+
+def test_a_saved_page_with_no_address_is_told_to_get_a_source(folder, tmp_path, capsys):
+    # A page saved without <link rel=canonical> or og:url would get no source: its page
+    # would be taken for the archive's own writing, by the source's author.
+    saved = tmp_path / "saved.html"
+    saved.write_bytes((PAGES / "blog.html").read_bytes())
+    assert main(["add", str(saved), str(folder)]) == 0
+    err = capsys.readouterr().err
+    article = folder / "content/why-i-still-keep-a-paper-index.md"
+    assert "source" not in meta_of(article)
+    assert err.count("\n") == 1 and "warning:" in err and f"source: URL to {article}" in err
+
+
+def test_a_saved_page_keeps_the_address_the_browser_wrote(folder, tmp_path, capsys):
+    url = "https://fieldnotes.example/2023/paper-index"
+    saved = tmp_path / "saved.html"
+    saved.write_bytes(b"<!-- saved from url=(0042)" + url.encode() + b" -->\n"
+                      + (PAGES / "blog.html").read_bytes())
+    assert main(["add", str(saved), str(folder)]) == 0
+    assert capsys.readouterr().err == ""
+    assert meta_of(folder / "content/why-i-still-keep-a-paper-index.md")["source"] == url
+    with pytest.raises(ClipError, match="archived already"):
+        add(folder, str(saved))
+
+
+def test_a_site_with_no_author_is_told_to_name_one(server, folder, capsys):
+    (folder / "site.yml").write_text(SITE_YML, encoding="utf-8")
+    assert main(["add", f"{server}/news", str(folder)]) == 0
+    err = capsys.readouterr().err
+    assert "names no author" in err and err.count("\n") == 1
+    assert main(["build", str(folder), "-o", str(folder / "public")]) == 1
+    assert "author is required" in capsys.readouterr().err
+
+
+def test_a_fragment_is_no_part_of_the_address(server, folder):
+    add(folder, f"{server}/blog")
+    with pytest.raises(ClipError, match="archived already: content/why-i-still"):
+        add(folder, f"{server}/blog#comments")
+
+
+def test_another_source_of_the_same_title_gets_a_file_of_its_own(folder, tmp_path):
+    paths = []
+    for number in (1, 2, 3):
+        saved = tmp_path / f"saved-{number}.html"
+        saved.write_bytes(f"<!-- saved from url=(0031)https://{number}.example/index -->\n"
+                          .encode() + (PAGES / "blog.html").read_bytes())
+        paths.append(add(folder, str(saved)))
+    assert [(a.name, s.name) for a, s in paths] == [
+        (f"why-i-still-keep-a-paper-index{end}.md", f"why-i-still-keep-a-paper-index{end}.html")
+        for end in ("", "-2", "-3")]
+    assert meta_of(paths[2][0])["snapshot"] == "sources/why-i-still-keep-a-paper-index-3.html"
+
+
+def test_a_utf8_page_that_names_no_charset_keeps_its_letters(server, folder):
+    # lxml reads a page that declares no encoding as Latin-1; browsers detect UTF-8
+    page = (PAGES / "news.html").read_bytes().replace(b'<meta charset="utf-8">', b"")
+    page = page.replace(b"Miriam Okafor", "Zoë Müller-Привет".encode())
+    assert b"charset" not in page.lower()
+    _Handler.routes["/plain"] = (200, "text/html", page, {})
+    meta = meta_of(add(folder, f"{server}/plain")[0])
+    assert meta["author"] == "Zoë Müller-Привет"
+
+
+def test_a_date_in_the_articles_own_prose_is_not_the_pages_date():
+    # No date in the page's metadata or labelled: "published in 2015" in the prose is no
+    # date of the page (htmldate, not searching the text, finds none either)
+    words = " ".join(["and the ministry said more"] * 10)
+    page = ("<html><head><meta charset='utf-8'><title>T</title></head><body><article>"
+            "<h1>The report</h1><p>By Jo, 12 March 2024</p><p>The report, published in 2015 "
+            f"by the ministry and updated in the 1990s, said things {words}.</p></article>"
+            "</body></html>").encode()
+    clipping = read_page(page, "https://news.example/report")
+    assert (clipping.published, clipping.updated) == ("", "")
+    labelled = page.replace(b"By Jo, 12 March 2024", b"Published 3 May 2024. Updated: 4 May 2024")
+    clipping = read_page(labelled, "https://news.example/report")
+    assert (clipping.published, clipping.updated) == ("2024-05-03", "2024-05-04")
+
+
+def test_a_saved_page_with_no_article_is_named_in_the_error(folder, tmp_path, capsys):
+    saved = tmp_path / "login.html"
+    saved.write_bytes((PAGES / "no-article.html").read_bytes())
+    assert main(["add", str(saved), str(folder)]) == 1
+    assert capsys.readouterr().err == f"postil: {saved}: no article text found\n"
+    assert files_in(folder) == ["site.yml"]

@@ -114,7 +114,8 @@ def test_entries_carry_authors_categories_and_language(built):
     assert (category.get("term"), category.get("label")) == ("pakistan", "Pakistan")
     # Bravo has a source: the entry is the archive's note, by the site's author; the
     # source's author is a contributor. Alpha, the archive's own writing, keeps its author.
-    assert [a.findtext(f"{ATOM}name") for a in bravo.findall(f"{ATOM}author")] == ["The Reader"]
+    assert [(a.findtext(f"{ATOM}name"), a.findtext(f"{ATOM}uri"))
+            for a in bravo.findall(f"{ATOM}author")] == [("The Reader", "https://example.org/sub/")]
     contributor = bravo.find(f"{ATOM}contributor")
     assert contributor.findtext(f"{ATOM}name") == "Bo"
     assert contributor.findtext(f"{ATOM}uri") == "https://example.org/sub/authors/bo/"

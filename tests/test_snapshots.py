@@ -81,7 +81,8 @@ def test_the_misquote_in_a_margin_note_is_reported_with_the_closest_text(digest_
 
 def site_with(root: Path, body: str, snapshot_text: str | None, **meta: str) -> Path:
     root.mkdir(parents=True)
-    (root / "site.yml").write_text("title: T\nbase_url: https://example.org/\nauthor: R\n",
+    # (an article with a source is the site author's note: site.yml names the author)
+    (root / "site.yml").write_text("title: T\nbase_url: https://example.org/\nauthor: A\n",
                                    encoding="utf-8")
     (root / "content").mkdir()
     meta.setdefault("snapshot", "sources/a.txt")
@@ -114,6 +115,18 @@ def test_a_snapshot_outside_sources_is_an_error(tmp_path, value):
         build(root, BuildOptions(write=False))
     assert [(p.path, p.line, p.warning) for p in failed.value.problems] == \
         [("content/a.md", 5, False)]
+
+
+@pytest.mark.parametrize("value", ["../secret.txt", "sources/a.pdf", "[a]"])
+def test_a_bad_snapshot_is_reported_beside_the_files_other_errors(tmp_path, value):
+    # All problems in one run: a file that fails to read for another reason (here a
+    # bad read: date) still has its snapshot: value checked.
+    root = site_with(tmp_path / "s", "Text.", "x", snapshot=value, read="2020-13-45")
+    with pytest.raises(BuildFailed) as failed:
+        build(root, BuildOptions(write=False))
+    assert [(p.path, p.line, p.warning) for p in failed.value.problems] == \
+        [("content/a.md", 5, False), ("content/a.md", 6, False)]
+    assert "snapshot" in failed.value.problems[0].message
 
 
 def test_no_snapshot_no_link_and_prose_highlights_are_no_quotations(tmp_path):
@@ -223,3 +236,29 @@ def test_snapshots_publish_must_be_true_or_false(tmp_path):
     assert [(p.line, p.message, p.warning) for p in failed.value.problems] == [
         (4, "snapshots.publish must be true or false", False),
         (4, 'unknown key "snapshots.keep"', True)]
+
+
+def test_a_published_snapshots_links_lead_to_the_source_not_into_the_archive(tmp_path):
+    # A page's relative links and images, published on this site as they were, would
+    # lead to pages of the archive that do not exist: postil check would fail on them.
+    root = site_with(tmp_path / "s", "Text.", None, snapshot="sources/a.html")
+    (root / "site.yml").write_text("title: T\nbase_url: https://example.org/\nauthor: A\n"
+                                   "snapshots: {publish: true}\n", encoding="utf-8")
+    (root / "sources").mkdir()
+    words = " ".join(["and more words of the article"] * 8)
+    (root / "sources" / "a.html").write_text(
+        f'<html><body><article><p>A <a href="/world/asia">section</a>, <a href="more.html">a '
+        f'page</a>, <a href="#top">the top</a>, <a href="https://other.example/x">elsewhere</a>'
+        f' <a href="javascript:alert(1)">js</a> {words}.</p></article></body></html>',
+        encoding="utf-8")
+    page = build(root, BuildOptions(write=False)).files["articles/a/source.html"].decode()
+    links = [a.get("href") for a in parse_html(page.encode()).iter("a")]
+    assert links == ["https://news.example/a", "https://news.example/world/asia",
+                     "https://news.example/more.html", "https://news.example/a#top",
+                     "https://other.example/x", None]
+    assert main(["check", str(root)]) == 0
+    (root / "content" / "a.md").write_text(article(  # no source: a relative link is dropped
+        "A", "2024-01-01", body="Text.", snapshot="sources/a.html"), encoding="utf-8")
+    page = build(root, BuildOptions(write=False)).files["articles/a/source.html"].decode()
+    assert [a.get("href") for a in parse_html(page.encode()).iter("a")] == \
+        [None, None, "#top", "https://other.example/x", None]

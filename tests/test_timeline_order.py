@@ -76,6 +76,20 @@ def test_after_must_name_a_dated_event_no_later_than_the_event(site) -> None:
     fails_with(site, "content/a.md:4: event 1: after must be the slug of an event entity")
 
 
+def test_an_event_cannot_end_before_it_begins(site) -> None:
+    # "2000s – 1990s" on the timeline, and an endDate before the startDate in JSON-LD
+    ended = "---\nname: {}\ntype: event\ndate: {}\nend: {}\n---\n"
+    site({
+        "content/entities/a.md": ended.format("A", "2010-05-01", "2005"),
+        "content/entities/b.md": ended.format("B", "2000s", "1990s"),
+        "content/entities/c.md": ended.format("C", "2000s", "2003"),  # within the decade
+        "content/entities/d.md": ended.format("D", '"2025-06"', "2025"),  # the same year
+        "content/x.md": article("X", "2025-10-07"),
+    }, config=CONFIG)
+    fails_with(site, "content/entities/a.md:5: end 2005 is before the date 1 May 2010",
+               "content/entities/b.md:5: end 1990s is before the date 2000s")
+
+
 def test_example_timeline_puts_the_photograph_after_the_gathering(tmp_path) -> None:
     files = cold_files(copy_example(tmp_path / "site"))
     page = parse_html(files["timeline/index.html"])
