@@ -268,13 +268,15 @@ def archived(content: Path, url: str) -> str | None:
     return None
 
 
-def front_matter(clipping: Clipping, snapshot: str) -> str:
-    """The new article's text: front matter and an empty body to write notes in."""
+def front_matter(clipping: Clipping, snapshot: str, read: date | None = None) -> str:
+    """The new article's text: front matter and an empty body to write notes in.
+    ``read``: the day it was clipped (default today), which the reader may correct."""
     lines = ["---", f"title: {_yaml(clipping.title)}"]
     if clipping.published:
         lines.append(f"date: {clipping.published}")
     if clipping.updated:
         lines.append(f"updated: {clipping.updated}")
+    lines.append(f"read: {(read or date.today()).isoformat()}")
     if len(clipping.authors) == 1:
         lines.append(f"author: {_yaml(clipping.authors[0])}")
     elif clipping.authors:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import socket
 import threading
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,7 @@ def test_a_news_article_gets_its_byline_dates_and_canonical_url(server, folder):
     assert meta["source"] == NEWS_URL  # <link rel=canonical>, not the address fetched
     assert str(meta["date"]) == "2024-03-14" and str(meta["updated"]) == "2024-03-16"
     assert meta["snapshot"] == "sources/harbour-authority-reopens-the-old-grain-quay.html"
+    assert meta["read"] in (date.today(), date.today() - timedelta(days=1))  # clipped today
 
 
 def test_the_clipped_article_builds_and_its_quotes_are_checked(server, folder, capsys):
