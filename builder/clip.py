@@ -87,6 +87,7 @@ def fetch(url: str, timeout: float = TIMEOUT) -> tuple[str, bytes]:
                 raise ClipError(f"{url}: not an HTML page (Content-Type: {kind})")
             data = response.read(MAX_BYTES + 1)
             final = urldefrag(response.geturl())[0]  # a fragment is no part of the page
+            charset = response.headers.get_content_charset()
     except urllib.error.HTTPError as exc:
         raise ClipError(f"{url}: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
@@ -101,7 +102,23 @@ def fetch(url: str, timeout: float = TIMEOUT) -> tuple[str, bytes]:
         raise ClipError(f"{url}: cannot fetch: {exc}") from None
     if len(data) > MAX_BYTES:
         raise ClipError(f"{url}: page larger than {MAX_BYTES // (1024 * 1024)} MB")
-    return final, data
+    return final, self_described(data, charset)
+
+
+def self_described(data: bytes, charset: str | None) -> bytes:
+    """The page as UTF-8 that says so, when only the HTTP header named its encoding
+    (``charset``): the snapshot keeps no header, and read later without it a
+    windows-1251 page would be mojibake. Otherwise ``data`` as it is."""
+    if not charset or re.search(rb"charset|<\?xml", data[:4096], re.IGNORECASE):
+        return data
+    try:
+        text = data.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        return data
+    meta = '<meta charset="utf-8">'
+    head = re.search(r"<head\b[^>]*>", text[:4096], re.IGNORECASE)
+    text = text[:head.end()] + meta + text[head.end():] if head else meta + text
+    return text.encode("utf-8")
 
 
 def html_text(raw: bytes | str) -> str:

@@ -41,6 +41,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+CYRILLIC = ("<!DOCTYPE html><html><head><title>Доклад о порте</title></head><body><article>"
+            "<h1>Доклад о порте</h1><p>" + "Портовое управление открыло старый причал. " * 12
+            + "</p></article></body></html>")
+
+
 @pytest.fixture
 def server():
     html = "text/html; charset=utf-8"
@@ -50,6 +55,8 @@ def server():
         "/login": (200, html, (PAGES / "no-article.html").read_bytes(), {}),
         "/old-blog": (301, html, b"", {"Location": "/blog"}),
         "/report.pdf": (200, "application/pdf", b"%PDF-1.4 not a page", {}),
+        # Its encoding only in the HTTP header (no <meta charset>), as many servers do
+        "/cyrillic": (200, "text/html; charset=windows-1251", CYRILLIC.encode("cp1251"), {}),
     }
     _Handler.hold = threading.Event()
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -260,3 +267,11 @@ def test_a_saved_page_with_no_article_is_named_in_the_error(folder, tmp_path, ca
     assert main(["add", str(saved), str(folder)]) == 1
     assert capsys.readouterr().err == f"postil: {saved}: no article text found\n"
     assert files_in(folder) == ["site.yml"]
+
+
+def test_a_page_whose_encoding_only_the_header_names_is_kept_readable(server, folder):
+    article, snapshot = add(folder, f"{server}/cyrillic")
+    assert meta_of(article)["title"] == "Доклад о порте"
+    saved = snapshot.read_bytes()  # UTF-8 that says so: it is read without the header
+    assert b'<meta charset="utf-8">' in saved and "Портовое управление" in saved.decode()
+    assert main(["check", str(folder)]) == 0
