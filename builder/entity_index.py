@@ -55,9 +55,9 @@ def index_entities(articles: list[Article], cards: dict[str, Entity],
     """
     for article in articles:
         _check_slugs(article, article.about, "entities", cards, problems)
-        for event in article.events:
+        for number, event in enumerate(article.events, start=1):
             _check_slugs(article, event["entities"], "events", cards, problems)
-            _check_after(article, event, cards, problems)
+            _check_after(article, number, event, cards, problems)
     _check_entity_refs(list(cards.values()), cards, problems)
 
     mentions: dict[str, list[tuple[Article, Mention]]] = defaultdict(list)
@@ -131,20 +131,23 @@ def _check_slugs(article: Article, slugs: list[str], key: str, by_slug: dict[str
                                     f'unknown entity "{slug}"{hint}'))
 
 
-def _check_after(article: Article, event: dict, by_slug: dict[str, Entity],
+def _check_after(article: Article, number: int, event: dict, by_slug: dict[str, Entity],
                  problems: list[Problem]) -> None:
-    """An event's ``after:`` names a dated event entity, no later than the event can be."""
+    """An event's ``after:`` names a dated event entity that begins no later than the
+    event's own date can end (``number``: the event's place in ``events:``, from 1)."""
     target = by_slug.get(event.get("after") or "")
     if not event.get("after"):
         return
     if target is None or target.type != "event" or target.date is None:
+        problems.append(Problem(article.source, event["line"], f'event {number}: after: '
+                                f'"{event["after"]}" is not a dated event entity'))
+        return
+    own, first = event["date"], target.date
+    latest = (own.year + 9 * own.decade, own.month or 12, own.day or 31)
+    if latest < (first.year, first.month or 1, first.day or 1):
         problems.append(Problem(article.source, event["line"],
-                                f'after: "{event["after"]}" is not a dated event entity'))
-    elif event["date"].year < target.date.year or (
-            event["date"].month and event["date"].month < target.date.month):
-        problems.append(Problem(article.source, event["line"],
-                                f'an event dated {event["date"].label} cannot come after '
-                                f'"{target.name}" ({target.date.label})'))
+                                f'event {number}: an event dated {own.label} cannot come '
+                                f'after "{target.name}" ({first.label})'))
 
 
 def _check_entity_refs(entities: list[Entity], by_slug: dict[str, Entity],

@@ -67,10 +67,17 @@ def test_after_must_name_a_dated_event_no_later_than_the_event(site) -> None:
         "content/entities/khuzdar.md": "---\nname: Khuzdar\ntype: place\n---\n",
         "content/a.md": article("A", "2025-10-07", events=(
             '[{date: "2025", after: khuzdar, text: "x"}, '
-            '{date: "2024", after: gathering, text: "y"}]')),
+            '{date: "2024", after: gathering, text: "y"}, '
+            '{date: "2025-05", after: gathering, text: "z"}, '
+            '{date: "2026-01", after: gathering, text: "a later year, an earlier month"}, '
+            '{date: "2020s", after: gathering, text: "a decade that holds it"}]')),
     }, config=CONFIG)
-    fails_with(site, 'content/a.md:4: after: "khuzdar" is not a dated event entity',
-               'content/a.md:4: an event dated 2024 cannot come after "The gathering" (June 2025)')
+    fails_with(site,
+               'content/a.md:4: event 1: after: "khuzdar" is not a dated event entity',
+               'content/a.md:4: event 2: an event dated 2024 cannot come after "The gathering" '
+               "(June 2025)",
+               'content/a.md:4: event 3: an event dated May 2025 cannot come after "The '
+               'gathering" (June 2025)')
     site.write("content/a.md", article("A", "2025-10-07", events=(
         '[{date: "2025", after: [gathering], text: "z"}]')))
     fails_with(site, "content/a.md:4: event 1: after must be the slug of an event entity")
