@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
 import sys
 import time
 from array import array
@@ -117,7 +118,8 @@ def snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, list[s
                 continue
             lines.append(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0"
                          f"{info.st_ino}\n")
-            if info.st_mtime_ns >= limit or info.st_ctime_ns >= limit:
+            if (info.st_mtime_ns >= limit or info.st_ctime_ns >= limit) and \
+                    stat.S_ISREG(info.st_mode):  # a FIFO or device is never read
                 racy.append(os.path.join(root, name) if name else root)
         digest.update("".join(lines).encode(errors="surrogateescape"))  # any file name
     return digest.hexdigest(), racy
@@ -140,11 +142,19 @@ def content_digests(paths: list[str]) -> dict[str, str] | None:
 
 
 def _content_digest(path: str) -> str | None:
+    """A digest of a regular file's bytes; None for anything else, which is never
+    opened for reading (a FIFO would block: opened without waiting, then refused)."""
     try:
-        with open(path, "rb") as file:
-            return hashlib.file_digest(file, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
+    with open(fd, "rb") as file:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            return hashlib.file_digest(file, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+        except OSError:
+            return None
 
 
 def _library_files() -> list[str]:
