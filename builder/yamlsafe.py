@@ -212,6 +212,8 @@ def load_yaml(text: str, first_line: int = 1, warnings: list[tuple[int, str]] | 
     except yaml.reader.ReaderError as exc:
         raise _reader_error(text, exc, first_line) from None
     except (yaml.YAMLError, UnicodeError) as exc:
+        if "maximum nesting depth" in str(exc):  # libyaml 0.2.6's own limit (PyYAML 6.0.4)
+            raise YamlError(first_line, _too_deep()) from None
         raise YamlError(first_line, f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
