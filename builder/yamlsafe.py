@@ -212,8 +212,6 @@ def load_yaml(text: str, first_line: int = 1, warnings: list[tuple[int, str]] | 
     except yaml.reader.ReaderError as exc:
         raise _reader_error(text, exc, first_line) from None
     except (yaml.YAMLError, UnicodeError) as exc:
-        if "maximum nesting depth" in str(exc):  # libyaml 0.2.6's own limit (PyYAML 6.0.4)
-            raise YamlError(first_line, _too_deep()) from None
         raise YamlError(first_line, f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
@@ -386,6 +384,8 @@ def _marked_error(exc: yaml.MarkedYAMLError, first_line: int) -> YamlError:
     line = first_line + (mark.line if mark else 0)
     if isinstance(exc, _Refused):
         return YamlError(line, str(exc.problem))
+    if exc.problem == "exceeded maximum nesting depth":  # libyaml's own limit (PyYAML 6.0.4)
+        return YamlError(line, _too_deep())
     if exc.problem == "but found another document":
         return YamlError(line, "a second YAML document starts here (a '---' line): keep one")
     message = f"invalid YAML: {exc.problem or exc.context}"
