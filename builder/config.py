@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -166,11 +167,7 @@ def load_config(site_dir: Path, keep_going: bool = False) -> tuple[SiteConfig, l
         elif key == "markdown":
             _apply_markdown(config, value, fail)
         elif key == "entities":
-            autolink = value.get("autolink", False)
-            if not isinstance(autolink, bool):
-                fail(key, "entities.autolink must be true or false")
-            config.autolink = autolink is True
-            _unknown_keys(key, value, ("autolink",), problems, lines.get(key, 1))
+            config.autolink = _switch(key, value, "autolink", fail, problems, lines.get(key, 1))
         elif key == "wikilinks":
             unresolved = value.get("unresolved", "error")
             if unresolved not in ("error", "text"):
@@ -179,11 +176,8 @@ def load_config(site_dir: Path, keep_going: bool = False) -> tuple[SiteConfig, l
                 config.wikilinks_unresolved = unresolved
             _unknown_keys(key, value, ("unresolved",), problems, lines.get(key, 1))
         elif key == "snapshots":
-            publish = value.get("publish", False)
-            if not isinstance(publish, bool):
-                fail(key, "snapshots.publish must be true or false")
-            config.snapshots_publish = publish is True
-            _unknown_keys(key, value, ("publish",), problems, lines.get(key, 1))
+            config.snapshots_publish = _switch(key, value, "publish", fail, problems,
+                                               lines.get(key, 1))
         elif key == "feed":
             _apply_feed(config, value, fail)
         elif key == "publish":
@@ -422,6 +416,17 @@ def _is_folder(key: str, value: str, fail) -> bool:
     else:
         return True
     return False
+
+
+def _switch(key: str, value: dict, name: str, fail: Callable[[str, str], None],
+            problems: list[Problem], line: int) -> bool:
+    """``key: {name: true|false}``, its only key, false when absent (``entities.autolink``,
+    ``snapshots.publish``); anything but a boolean fails."""
+    found = value.get(name, False)
+    if not isinstance(found, bool):
+        fail(key, f"{key}.{name} must be true or false")
+    _unknown_keys(key, value, (name,), problems, line)
+    return found is True
 
 
 def _unknown_keys(key: str, value: dict, known: tuple[str, ...], problems: list[Problem],

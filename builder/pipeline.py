@@ -256,7 +256,7 @@ class SiteBuilder:
         names = sorted(result.files)
         written = output_stats(output, names) if racy is not None else None
         stamp = None
-        if written is not None and racy is not None:
+        if written is not None:
             stamp = Stamp(inputs=inputs, roots=roots, output=str(output), files=names,
                           written=written, racy=racy, articles=len(result.site.articles),
                           warnings=[str(p) for p in result.warnings], skipped=result.skipped,
