@@ -33,12 +33,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="postil", description="Build annotated reading archives into static sites.")
+        prog="postil", description="Build annotated reading archives into static sites.",
+        allow_abbrev=False)  # "--base" for "--base-url" would change meaning with a new option
     parser.add_argument("--version", action="version", version=f"postil {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    cmd = commands.add_parser("build", help="build the site into its output folder",
-                              description="Build the site in SITE_DIR (default: here).")
+    cmd = commands.add_parser(
+        "build", allow_abbrev=False, help="build the site into its output folder",
+        description="Build the site in SITE_DIR (default: here).")
     _site_dir(cmd)
     cmd.add_argument("-o", "--output", type=Path, help="output folder (default: public/ "
                      "in SITE_DIR, or output_dir from site.yml)")
@@ -54,30 +56,37 @@ def make_parser() -> argparse.ArgumentParser:
                      "as the site's are overwritten; the others are left alone)")
     cmd.set_defaults(run=run_build)
 
-    cmd = commands.add_parser("check", help="run every validation of a build, write nothing",
-                              description="Check the site in SITE_DIR; nothing is written.")
+    cmd = commands.add_parser(
+        "check", allow_abbrev=False, help="run every validation of a build, write nothing",
+        description="Check the site in SITE_DIR; nothing is written.")
     _site_dir(cmd)
     _build_flags(cmd)
     cmd.set_defaults(run=run_check)
 
-    cmd = commands.add_parser("init", help="make a new site in DIR",
+    cmd = commands.add_parser("init", allow_abbrev=False, help="make a new site in DIR",
                               description="Make a new site: site.yml and content/ with one "
                               "sample article, using the default theme.")
     cmd.add_argument("dir", type=Path, metavar="DIR")
     cmd.set_defaults(run=run_init)
 
-    cmd = commands.add_parser("new", help="add an article with a front-matter skeleton",
-                              description="Write content/<slug>.md with today's date; "
-                              "never overwrites a file.")
-    cmd.add_argument("title", metavar="TITLE")
+    cmd = commands.add_parser(
+        "new", allow_abbrev=False, help="add an article (or with --entity, an entity)",
+        description="Write content/<slug>.md, a draft with today's date, or with --entity "
+        "content/entities/<slug>.md; never overwrites a file.")
+    cmd.add_argument("title", metavar="TITLE", help="the article's title, or the entity's name")
     _site_dir(cmd)
+    cmd.add_argument("--entity", action="store_true", help="make an entity file named TITLE")
+    cmd.add_argument("--type", metavar="TYPE", help="the entity's type: person, organization "
+                     "(or organisation, org), place (or location), event, work or other "
+                     "(default: other)")
     cmd.set_defaults(run=run_new)
 
-    cmd = commands.add_parser("add", help="clip an article from a URL or a saved HTML page",
-                              description="Fetch URL (or read FILE.html), and write "
-                              "content/<slug>.md with its title, authors, publication, "
-                              "source and dates, and the page as its snapshot in "
-                              "sources/<slug>.html. Refuses a URL already archived.")
+    cmd = commands.add_parser(
+        "add", allow_abbrev=False, help="clip an article from a URL or a saved HTML page",
+        description="Fetch URL (or read FILE.html), and write "
+        "content/<slug>.md with its title, authors, publication, "
+        "source and dates, and the page as its snapshot in "
+        "sources/<slug>.html. Refuses a URL already archived.")
     cmd.add_argument("target", metavar="URL|FILE.html")
     _site_dir(cmd)
     cmd.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
@@ -116,15 +125,17 @@ def _base_url(value: str) -> str:
     return value
 
 
-def _report_failure(failure: BuildFailed) -> int:
+def _report_failure(failure: BuildFailed, what: str = "build") -> int:
+    """Print the problems and the summary line ("build failed: …", or "check failed: …"
+    for ``postil check``, which writes nothing anyway); the exit code."""
     for problem in failure.problems:
         print(problem, file=sys.stderr)
     count = sum(1 for p in failure.problems if not p.warning)
     warnings = len(failure.problems) - count
-    summary = f"build failed: {count} error{'s' * (count != 1)}"
+    summary = f"{what} failed: {count} error{'s' * (count != 1)}"
     if warnings:
         summary += f", {warnings} warning{'s' * (warnings != 1)}"
-    print(summary + "; nothing was written", file=sys.stderr)
+    print(summary + ("; nothing was written" if what == "build" else ""), file=sys.stderr)
     return EXIT_CONTENT
 
 
@@ -175,7 +186,7 @@ def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
         return build(args.site_dir, _options(args, write), progress)
     except BuildFailed as failure:
         progress.clear()
-        return _report_failure(failure)
+        return _report_failure(failure, "build" if write else "check")
     except WriteFailed as failure:  # a full disk, another build: the old output is as it was
         progress.clear()
         print(f"postil: {failure}", file=sys.stderr)
@@ -309,19 +320,38 @@ def run_init(args: argparse.Namespace) -> int:
         print(f"postil: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"made a new site in {args.dir}: {', '.join(made)}")
-    print(f"next: postil build {args.dir}")
+    print(f"next: cd {_shell_word(str(args.dir))} && postil serve")
     return EXIT_OK
 
 
-def run_new(args: argparse.Namespace) -> int:
-    from builder.scaffold import ScaffoldError, new_article
+def _shell_word(text: str) -> str:
+    """``text`` as one word of a POSIX shell command line (quoted only if it needs it)."""
+    import shlex
 
+    return shlex.quote(text)
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from builder.scaffold import ScaffoldError, new_article, new_entity
+
+    if args.type is not None and not args.entity:
+        print("postil new: --type goes with --entity (postil new --entity NAME --type TYPE)",
+              file=sys.stderr)
+        return EXIT_USAGE
     try:
-        path = new_article(args.site_dir, args.title)
+        if args.entity:
+            path = new_entity(args.site_dir, args.title, args.type or "other")
+        else:
+            path = new_article(args.site_dir, args.title)
     except ScaffoldError as exc:
         print(f"postil: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"wrote {path}")
+    if args.entity:
+        print(f"mention it in an article as [[{args.title.strip()}]]")
+    else:  # else the article seems to vanish from the next build
+        print("it is a draft: `postil serve` shows it, `postil build --drafts` builds it; "
+              "set draft: false in its front matter to publish it")
     return EXIT_OK
 
 

@@ -45,10 +45,38 @@ Each article is a Markdown file in `content/` with YAML front matter on top.
 Keep the articles you read here, with a link to the original in `source:`,
 and your own notes below.
 
+## What Postil adds to Markdown
+
+==Two equals signs on each side of a passage highlight it== (`==passage==`).
+{==A highlight can carry a note==}{>>This is a margin note. Wide screens show it in
+the margin, narrow ones behind a button.<<}, written `{==passage==}{>>note<<}`.
+
+Double square brackets around a name make a mention of an entity, a person,
+organisation or place with a file of its own in `content/entities/`:
+[[Samuel Taylor Coleridge]] (`[[Samuel Taylor Coleridge]]`) links to his page,
+which lists every passage of the archive that mentions him. The same brackets
+link to another article by its title, or to a heading: [[#What to do next]]
+(`[[#What to do next]]`).
+
 ## What to do next
 
-Run `postil new "Title of an article"` to add one, then `postil build`.
+Run `postil new "Title of an article"` to add one, and
+`postil new --entity "Name" --type person` to add an entity. `postil serve`
+shows the site at http://localhost:8000/ and rebuilds it on every save.
 """
+
+ENTITY_SAMPLE = """\
+---
+name: Samuel Taylor Coleridge
+type: person
+aliases: [Coleridge]
+description: English poet and critic (1772–1834), who wrote in the margins of his books.
+---
+
+He is credited with bringing the word *marginalia* into English.
+"""
+
+WELCOME_ENTITY = "content/entities/samuel-taylor-coleridge.md"
 
 ARTICLE = """\
 ---
@@ -60,6 +88,17 @@ source:
 publication:
 summary:
 draft: true
+---
+
+"""
+
+
+ENTITY = """\
+---
+name: {name}
+type: {type}
+aliases: []
+description:
 ---
 
 """
@@ -90,18 +129,20 @@ def init_site(folder: Path) -> list[str]:
 def _init_site(folder: Path) -> list[str]:
     if (folder / CONFIG_NAME).exists():
         raise ScaffoldError(f"{folder / CONFIG_NAME} exists already; not overwriting it")
-    content = folder / "content"
-    content.mkdir(parents=True, exist_ok=True)
-    sample = content / "welcome.md"
-    if sample.exists():
-        raise ScaffoldError(f"{sample} exists already; not overwriting it")
+    for name in ("content/welcome.md", WELCOME_ENTITY):
+        if (folder / name).exists():
+            raise ScaffoldError(f"{folder / name} exists already; not overwriting it")
+    (folder / WELCOME_ENTITY).parent.mkdir(parents=True, exist_ok=True)
     (folder / CONFIG_NAME).write_text(SITE_YML, encoding="utf-8")
-    made = [CONFIG_NAME, "content/welcome.md"]
+    made = [CONFIG_NAME, "content/welcome.md", WELCOME_ENTITY]
     if not (folder / ".gitignore").exists():  # the built site and the parse cache are not sources
         (folder / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
         made.append(".gitignore")
-    sample.write_text(SAMPLE.format(today=date.today().isoformat(), author="Postil"),
-                      encoding="utf-8")
+    # (replace, not format: the sample is full of braces)
+    (folder / "content/welcome.md").write_text(
+        SAMPLE.replace("{today}", date.today().isoformat()).replace("{author}", "Postil"),
+        encoding="utf-8")
+    (folder / WELCOME_ENTITY).write_text(ENTITY_SAMPLE, encoding="utf-8")
     return made
 
 
@@ -112,26 +153,56 @@ def new_article(site_dir: Path, title: str) -> Path:
     :class:`ScaffoldError` if there is no site, the title makes no slug, the file exists
     (never overwritten) or cannot be written.
     """
-    if not os.path.isfile(site_dir / CONFIG_NAME):  # (False, not an error, for a long name)
-        raise ScaffoldError(f"no {CONFIG_NAME} in {site_dir}: run 'postil init DIR' first")
-    slugs.use(_slug_mode(site_dir))
+    _need_site(site_dir)
     slug = readable_slug(title, NEW_SLUG_MAX)
     if not slug:
         raise ScaffoldError(f'cannot make a file name from "{title}"')
     path = site_dir / "content" / f"{slug}.md"
-    text = ARTICLE.format(title=_yaml_string(title), today=date.today().isoformat())
+    _write_new(path, ARTICLE.format(title=_yaml_string(title), today=date.today().isoformat()))
+    return path
+
+
+def new_entity(site_dir: Path, name: str, kind: str = "other") -> Path:
+    """Write ``content/entities/<slug>.md`` for the entity ``name`` of type ``kind``
+    (any spelling :func:`builder.entities.canonical_type` knows; the file gets the
+    canonical one) and return its path. The slug is the one the build gives the file.
+    Raises :class:`ScaffoldError` on an unknown type, no site, a name that makes no
+    slug, or a file that exists (never overwritten) or cannot be written."""
+    from builder.entities import ENTITY_DIR, ENTITY_TYPES, canonical_type
+
+    canonical = canonical_type(kind)
+    if canonical not in ENTITY_TYPES:
+        raise ScaffoldError(f'unknown entity type "{kind}" (use one of: '
+                            f'{", ".join(ENTITY_TYPES)})')
+    _need_site(site_dir)
+    slug = readable_slug(name, NEW_SLUG_MAX)
+    if not slug or not name.strip():
+        raise ScaffoldError(f'cannot make a file name from "{name}"')
+    path = site_dir / "content" / ENTITY_DIR / f"{slug}.md"
+    _write_new(path, ENTITY.format(name=_yaml_string(name.strip()), type=canonical))
+    return path
+
+
+def _need_site(site_dir: Path) -> None:
+    """Refuse a folder with no site.yml; use the site's slug setting from now on."""
+    if not os.path.isfile(site_dir / CONFIG_NAME):  # (False, not an error, for a long name)
+        raise ScaffoldError(f"no {CONFIG_NAME} in {site_dir}: run 'postil init DIR' first")
+    slugs.use(_slug_mode(site_dir))
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write a new file (and its folders); never over an existing one."""
     try:
         if not path.parent.is_dir():
             path.parent.mkdir(parents=True)
         with path.open("x", encoding="utf-8") as handle:  # "x": never over an existing file
             handle.write(text)
     except FileExistsError:
-        if not path.exists():  # content is something other than a folder
+        if not path.exists():  # a parent is something other than a folder
             raise ScaffoldError(f"cannot write {path}: {path.parent} is not a folder") from None
         raise ScaffoldError(f"{path} exists already; not overwriting it") from None
     except OSError as exc:
         raise ScaffoldError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
 
 
 def _slug_mode(site_dir: Path) -> str:

@@ -17,7 +17,7 @@ EXIT_OK, EXIT_USAGE = 0, 2
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``serve`` with the ``postil`` command line (see builder/cli.py)."""
     cmd = commands.add_parser(
-        "serve", help="build the site, serve it and rebuild on every save",
+        "serve", allow_abbrev=False, help="build the site, serve it and rebuild on every save",
         description="Build the site in SITE_DIR into memory, serve it over HTTP and watch "
         "its sources: each save rebuilds only what changed and the open browser tab "
         "reloads by itself (stylesheets are swapped in place). Build errors show in the "
