@@ -71,11 +71,16 @@ def make_parser() -> argparse.ArgumentParser:
 
     cmd = commands.add_parser(
         "new", allow_abbrev=False, help="add an article (or with --entity, an entity)",
+        usage="postil new [-h] TITLE [SITE_DIR]\n"
+        "       postil new [-h] --entity NAME [--type TYPE] [SITE_DIR]",
         description="Write content/<slug>.md, a draft with today's date, or with --entity "
         "content/entities/<slug>.md; never overwrites a file.")
-    cmd.add_argument("title", metavar="TITLE", help="the article's title, or the entity's name")
+    # TITLE is optional: with --entity NAME the first positional is SITE_DIR (argparse
+    # fills both positionals from the first run of words, so with a required TITLE,
+    # "new --entity NAME --type T DIR" would refuse DIR as an extra argument).
+    cmd.add_argument("title", nargs="?", metavar="TITLE", help="the article's title")
     _site_dir(cmd)
-    cmd.add_argument("--entity", action="store_true", help="make an entity file named TITLE")
+    cmd.add_argument("--entity", metavar="NAME", help="make an entity file for NAME instead")
     cmd.add_argument("--type", metavar="TYPE", help="the entity's type: person, organization "
                      "(or organisation, org), place (or location), event, work or other "
                      "(default: other)")
@@ -334,21 +339,30 @@ def _shell_word(text: str) -> str:
 def run_new(args: argparse.Namespace) -> int:
     from builder.scaffold import ScaffoldError, new_article, new_entity
 
-    if args.type is not None and not args.entity:
-        print("postil new: --type goes with --entity (postil new --entity NAME --type TYPE)",
-              file=sys.stderr)
+    problem = None
+    if args.entity is not None:  # "new --entity NAME DIR": DIR came as the first positional
+        if args.title is not None and args.site_dir != Path("."):
+            problem = "give a TITLE or --entity NAME, not both"
+        elif args.title is not None:
+            args.site_dir = Path(args.title)
+    elif args.title is None:
+        problem = "give the new article's TITLE (or --entity NAME for an entity)"
+    elif args.type is not None:
+        problem = "--type goes with --entity (postil new --entity NAME --type TYPE)"
+    if problem:
+        print(f"postil new: {problem}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        if args.entity:
-            path = new_entity(args.site_dir, args.title, args.type or "other")
+        if args.entity is not None:
+            path = new_entity(args.site_dir, args.entity, args.type or "other")
         else:
             path = new_article(args.site_dir, args.title)
     except ScaffoldError as exc:
         print(f"postil: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"wrote {path}")
-    if args.entity:
-        print(f"mention it in an article as [[{args.title.strip()}]]")
+    if args.entity is not None:
+        print(f"mention it in an article as [[{args.entity.strip()}]]")
     else:  # else the article seems to vanish from the next build
         print("it is a draft: `postil serve` shows it, `postil build --drafts` builds it; "
               "set draft: false in its front matter to publish it")
