@@ -6,11 +6,11 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
+from test_serve_http import request
 
 from builder.cli import main, make_parser
 from builder.problems import BuildFailed
 from conftest import article, own_theme, parse_html, text_of
-from test_serve_http import request
 
 BROKEN = {"content/a.md": "---\ntitle: [\n---\n",
           "content/b.md": "---\ntitle: B\ndate: someday\n---\n"}
