@@ -196,3 +196,29 @@ def test_entity_types_accept_common_spellings(site):
     assert [str(p) for p in failed.value.problems] == [
         'content/entities/e0.md:3: unknown type "pet" (use one of: person, organization, '
         'place, event, work, other)']
+
+
+# --- bench/generate.py --help ---------------------------------------------------------
+
+def test_the_generator_help_tells_the_truth_about_entities(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from builder.pipeline import BuildOptions, build
+    from conftest import REPO
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, str(REPO / "bench/generate.py"), "--help"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0
+    help_text = " ".join(done.stdout.split())
+    assert "cannot" not in help_text
+    assert "--entities E also write E entity files under content/entities/" in help_text
+    made = subprocess.run([sys.executable, str(REPO / "bench/generate.py"), "3",
+                           str(tmp_path / "gen"), "--entities", "4"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert made.returncode == 0, made.stderr
+    result = build(tmp_path / "gen", BuildOptions(write=False))  # and they build
+    assert len(result.site.entities) == 4
+    assert any(entity.mentions for entity in result.site.entities)
