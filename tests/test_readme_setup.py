@@ -81,7 +81,7 @@ def test_the_first_readme_command_builds_the_example_site(tmp_path):
     # and it has the time-zone database (tzdata) even where the system has none.
     where = subprocess.run([str(copy / ".venv/bin/python"), "-c",
                             "import builder, tzdata; print(builder.__file__)"], env=env,
-                           capture_output=True, text=True, check=True)
+                           cwd=tmp_path, capture_output=True, text=True, check=True)
     assert Path(where.stdout.strip()).resolve().is_relative_to(copy.resolve())
 
     config = yaml.safe_load((copy / "site.yml").read_text(encoding="utf-8"))
