@@ -317,56 +317,15 @@ def _print_file_dated(result: BuildResult) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from builder.scaffold import ScaffoldError, init_site
+    from builder.scaffold import run_init as run
 
-    try:
-        made = init_site(args.dir)
-    except ScaffoldError as exc:
-        print(f"postil: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    print(f"made a new site in {args.dir}: {', '.join(made)}")
-    print(f"next: cd {_shell_word(str(args.dir))} && postil serve")
-    return EXIT_OK
-
-
-def _shell_word(text: str) -> str:
-    """``text`` as one word of a POSIX shell command line (quoted only if it needs it)."""
-    import shlex
-
-    return shlex.quote(text)
+    return run(args)
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from builder.scaffold import ScaffoldError, new_article, new_entity
+    from builder.scaffold import run_new as run
 
-    problem = None
-    if args.entity is not None:  # "new --entity NAME DIR": DIR came as the first positional
-        if args.title is not None and args.site_dir != Path("."):
-            problem = "give a TITLE or --entity NAME, not both"
-        elif args.title is not None:
-            args.site_dir = Path(args.title)
-    elif args.title is None:
-        problem = "give the new article's TITLE (or --entity NAME for an entity)"
-    elif args.type is not None:
-        problem = "--type goes with --entity (postil new --entity NAME --type TYPE)"
-    if problem:
-        print(f"postil new: {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        if args.entity is not None:
-            path = new_entity(args.site_dir, args.entity, args.type or "other")
-        else:
-            path = new_article(args.site_dir, args.title)
-    except ScaffoldError as exc:
-        print(f"postil: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    print(f"wrote {path}")
-    if args.entity is not None:
-        print(f"mention it in an article as [[{args.entity.strip()}]]")
-    else:  # else the article seems to vanish from the next build
-        print("it is a draft: `postil serve` shows it, `postil build --drafts` builds it; "
-              "set draft: false in its front matter to publish it")
-    return EXIT_OK
+    return run(args)
 
 
 def run_add(args: argparse.Namespace) -> int:

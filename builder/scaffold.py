@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import shlex
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -10,6 +13,8 @@ from builder import slugs
 from builder.config import CONFIG_NAME, load_config
 from builder.problems import BuildFailed
 from builder.slugs import readable_slug
+
+EXIT_OK, EXIT_USAGE = 0, 2
 
 
 class ScaffoldError(Exception):
@@ -213,3 +218,47 @@ def _slug_mode(site_dir: Path) -> str:
     except BuildFailed:
         return "ascii"
     return config.slugs if not any(not p.warning for p in problems) else "ascii"
+
+
+def run_init(args: argparse.Namespace) -> int:
+    """``postil init DIR``: make the site, say what was made and the next step."""
+    try:
+        made = init_site(args.dir)
+    except ScaffoldError as exc:
+        print(f"postil: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"made a new site in {args.dir}: {', '.join(made)}")
+    print(f"next: cd {shlex.quote(str(args.dir))} && postil serve")
+    return EXIT_OK
+
+
+def run_new(args: argparse.Namespace) -> int:
+    """``postil new TITLE [SITE_DIR]`` or ``postil new --entity NAME [--type T] [SITE_DIR]``."""
+    problem = None
+    if args.entity is not None:  # "new --entity NAME DIR": DIR came as the first positional
+        if args.title is not None and args.site_dir != Path("."):
+            problem = "give a TITLE or --entity NAME, not both"
+        elif args.title is not None:
+            args.site_dir = Path(args.title)
+    elif args.title is None:
+        problem = "give the new article's TITLE (or --entity NAME for an entity)"
+    elif args.type is not None:
+        problem = "--type goes with --entity (postil new --entity NAME --type TYPE)"
+    if problem:
+        print(f"postil new: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.entity is not None:
+            path = new_entity(args.site_dir, args.entity, args.type or "other")
+        else:
+            path = new_article(args.site_dir, args.title)
+    except ScaffoldError as exc:
+        print(f"postil: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {path}")
+    if args.entity is not None:
+        print(f"mention it in an article as [[{args.entity.strip()}]]")
+    else:  # else the article seems to vanish from the next build
+        print("it is a draft: `postil serve` shows it, `postil build --drafts` builds it; "
+              "set draft: false in its front matter to publish it")
+    return EXIT_OK
