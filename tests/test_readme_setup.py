@@ -78,11 +78,15 @@ def test_the_first_readme_command_builds_the_example_site(tmp_path):
     assert len(summary) == 1 and re.match(r"built [1-9]\d* articles into ", summary[0])
 
     # The new environment's postil is this copy's, not the checkout the tests run from;
-    # and it has the time-zone database (tzdata) even where the system has none.
-    where = subprocess.run([str(copy / ".venv/bin/python"), "-c",
-                            "import builder, tzdata; print(builder.__file__)"], env=env,
+    # and it requires the time-zone database (tzdata), which builds need where the
+    # system has none (another package may pull it in too: its own requirement counts).
+    probe = ("import builder, tzdata; from importlib.metadata import requires; "
+             "print(builder.__file__); print(*requires('postil'), sep='\\n')")
+    where = subprocess.run([str(copy / ".venv/bin/python"), "-c", probe], env=env,
                            cwd=tmp_path, capture_output=True, text=True, check=True)
-    assert Path(where.stdout.strip()).resolve().is_relative_to(copy.resolve())
+    module, *requirements = where.stdout.splitlines()
+    assert Path(module).resolve().is_relative_to(copy.resolve())
+    assert any(re.match(r"tzdata\b", line) for line in requirements), requirements
 
     config = yaml.safe_load((copy / "site.yml").read_text(encoding="utf-8"))
     home = parse_html(copy / "public/index.html")
