@@ -92,7 +92,9 @@ tags: []
 source:
 publication:
 summary:
+# A draft: `postil serve` and `postil build --drafts` show it; draft: false publishes it.
 draft: true
+# In the text: ==highlight==, {{==passage==}}{{>>margin note<<}}, [[Entity or article]]
 ---
 
 """

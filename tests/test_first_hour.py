@@ -142,6 +142,9 @@ def test_new_says_it_wrote_a_draft_and_the_build_counts_drafts(site, capsys):
     assert code == 0
     assert out[0] == f"wrote {site.root / 'content/my-first-note.md'}"
     assert "it is a draft" in out[1] and "draft: false" in out[1] and "--drafts" in out[1]
+    made = (site.root / "content/my-first-note.md").read_text().splitlines()
+    assert "draft: true" in made and any(line.startswith("# In the text: ==highlight==")
+                                         for line in made)
     code, out, _ = run(capsys, "build", str(site.root))
     assert code == 0
     assert out[0].startswith("built 1 articles into ")
@@ -154,6 +157,9 @@ def test_new_says_it_wrote_a_draft_and_the_build_counts_drafts(site, capsys):
     assert code == 0 and " 0 written" in again[0] and again[1:] == out[1:]
     code, out, _ = run(capsys, "build", str(site.root), "--drafts")
     assert code == 0 and out[0].startswith("built 2 articles")
+    page = parse_html(site.root / "public/articles/my-first-note/index.html")
+    assert text_of(page.find(".//h1")) == "My first note"
+    assert "highlight" not in text_of(page.find(".//main"))  # (comments, not text)
     assert not any("draft" in line for line in out[1:])
     code, out, _ = run(capsys, "check", str(site.root))
     assert code == 0 and out[1].startswith("1 draft skipped: `content/my-first-note.md`")
