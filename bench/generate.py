@@ -606,13 +606,15 @@ def generate_site(articles: int, out: Path, seed: int = 1, entities: int = 0,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate a seeded Postil corpus.")
+    parser = argparse.ArgumentParser(description="Generate a seeded Postil corpus.",
+                                     allow_abbrev=False)
     parser.add_argument("articles", type=int, metavar="N", help="number of articles")
     parser.add_argument("dir", type=Path, metavar="DIR", help="site folder to write")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--entities", type=int, default=0, metavar="E",
-                        help="also write E entity files under content/entities/ "
-                             "(default 0; the current builder cannot build them)")
+                        help="also write E entity files under content/entities/, turn on "
+                             "entities: {autolink: true} and mention them in the articles "
+                             "(default 0)")
     parser.add_argument("--force", action="store_true",
                         help="replace the content/ of a folder this script generated before")
     args = parser.parse_args(argv)

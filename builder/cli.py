@@ -33,12 +33,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="postil", description="Build annotated reading archives into static sites.")
+        prog="postil", description="Build annotated reading archives into static sites.",
+        allow_abbrev=False)  # "--base" for "--base-url" would change meaning with a new option
     parser.add_argument("--version", action="version", version=f"postil {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    cmd = commands.add_parser("build", help="build the site into its output folder",
-                              description="Build the site in SITE_DIR (default: here).")
+    cmd = commands.add_parser(
+        "build", allow_abbrev=False, help="build the site into its output folder",
+        description="Build the site in SITE_DIR (default: here).")
     _site_dir(cmd)
     cmd.add_argument("-o", "--output", type=Path, help="output folder (default: public/ "
                      "in SITE_DIR, or output_dir from site.yml)")
@@ -54,30 +56,42 @@ def make_parser() -> argparse.ArgumentParser:
                      "as the site's are overwritten; the others are left alone)")
     cmd.set_defaults(run=run_build)
 
-    cmd = commands.add_parser("check", help="run every validation of a build, write nothing",
-                              description="Check the site in SITE_DIR; nothing is written.")
+    cmd = commands.add_parser(
+        "check", allow_abbrev=False, help="run every validation of a build, write nothing",
+        description="Check the site in SITE_DIR; nothing is written.")
     _site_dir(cmd)
     _build_flags(cmd)
     cmd.set_defaults(run=run_check)
 
-    cmd = commands.add_parser("init", help="make a new site in DIR",
+    cmd = commands.add_parser("init", allow_abbrev=False, help="make a new site in DIR",
                               description="Make a new site: site.yml and content/ with one "
                               "sample article, using the default theme.")
     cmd.add_argument("dir", type=Path, metavar="DIR")
     cmd.set_defaults(run=run_init)
 
-    cmd = commands.add_parser("new", help="add an article with a front-matter skeleton",
-                              description="Write content/<slug>.md with today's date; "
-                              "never overwrites a file.")
-    cmd.add_argument("title", metavar="TITLE")
+    cmd = commands.add_parser(
+        "new", allow_abbrev=False, help="add an article (or with --entity, an entity)",
+        usage="postil new [-h] TITLE [SITE_DIR]\n"
+        "       postil new [-h] --entity NAME [--type TYPE] [SITE_DIR]",
+        description="Write content/<slug>.md, a draft with today's date, or with --entity "
+        "content/entities/<slug>.md; never overwrites a file.")
+    # TITLE is optional: with --entity NAME the first positional is SITE_DIR (argparse
+    # fills both positionals from the first run of words, so with a required TITLE,
+    # "new --entity NAME --type T DIR" would refuse DIR as an extra argument).
+    cmd.add_argument("title", nargs="?", metavar="TITLE", help="the article's title")
     _site_dir(cmd)
+    cmd.add_argument("--entity", metavar="NAME", help="make an entity file for NAME instead")
+    cmd.add_argument("--type", metavar="TYPE", help="the entity's type: person, organization "
+                     "(or organisation, org), place (or location), event, work or other "
+                     "(default: other)")
     cmd.set_defaults(run=run_new)
 
-    cmd = commands.add_parser("add", help="clip an article from a URL or a saved HTML page",
-                              description="Fetch URL (or read FILE.html), and write "
-                              "content/<slug>.md with its title, authors, publication, "
-                              "source and dates, and the page as its snapshot in "
-                              "sources/<slug>.html. Refuses a URL already archived.")
+    cmd = commands.add_parser(
+        "add", allow_abbrev=False, help="clip an article from a URL or a saved HTML page",
+        description="Fetch URL (or read FILE.html), and write "
+        "content/<slug>.md with its title, authors, publication, "
+        "source and dates, and the page as its snapshot in "
+        "sources/<slug>.html. Refuses a URL already archived.")
     cmd.add_argument("target", metavar="URL|FILE.html")
     _site_dir(cmd)
     cmd.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
@@ -116,15 +130,17 @@ def _base_url(value: str) -> str:
     return value
 
 
-def _report_failure(failure: BuildFailed) -> int:
+def _report_failure(failure: BuildFailed, what: str = "build") -> int:
+    """Print the problems and the summary line ("build failed: …", or "check failed: …"
+    for ``postil check``, which writes nothing anyway); the exit code."""
     for problem in failure.problems:
         print(problem, file=sys.stderr)
     count = sum(1 for p in failure.problems if not p.warning)
     warnings = len(failure.problems) - count
-    summary = f"build failed: {count} error{'s' * (count != 1)}"
+    summary = f"{what} failed: {count} error{'s' * (count != 1)}"
     if warnings:
         summary += f", {warnings} warning{'s' * (warnings != 1)}"
-    print(summary + "; nothing was written", file=sys.stderr)
+    print(summary + ("; nothing was written" if what == "build" else ""), file=sys.stderr)
     return EXIT_CONTENT
 
 
@@ -175,7 +191,7 @@ def _run(args: argparse.Namespace, write: bool) -> BuildResult | int:
         return build(args.site_dir, _options(args, write), progress)
     except BuildFailed as failure:
         progress.clear()
-        return _report_failure(failure)
+        return _report_failure(failure, "build" if write else "check")
     except WriteFailed as failure:  # a full disk, another build: the old output is as it was
         progress.clear()
         print(f"postil: {failure}", file=sys.stderr)
@@ -301,28 +317,15 @@ def _print_file_dated(result: BuildResult) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from builder.scaffold import ScaffoldError, init_site
+    from builder.scaffold import run_init as run
 
-    try:
-        made = init_site(args.dir)
-    except ScaffoldError as exc:
-        print(f"postil: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    print(f"made a new site in {args.dir}: {', '.join(made)}")
-    print(f"next: postil build {args.dir}")
-    return EXIT_OK
+    return run(args)
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from builder.scaffold import ScaffoldError, new_article
+    from builder.scaffold import run_new as run
 
-    try:
-        path = new_article(args.site_dir, args.title)
-    except ScaffoldError as exc:
-        print(f"postil: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    print(f"wrote {path}")
-    return EXIT_OK
+    return run(args)
 
 
 def run_add(args: argparse.Namespace) -> int:

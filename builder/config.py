@@ -51,6 +51,7 @@ class SiteConfig:
     feed_limit: int = 20  # feed: {limit: N}; 0 = every article
     domain: str = ""  # custom domain, written to CNAME when publishing with git
     publish: dict[str, str] = field(default_factory=dict)  # publish: {git, branch, dir, ...}
+    publish_keep: tuple[str, ...] = ()  # publish: {keep: [CNAME, .well-known/]} (builder.publish)
     autolink: bool = False  # entities: {autolink: true} links registered names in prose
     slugs: str = "ascii"  # "ascii" (transliterated) or "unicode" (native script kept)
     wikilinks_unresolved: str = "error"  # wikilinks: {unresolved: text} makes them warnings
@@ -82,8 +83,8 @@ _KEYS = {
     "feed": dict, "domain": str, "publish": dict, "entities": dict, "slugs": str,
     "wikilinks": dict, "snapshots": dict,
 }
-#: sub-keys of ``publish:`` (all strings)
-PUBLISH_KEYS = ("git", "branch", "dir", "rsync", "ssh", "message")
+#: sub-keys of ``publish:`` (all strings, but ``keep``: a list of paths)
+PUBLISH_KEYS = ("git", "branch", "dir", "rsync", "ssh", "message", "keep")
 #: whole-number settings: (smallest, largest) accepted
 NUMBER_RANGES = {"paginate": (1, 1_000_000), "summary_words": (1, 1_000_000),
                  "words_per_minute": (1, 1_000_000), "feed.limit": (0, 1_000_000)}
@@ -386,10 +387,31 @@ def _apply_publish(config: _Draft, value: dict, fail, problems: list[Problem],
             hint = f' (did you mean "{close[0]}"?)' if close else ""
             problems.append(Problem(CONFIG_NAME, line, f'unknown key "publish.{key}"{hint}',
                                     warning=True))
+        elif key == "keep":
+            keep = [item] if isinstance(item, str) else item
+            paths = [_keep_path(p) for p in keep] if isinstance(keep, list) else [None]
+            if None in paths:
+                fail("publish", "publish.keep must list paths on the site such as CNAME or "
+                     ".well-known/ (no .., no wildcards)")
+            else:
+                config.publish_keep = tuple(dict.fromkeys(paths))
         elif not isinstance(item, str) or not item.strip():
             fail("publish", f"publish.{key} must be a non-empty string")
         else:
             config.publish[key] = item.strip()
+
+
+def _keep_path(path: object) -> str | None:
+    """A ``publish.keep`` entry as a site path without its leading ``/`` (a folder keeps
+    its trailing ``/``), or None if it is no such path."""
+    if not isinstance(path, str):
+        return None
+    path = path.strip().lstrip("/")
+    parts = path.rstrip("/").split("/")
+    if not path or re.search(r"[\\*?\[\x00-\x1f]", path) or \
+            any(part in ("", ".", "..") for part in parts):
+        return None
+    return path
 
 
 def _in_range(name: str, value: int, fail) -> bool:

@@ -27,9 +27,23 @@ from builder.slugs import slugify
 
 ENTITY_DIR = "entities"
 ENTITY_TYPES = ("person", "organization", "place", "event", "work", "other")
+#: other spellings of a type (compared in lower case), each read as its canonical name
+TYPE_SPELLINGS = {"organisation": "organization", "org": "organization",
+                  "location": "place", "people": "person"}
 KNOWN_KEYS = frozenset({"name", "type", "aliases", "case_sensitive", "weak_aliases", "wikidata",
                         "description", "date", "end", "location", "participants"})
 _QID = re.compile(r"Q[1-9][0-9]*")
+
+
+def canonical_type(text: str) -> str:
+    """An entity type as written (``Organisation``, ``org``, ``location``) → its one
+    canonical name (``organization``, ``place``); any other text is returned as it is,
+    stripped, for the caller to report."""
+    kind = text.strip()
+    lower = kind.lower()
+    if lower in ENTITY_TYPES:
+        return lower
+    return TYPE_SPELLINGS.get(lower, kind)
 
 
 def discover_entities(content: Path) -> list[tuple[str, Path]]:
@@ -82,7 +96,7 @@ def read_entity(path: str, raw: bytes) -> tuple[EntityRecord | None, list[Proble
     name = fields.text("name")
     if not name:
         problems.append(Problem(path, doc.line("name"), "missing name in entity front matter"))
-    kind = fields.text("type") or "other"
+    kind = canonical_type(fields.text("type")) or "other"
     if kind not in ENTITY_TYPES:
         fields.problem("type", f'unknown type "{kind}" (use one of: {", ".join(ENTITY_TYPES)})')
     # A name may hold a comma ("Institute of Business Administration, Karachi"): no splitting.

@@ -61,6 +61,7 @@ from builder.sources import Reader, explore, read_settings, skipped_lines
 from builder.state import Stamp, condition, content_digests, output_stats, snapshot
 from builder.terms import exceptions, read_term_files
 from builder.theme import find_theme, static_files, template_dirs
+from builder.unpublished import unpublished_lines
 from builder.urls import output_file
 from builder.writer import OutputFolder, WriteFailed, WriteReport
 
@@ -370,7 +371,8 @@ class SiteBuilder:
                            parsed=list(dict.fromkeys(self._parsed_before + reader.parsed)),
                            signatures=signatures, sources=sources,
                            valid_until=valid_until, explanation=explanation,
-                           skipped=skipped_lines(discovered) + left_out(asset_paths))
+                           skipped=skipped_lines(discovered) + left_out(asset_paths)
+                           + unpublished_lines(records, options.drafts, config.future, today))
 
     def _explain(self, site: Site, before: dict[str, str] | None, sources: dict[str, str],
                  rendered: list[str], signatures: dict[str, str]) -> list[str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import shlex
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -10,6 +13,8 @@ from builder import slugs
 from builder.config import CONFIG_NAME, load_config
 from builder.problems import BuildFailed
 from builder.slugs import readable_slug
+
+EXIT_OK, EXIT_USAGE = 0, 2
 
 
 class ScaffoldError(Exception):
@@ -45,10 +50,38 @@ Each article is a Markdown file in `content/` with YAML front matter on top.
 Keep the articles you read here, with a link to the original in `source:`,
 and your own notes below.
 
+## What Postil adds to Markdown
+
+==Two equals signs on each side of a passage highlight it== (`==passage==`).
+{==A highlight can carry a note==}{>>This is a margin note. Wide screens show it in
+the margin, narrow ones behind a button.<<}, written `{==passage==}{>>note<<}`.
+
+Double square brackets around a name make a mention of an entity, a person,
+organisation or place with a file of its own in `content/entities/`:
+[[Samuel Taylor Coleridge]] (`[[Samuel Taylor Coleridge]]`) links to his page,
+which lists every passage of the archive that mentions him. The same brackets
+link to another article by its title, or to a heading: [[#What to do next]]
+(`[[#What to do next]]`).
+
 ## What to do next
 
-Run `postil new "Title of an article"` to add one, then `postil build`.
+Run `postil new "Title of an article"` to add one, and
+`postil new --entity "Name" --type person` to add an entity. `postil serve`
+shows the site at http://localhost:8000/ and rebuilds it on every save.
 """
+
+ENTITY_SAMPLE = """\
+---
+name: Samuel Taylor Coleridge
+type: person
+aliases: [Coleridge]
+description: English poet and critic (1772–1834), who wrote in the margins of his books.
+---
+
+He is credited with bringing the word *marginalia* into English.
+"""
+
+WELCOME_ENTITY = "content/entities/samuel-taylor-coleridge.md"
 
 ARTICLE = """\
 ---
@@ -59,7 +92,20 @@ tags: []
 source:
 publication:
 summary:
+# A draft: `postil serve` and `postil build --drafts` show it; draft: false publishes it.
 draft: true
+# In the text: ==highlight==, {{==passage==}}{{>>margin note<<}}, [[Entity or article]]
+---
+
+"""
+
+
+ENTITY = """\
+---
+name: {name}
+type: {type}
+aliases: []
+description:
 ---
 
 """
@@ -90,18 +136,20 @@ def init_site(folder: Path) -> list[str]:
 def _init_site(folder: Path) -> list[str]:
     if (folder / CONFIG_NAME).exists():
         raise ScaffoldError(f"{folder / CONFIG_NAME} exists already; not overwriting it")
-    content = folder / "content"
-    content.mkdir(parents=True, exist_ok=True)
-    sample = content / "welcome.md"
-    if sample.exists():
-        raise ScaffoldError(f"{sample} exists already; not overwriting it")
+    for name in ("content/welcome.md", WELCOME_ENTITY):
+        if (folder / name).exists():
+            raise ScaffoldError(f"{folder / name} exists already; not overwriting it")
+    (folder / WELCOME_ENTITY).parent.mkdir(parents=True, exist_ok=True)
     (folder / CONFIG_NAME).write_text(SITE_YML, encoding="utf-8")
-    made = [CONFIG_NAME, "content/welcome.md"]
+    made = [CONFIG_NAME, "content/welcome.md", WELCOME_ENTITY]
     if not (folder / ".gitignore").exists():  # the built site and the parse cache are not sources
         (folder / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
         made.append(".gitignore")
-    sample.write_text(SAMPLE.format(today=date.today().isoformat(), author="Postil"),
-                      encoding="utf-8")
+    # (replace, not format: the sample is full of braces)
+    (folder / "content/welcome.md").write_text(
+        SAMPLE.replace("{today}", date.today().isoformat()).replace("{author}", "Postil"),
+        encoding="utf-8")
+    (folder / WELCOME_ENTITY).write_text(ENTITY_SAMPLE, encoding="utf-8")
     return made
 
 
@@ -112,26 +160,56 @@ def new_article(site_dir: Path, title: str) -> Path:
     :class:`ScaffoldError` if there is no site, the title makes no slug, the file exists
     (never overwritten) or cannot be written.
     """
-    if not os.path.isfile(site_dir / CONFIG_NAME):  # (False, not an error, for a long name)
-        raise ScaffoldError(f"no {CONFIG_NAME} in {site_dir}: run 'postil init DIR' first")
-    slugs.use(_slug_mode(site_dir))
+    _need_site(site_dir)
     slug = readable_slug(title, NEW_SLUG_MAX)
     if not slug:
         raise ScaffoldError(f'cannot make a file name from "{title}"')
     path = site_dir / "content" / f"{slug}.md"
-    text = ARTICLE.format(title=_yaml_string(title), today=date.today().isoformat())
+    _write_new(path, ARTICLE.format(title=_yaml_string(title), today=date.today().isoformat()))
+    return path
+
+
+def new_entity(site_dir: Path, name: str, kind: str = "other") -> Path:
+    """Write ``content/entities/<slug>.md`` for the entity ``name`` of type ``kind``
+    (any spelling :func:`builder.entities.canonical_type` knows; the file gets the
+    canonical one) and return its path. The slug is the one the build gives the file.
+    Raises :class:`ScaffoldError` on an unknown type, no site, a name that makes no
+    slug, or a file that exists (never overwritten) or cannot be written."""
+    from builder.entities import ENTITY_DIR, ENTITY_TYPES, canonical_type
+
+    canonical = canonical_type(kind)
+    if canonical not in ENTITY_TYPES:
+        raise ScaffoldError(f'unknown entity type "{kind}" (use one of: '
+                            f'{", ".join(ENTITY_TYPES)})')
+    _need_site(site_dir)
+    slug = readable_slug(name, NEW_SLUG_MAX)
+    if not slug or not name.strip():
+        raise ScaffoldError(f'cannot make a file name from "{name}"')
+    path = site_dir / "content" / ENTITY_DIR / f"{slug}.md"
+    _write_new(path, ENTITY.format(name=_yaml_string(name.strip()), type=canonical))
+    return path
+
+
+def _need_site(site_dir: Path) -> None:
+    """Refuse a folder with no site.yml; use the site's slug setting from now on."""
+    if not os.path.isfile(site_dir / CONFIG_NAME):  # (False, not an error, for a long name)
+        raise ScaffoldError(f"no {CONFIG_NAME} in {site_dir}: run 'postil init DIR' first")
+    slugs.use(_slug_mode(site_dir))
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write a new file (and its folders); never over an existing one."""
     try:
         if not path.parent.is_dir():
             path.parent.mkdir(parents=True)
         with path.open("x", encoding="utf-8") as handle:  # "x": never over an existing file
             handle.write(text)
     except FileExistsError:
-        if not path.exists():  # content is something other than a folder
+        if not path.exists():  # a parent is something other than a folder
             raise ScaffoldError(f"cannot write {path}: {path.parent} is not a folder") from None
         raise ScaffoldError(f"{path} exists already; not overwriting it") from None
     except OSError as exc:
         raise ScaffoldError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
 
 
 def _slug_mode(site_dir: Path) -> str:
@@ -142,3 +220,47 @@ def _slug_mode(site_dir: Path) -> str:
     except BuildFailed:
         return "ascii"
     return config.slugs if not any(not p.warning for p in problems) else "ascii"
+
+
+def run_init(args: argparse.Namespace) -> int:
+    """``postil init DIR``: make the site, say what was made and the next step."""
+    try:
+        made = init_site(args.dir)
+    except ScaffoldError as exc:
+        print(f"postil: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"made a new site in {args.dir}: {', '.join(made)}")
+    print(f"next: cd {shlex.quote(str(args.dir))} && postil serve")
+    return EXIT_OK
+
+
+def run_new(args: argparse.Namespace) -> int:
+    """``postil new TITLE [SITE_DIR]`` or ``postil new --entity NAME [--type T] [SITE_DIR]``."""
+    problem = None
+    if args.entity is not None:  # "new --entity NAME DIR": DIR came as the first positional
+        if args.title is not None and args.site_dir != Path("."):
+            problem = "give a TITLE or --entity NAME, not both"
+        elif args.title is not None:
+            args.site_dir = Path(args.title)
+    elif args.title is None:
+        problem = "give the new article's TITLE (or --entity NAME for an entity)"
+    elif args.type is not None:
+        problem = "--type goes with --entity (postil new --entity NAME --type TYPE)"
+    if problem:
+        print(f"postil new: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.entity is not None:
+            path = new_entity(args.site_dir, args.entity, args.type or "other")
+        else:
+            path = new_article(args.site_dir, args.title)
+    except ScaffoldError as exc:
+        print(f"postil: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {path}")
+    if args.entity is not None:
+        print(f"mention it in an article as [[{args.entity.strip()}]]")
+    else:  # else the article seems to vanish from the next build
+        print("it is a draft: `postil serve` shows it, `postil build --drafts` builds it; "
+              "set draft: false in its front matter to publish it")
+    return EXIT_OK

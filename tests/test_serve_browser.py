@@ -94,6 +94,22 @@ def test_a_build_error_shows_in_an_overlay_until_it_is_fixed(serve, page, site):
     expect(overlay).to_have_count(0)
 
 
+def test_the_first_failed_build_page_is_not_covered_by_the_overlay(serve, page, site):
+    server = serve({"content/a.md": "---\ntitle: [\n---\n"})
+    with pytest.raises(BuildFailed) as failure:
+        site.build(write=False)
+    expected = [str(problem) for problem in failure.value.problems]
+    page.goto(server.url)
+    connected(page)
+    page.wait_for_function("() => window.__postil.errors.length > 0")  # the state came
+    expect(page.locator("h1")).to_have_text("The site failed to build")
+    expect(page.locator("#postil-error-overlay")).to_have_count(0)
+    expect(page.locator("li")).to_have_text(expected)  # each problem once on the page
+    expect(page.locator("body")).not_to_contain_text("last good build")
+    site.write("content/a.md", article("Alpha", "2024-05-01"))
+    expect(page.locator("h1")).to_have_text("Test archive")  # reloaded: the home page
+
+
 def test_a_fixed_error_that_changes_nothing_just_removes_the_overlay(serve, page, site):
     server = serve(FILES)
     page.goto(server.url + "articles/b/")

@@ -13,7 +13,7 @@ DEFAULT_BRANCH = "gh-pages"
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register ``postil publish`` on the command line's sub-commands."""
     cmd = commands.add_parser(
-        "publish", help="build for production and publish the site",
+        "publish", allow_abbrev=False, help="build for production and publish the site",
         description="Build the site in SITE_DIR for production (no drafts, base_url from "
         "site.yml) and publish it to each target given, or to those under publish: in "
         "site.yml. Refuses to publish a build with errors.")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -151,7 +153,7 @@ def _publish_one(target: Target, result: BuildResult,
     if target.kind == "git":
         message = args.message or config.publish.get("message") or f"Publish {config.title}"
         done = publish_git(result.files, target.resolved, target.branch, config.domain,
-                           message, args.dry_run)
+                           message, args.dry_run, keep=config.publish_keep)
         if args.dry_run:
             return done.changes, ""
         if done.commit is None:
@@ -163,7 +165,7 @@ def _publish_one(target: Target, result: BuildResult,
     ssh = args.rsh or config.publish.get("ssh") or "ssh"
     assert result.output is not None
     return publish_rsync(result.files, result.output, target.resolved, ssh,
-                         args.dry_run), ""
+                         args.dry_run, keep=config.publish_keep), ""
 
 
 def _web_warnings(result: BuildResult) -> list[Problem]:
@@ -177,11 +179,42 @@ def _web_warnings(result: BuildResult) -> list[Problem]:
         path, _, line = (link.source or f"{link.link.page}:{link.link.line}").rpartition(":")
         found.append(Problem(path, int(line), f"broken link: {link.link}", warning=True))
     host = urlsplit(config.base_url).hostname or ""
+    if is_local_host(host):
+        found.append(Problem(CONFIG_NAME, _key_line(config.site_dir, "base_url"),
+                             f"base_url {config.base_url} is an address of this machine: "
+                             "the feed, the sitemap and the canonical links will point at "
+                             "it; set base_url to the site's public address", warning=True))
     if config.domain and host != config.domain:
         found.append(Problem(CONFIG_NAME, 1, f'domain "{config.domain}" is not the host of '
                              f'base_url ({host}): pages will link to the wrong address',
                              warning=True))
     return found
+
+
+def is_local_host(host: str) -> bool:
+    """True for a host name that means the machine itself, wherever the site is read:
+    ``localhost`` and ``*.localhost``, 127.0.0.0/8, ``::1``, ``0.0.0.0`` and ``::``
+    (and an IPv4 one of these written as an IPv6 address)."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
+
+
+def _key_line(site_dir: Path, key: str) -> int:
+    """The line of site.yml where a top-level ``key:`` is set (1 if not found)."""
+    try:
+        text = (site_dir / CONFIG_NAME).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return 1
+    found = re.search(rf"^{re.escape(key)}\s*:", text, re.MULTILINE)
+    return text.count("\n", 0, found.start()) + 1 if found else 1
 
 
 def _refuse(problems: list[Problem]) -> int:

@@ -66,10 +66,19 @@ def site_tree(files: dict[str, bytes], domain: str = "") -> dict[str, bytes]:
     return tree
 
 
+def kept(name: str, keep: tuple[str, ...] | list[str]) -> bool:
+    """Whether the path ``name`` is one of ``keep`` (``publish.keep``: paths on the site
+    without a leading ``/``) or lies under one."""
+    return any(name == path.rstrip("/") or name.startswith(path.rstrip("/") + "/")
+               for path in keep)
+
+
 def publish_git(files: dict[str, bytes], remote: str, branch: str = DEFAULT_BRANCH,
                 domain: str = "", message: str = "Publish the site",
-                dry_run: bool = False) -> GitResult:
-    """Make ``branch`` on ``remote`` hold the site (see :func:`site_tree`).
+                dry_run: bool = False, keep: tuple[str, ...] = ()) -> GitResult:
+    """Make ``branch`` on ``remote`` hold the site (see :func:`site_tree`), and the files
+    of the branch that ``keep`` names (``publish.keep``: a hand-made ``CNAME``) and the
+    site does not have, as they are.
 
     Commits and pushes only if a file changed; a dry run fetches (into a
     temporary repository) but neither commits nor pushes.
@@ -85,6 +94,10 @@ def publish_git(files: dict[str, bytes], remote: str, branch: str = DEFAULT_BRAN
         old = _tree_blobs(repo, tip) if tip else {}
         hex_length = len(next(iter(old.values()))[1]) if old else 40
         ours = {name: (FILE_MODE, _blob_id(data, hex_length)) for name, data in files.items()}
+        # Carried over by object id: the fetched tip holds their blobs already.
+        carried = {name: blob for name, blob in old.items()
+                   if name not in ours and kept(name, keep)}
+        ours.update(carried)
         changes = Changes(
             added=sorted(n for n in ours if n not in old),
             changed=sorted(n for n in ours if n in old and old[n] != ours[n]),
@@ -92,7 +105,8 @@ def publish_git(files: dict[str, bytes], remote: str, branch: str = DEFAULT_BRAN
         result = GitResult(changes, created=tip is None)
         if dry_run or (tip and not changes):
             return result
-        commit = _commit(repo, files, branch, tip, f"{message}\n\n{changes.summary()}\n")
+        commit = _commit(repo, files, branch, tip, f"{message}\n\n{changes.summary()}\n",
+                         carried)
         _push(repo, remote, commit, branch)
         result.commit = commit
         return result
@@ -132,8 +146,9 @@ def _blob_id(data: bytes, hex_length: int) -> str:
 
 
 def _commit(repo: Path, files: dict[str, bytes], branch: str, parent: str | None,
-            message: str) -> str:
-    """One commit holding exactly ``files``, on ``parent`` (or an orphan), via fast-import."""
+            message: str, carried: dict[str, tuple[str, str]] | None = None) -> str:
+    """One commit holding exactly ``files`` and ``carried`` (path → (mode, object id) of
+    blobs already in ``repo``), on ``parent`` (or an orphan), via fast-import."""
     author = _identity(repo, "GIT_AUTHOR_IDENT")
     committer = _identity(repo, "GIT_COMMITTER_IDENT")
     ref = f"refs/heads/{branch}"
@@ -146,6 +161,8 @@ def _commit(repo: Path, files: dict[str, bytes], branch: str, parent: str | None
     for name, data in sorted(files.items()):
         stream += [b"M " + FILE_MODE.encode() + b" inline " + _quote(name) + b"\n",
                    b"data %d\n" % len(data), data, b"\n"]
+    for name, (mode, oid) in sorted((carried or {}).items()):
+        stream.append(f"M {mode} {oid} ".encode() + _quote(name) + b"\n")
     done = subprocess.run(["git", f"--git-dir={repo}", "fast-import", "--quiet",
                            "--date-format=raw"], input=b"".join(stream), capture_output=True)
     if done.returncode != 0:

@@ -34,8 +34,10 @@ def find_rsync() -> str:
 
 
 def publish_rsync(files: dict[str, bytes], output: Path, target: str, ssh: str = "ssh",
-                  dry_run: bool = False, out: TextIO | None = None) -> Changes:
-    """Mirror ``files`` (already written to ``output``) to ``target``.
+                  dry_run: bool = False, out: TextIO | None = None,
+                  keep: tuple[str, ...] = ()) -> Changes:
+    """Mirror ``files`` (already written to ``output``) to ``target``, never deleting
+    there what ``keep`` names (``publish.keep``: a path, and anything under it).
 
     A dry run writes the files to a temporary folder instead and asks rsync
     what it would do (``--dry-run --itemize-changes``), touching nothing.
@@ -54,6 +56,9 @@ def publish_rsync(files: dict[str, bytes], output: Path, target: str, ssh: str =
         command = [rsync, "-a", "--delete", "--checksum", "-e", ssh, "--itemize-changes",
                    f"--exclude-from={excludes}", f"--exclude=/{MANIFEST}", f"--exclude=/{LOCK}",
                    f"--exclude=/{STAGING}*", "--exclude=.*.postil-tmp"]
+        for path in keep:  # protect filters: what the target has there survives --delete
+            pattern = "/" + _escape(path.rstrip("/"))
+            command += [f"--filter=P {pattern}", f"--filter=P {pattern}/***"]
         if dry_run:
             command.append("--dry-run")
         elif _is_terminal(out):

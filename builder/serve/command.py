@@ -1,4 +1,5 @@
-"""``postil serve [SITE_DIR] [--host H] [--port N] [--drafts/--no-drafts] [--poll]``."""
+"""``postil serve [SITE_DIR] [--host H] [-p/--port N] [--open] [--drafts/--no-drafts]
+[--poll]``."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ EXIT_OK, EXIT_USAGE = 0, 2
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``serve`` with the ``postil`` command line (see builder/cli.py)."""
     cmd = commands.add_parser(
-        "serve", help="build the site, serve it and rebuild on every save",
+        "serve", allow_abbrev=False, help="build the site, serve it and rebuild on every save",
         description="Build the site in SITE_DIR into memory, serve it over HTTP and watch "
         "its sources: each save rebuilds only what changed and the open browser tab "
         "reloads by itself (stylesheets are swapped in place). Build errors show in the "
@@ -26,8 +27,10 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
                      help="the folder holding site.yml (default: the current folder)")
     cmd.add_argument("--host", default="127.0.0.1",
                      help="address to listen on (default 127.0.0.1: this machine only)")
-    cmd.add_argument("--port", type=_port, default=8000,
+    cmd.add_argument("-p", "--port", type=_port, default=8000,
                      help="port (default 8000; 0 picks a free one)")
+    cmd.add_argument("--open", action="store_true",
+                     help="open the site in the web browser once it is served")
     cmd.add_argument("--drafts", action=argparse.BooleanOptionalAction, default=True,
                      help="show articles with draft: true (default: shown)")
     cmd.add_argument("--poll", action="store_true",
@@ -63,7 +66,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     stop = threading.Event()
     # SIGTERM (docker stop, systemd, a test) stops as cleanly as Ctrl+C does.
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         server.start()
         drafts = "drafts shown" if args.drafts else "drafts hidden"
@@ -73,14 +76,33 @@ def run_serve(args: argparse.Namespace) -> int:
         if args.host not in ("127.0.0.1", "localhost", "::1"):
             print(f"note: listening on {args.host}: other machines can reach this preview",
                   flush=True)
+        if args.open:
+            open_browser(server.url)
         while not stop.wait(3600):
             pass
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
+        signal.signal(signal.SIGTERM, previous)
     print("stopped", flush=True)
     return EXIT_OK
+
+
+def open_browser(url: str) -> bool:
+    """Open ``url`` in the user's web browser (the standard library's :mod:`webbrowser`:
+    $BROWSER, else the desktop's default); True if one was started. Called once the
+    server is serving: a text-mode browser that keeps the terminal until it quits
+    finds the site there."""
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(url)
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        print(f"note: no web browser found to open; open {url} yourself", flush=True)
+    return opened
 
 
 def _bind_problem(exc: OSError, host: str, port: int) -> str:

@@ -134,13 +134,25 @@ def not_found(snapshot: Snapshot) -> Resolved:
 
 
 def error_page(errors: tuple[str, ...]) -> bytes:
-    """Served until the first build succeeds; it reloads itself once one does."""
-    items = "".join(f"<li>{escape(line)}</li>\n" for line in errors)
+    """Served until the first build succeeds; it reloads itself once one does.
+
+    Each problem is listed once, and the page says that there is no earlier build to
+    show (the overlay that pages of a good build get is not drawn over this one: see
+    :data:`ERROR_PAGE_ATTRIBUTE`)."""
+    items = "".join(f"<li>{escape(line)}</li>\n" for line in dict.fromkeys(errors))
+    count = len(dict.fromkeys(errors))
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<title>Build failed · Postil preview</title>\n</head>\n<body>\n"
-            "<h1>The site has not built yet</h1>\n<p>Fix the problems below; this page "
+            "<h1>The site failed to build</h1>\n<p>The site has not built once yet, so there "
+            "is no page to show. Fix the "
+            f"{'problem' if count == 1 else f'{count} problems'} below; this page "
             "reloads by itself once the site builds.</p>\n"
             f"<ul class=\"postil-problems\">\n{items}</ul>\n</body>\n</html>\n").encode()
+
+
+#: the script tag's attribute on :func:`error_page`: the page lists the problems itself,
+#: so the script draws no overlay over it (it would hide the heading and repeat them)
+ERROR_PAGE_ATTRIBUTE = "error-page"
 
 
 class PreviewHTTPServer(ThreadingHTTPServer):

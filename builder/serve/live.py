@@ -29,7 +29,7 @@ from pathlib import Path
 from builder.config import load_config
 from builder.pipeline import BuildOptions, BuildResult, SiteBuilder
 from builder.problems import BuildFailed
-from builder.serve.http import Resolved, Snapshot, resolve
+from builder.serve.http import ERROR_PAGE, ERROR_PAGE_ATTRIBUTE, Resolved, Snapshot, resolve
 from builder.theme import find_theme, static_files
 
 #: files a page embeds: when one changes, open tabs reload (stylesheets are swapped instead)
@@ -273,8 +273,11 @@ class LiveSite:
 
     def served(self, snapshot: Snapshot, response: Resolved) -> dict[str, str | int]:
         """What an HTML response tells its script it is (attributes of the script tag)."""
-        return {"server": self.server_id, "page": response.token, "css": snapshot.css,
-                "assets": snapshot.assets}
+        served: dict[str, str | int] = {"server": self.server_id, "page": response.token,
+                                         "css": snapshot.css, "assets": snapshot.assets}
+        if response.name == ERROR_PAGE and not snapshot.built:
+            served[ERROR_PAGE_ATTRIBUTE] = 1
+        return served
 
     def subscribe(self, page: str) -> Client:
         client = Client(page)

@@ -114,6 +114,9 @@ LIVE_JS = r"""// Postil preview: live reload, stylesheet swap and build-error ov
 
   function showErrors(errors) {
     live.errors = errors;
+    // The page served before any build succeeded lists the errors itself, and there is
+    // no last good build to speak of: no overlay over it (it reloads when they change).
+    if (data.errorPage) return;
     var box = document.getElementById(%(overlay_id)s);
     var key = errors.join("\n");
     if (!errors.length || key === hidden) {
