@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -108,6 +109,8 @@ def parser(html: bool = True) -> MarkdownIt:
     md.core.ruler.push("postil_anchor_labels", _label_anchors)
     md.add_render_rule("table_open", _table_open)
     md.add_render_rule("table_close", _table_close)
+    for kind in ("fence", "code_block"):
+        md.add_render_rule(kind, _focusable_pre(md.renderer.rules[kind]))
     # Untrusted content: every link's URL is judged, raw HTML read before rendering.
     md.use(safe_links_plugin)
     md.core.ruler.after("postil_safe_links", "postil_raw_html", sanitize.scan_raw_html)
@@ -138,6 +141,16 @@ def _label_anchors(state) -> None:  # noqa: ANN001
             for child in block.children:
                 if child.type == "link_open" and child.attrGet("class") == "header-anchor":
                     child.attrSet("aria-label", "Link to this section")
+
+
+def _focusable_pre(rule: Callable[..., str]) -> Callable[..., str]:
+    """A code block's rule, its ``<pre>`` made focusable: a long line scrolls it sideways,
+    and a region that scrolls must be reachable from the keyboard (WCAG 2.1.1; axe's
+    scrollable-region-focusable), as a wide table's wrapper is."""
+    def render(self, tokens, idx, options, env) -> str:  # noqa: ANN001
+        html = rule(tokens, idx, options, env)
+        return '<pre tabindex="0">' + html[5:] if html.startswith("<pre>") else html
+    return render
 
 
 def _table_open(self, tokens, idx, options, env) -> str:  # noqa: ANN001
