@@ -291,8 +291,10 @@ def _reading(names: frozenset[str], function: Callable) -> Callable:
 
 
 def problem_key(problem: Problem) -> tuple[str, int, str]:
-    """The same template error on many pages is one problem."""
-    return problem.path, problem.line, problem.message.split(" (rendering ")[0]
+    """The same template error on many pages is one problem (a name undefined on several
+    kinds of page may have a different "did you mean" on each)."""
+    return (problem.path, problem.line,
+            problem.message.split(" (rendering ")[0].split(" (did you mean ")[0])
 
 
 def format_date(value: date | datetime | None, fmt: str = "%-d %B %Y") -> str:

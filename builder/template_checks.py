@@ -142,6 +142,7 @@ def block_problems(folders: list[Path], shown: Callable[[Path], str],
     read or parsed is left to rendering, which reports it."""
     loader = jinja2.FileSystemLoader([str(f) for f in folders])
     problems: list[Problem] = []
+    skip = skip.resolve() if skip is not None else None  # (builder/themes is a link)
     for folder in folders:
         if skip is not None and folder.resolve().is_relative_to(skip):
             continue

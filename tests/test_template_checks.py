@@ -128,3 +128,14 @@ def test_the_default_theme_overrides_only_blocks_that_exist(tmp_path):
     assert [p.message.split(":")[0] for p in block_problems([copy], str)] == [
         'block "footer" is never shown']
     assert block_problems([copy, folder], str, skip=tmp_path) == []  # (the built-in themes)
+
+
+def test_a_name_undefined_on_many_kinds_of_page_is_one_error(built):
+    """Article pages are given ``article`` and tag pages ``terms``-like names: the "did you
+    mean" differs, the mistake is one."""
+    built.write("templates/base.html", "<title>{{ tilte }}</title>\n")
+    with pytest.raises(BuildFailed) as caught:
+        built.build()
+    [problem] = caught.value.problems
+    assert (problem.path, problem.line) == ("templates/base.html", 1)
+    assert problem.message.startswith('"tilte" is undefined')
