@@ -319,7 +319,8 @@ class Page:
     What the page shows is exactly ``context`` (plus ``site`` if its templates
     read it): the page's signature is a hash of this object, so nothing here
     may be left out of it. ``shows`` lists the articles whose dates give the
-    page its sitemap ``lastmod``, all of them in ``context`` too.
+    page its sitemap ``lastmod`` (an article's page: its own), all of them in
+    ``context`` too.
     """
 
     url: str

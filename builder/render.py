@@ -26,6 +26,7 @@ from builder.model import Page, Site
 from builder.problems import Problem
 from builder.reads import Reads, TrackingEnvironment, finalize, note_call
 from builder.slugs import slugify
+from builder.template_checks import PostilUndefined
 from builder.urls import (
     absolute,
     annotations_path,
@@ -122,7 +123,7 @@ class Renderer:
         self.env = (TrackingEnvironment if track_reads else jinja2.Environment)(
             loader=jinja2.FileSystemLoader([str(d) for d in self.template_dirs]),
             autoescape=True, trim_blocks=True, lstrip_blocks=True,
-            undefined=jinja2.ChainableUndefined,
+            undefined=PostilUndefined,  # strict for Postil's own objects (see there)
             # One environment per build, and templates do not change during one: no
             # stat of the template file on every get_template (every include).
             auto_reload=False, bytecode_cache=_COMPILED_TRACKING if track_reads else _COMPILED,
@@ -190,6 +191,7 @@ class Renderer:
             "root": url("/"),
         }
         context.update(page.context)
+        PostilUndefined.scope = (context, self.env.globals)  # for "did you mean"
         # Bodies hold site paths (builder.urls.SITE_LINK): made this page's links here.
         data = resolve_site_links(template.render(context), url).encode("utf-8")
         return data, "site" in looked_up, frozenset(read) if self.track_reads else None
@@ -265,13 +267,14 @@ class Renderer:
         if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
             return Problem(self.shown(Path(exc.filename)), exc.lineno or 1,
                            f"template syntax error: {exc.message}")
+        # A misspelt name or attribute (builder.template_checks): the same on every page.
+        message = str(exc) if isinstance(exc, jinja2.UndefinedError) else \
+            f"{type(exc).__name__}: {exc} (rendering {page.url})"
         for frame in reversed(traceback.extract_tb(exc.__traceback__)):
             path = Path(frame.filename)
             if any(path.is_relative_to(d) for d in self.template_dirs):
-                return Problem(self.shown(path), frame.lineno or 1,
-                               f"{type(exc).__name__}: {exc} (rendering {page.url})")
-        return Problem(page.source or page.template, page.source_line,
-                       f"{type(exc).__name__}: {exc} (rendering {page.url})")
+                return Problem(self.shown(path), frame.lineno or 1, message)
+        return Problem(page.source or page.template, page.source_line, message)
 
     def shown(self, path: Path) -> str:
         """A template path as the user should see it: relative to the site if inside it."""
@@ -288,8 +291,10 @@ def _reading(names: frozenset[str], function: Callable) -> Callable:
 
 
 def problem_key(problem: Problem) -> tuple[str, int, str]:
-    """The same template error on many pages is one problem."""
-    return problem.path, problem.line, problem.message.split(" (rendering ")[0]
+    """The same template error on many pages is one problem (a name undefined on several
+    kinds of page may have a different "did you mean" on each)."""
+    return (problem.path, problem.line,
+            problem.message.split(" (rendering ")[0].split(" (did you mean ")[0])
 
 
 def format_date(value: date | datetime | None, fmt: str = "%-d %B %Y") -> str:

@@ -1,7 +1,8 @@
 """``sitemap.xml`` and ``robots.txt``.
 
 Pure and deterministic, like the feeds: ``lastmod`` comes from the articles
-a page shows (``Page.shows``), never from the clock.
+a page shows (``Page.shows``), never from the clock; an article's own page from
+that article alone.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ UNLISTED = frozenset({"404.html"})
 def sitemap_urls(site: Site, names: Iterable[str]) -> list[tuple[str, str | None]]:
     """(absolute URL, lastmod) of every HTML file in ``names`` but 404.html, sorted by URL.
 
-    ``lastmod`` is the newest date or ``updated`` of the articles the page shows
-    (:attr:`Page.shows`); None for a page that shows none or is no page of the
-    site (a static ``.html`` file).
+    ``lastmod`` is an article page's own ``updated`` or date, else the newest of the
+    articles the page shows (:attr:`Page.shows`; see :func:`lastmod`); None for a page
+    that shows none or is no page of the site (a static ``.html`` file).
     """
     base_url = site.config.base_url
     pages = {output_file(page.url): page for page in site.pages}
@@ -72,10 +73,15 @@ def make_sitemaps(base_url: str, urls: list[tuple[str, str | None]]) -> dict[str
 
 def lastmod(page: Page, tz: tzinfo, known: dict[int, tuple[datetime, str]] | None = None
             ) -> str | None:
-    """The newest date or updated date among the articles a page shows (W3C datetime).
+    """An article's page: the article's own ``updated`` or date, whatever else the page
+    shows (its neighbours, related articles). Any other page: the newest date or updated
+    date among the articles it shows. A W3C datetime, or None for a page that shows none.
 
     ``known`` caches each article's stamp: list pages show thousands of articles.
     """
+    own = page.context.get("article")
+    if isinstance(own, Article) and own.url == page.url:
+        return _stamp(own, tz)[1]
     known = {} if known is None else known
     newest: tuple[datetime, str] | None = None
     for article in page.shows:

@@ -35,13 +35,18 @@ def template_dirs(config: SiteConfig, theme: Path,
                   problems: list[Problem] | None = None) -> list[Path]:
     """The template folders, the site's own first. With ``problems``, a warning is added
     to it for each special file (FIFO, socket, device) in them: Jinja2 never opens one
-    (its loader takes only regular files), so it is as if missing."""
+    (its loader takes only regular files), so it is as if missing; and for each block of
+    a site's template that the templates it extends do not have (never shown)."""
+    from builder.template_checks import block_problems  # (it imports jinja2)
+
     own = config.site_dir / "templates"
     folders = [own, theme / "templates"] if own.is_dir() else [theme / "templates"]
     if problems is not None:
         for folder in folders:
             for path, kind in _special_files(folder):
                 problems.append(_skipped(config, path, f"{kind}, not a regular file"))
+        problems += block_problems(folders, lambda path: _shown(config, path),
+                                   skip=BUILTIN_THEMES)
     return folders
 
 
@@ -108,11 +113,15 @@ def _special_files(folder: Path) -> list[tuple[Path, str]]:
 
 
 def _skipped(config: SiteConfig, path: Path, why: str) -> Problem:
+    return Problem(_shown(config, path), 1, f"skipped: {why}", warning=True)
+
+
+def _shown(config: SiteConfig, path: Path) -> str:
+    """``path`` as a problem names it: relative to the site folder where inside it."""
     try:
         shown = path.relative_to(config.site_dir).as_posix()
     except ValueError:  # a built-in theme's file
         shown = str(path)
     # Printable, always: bytes that are not UTF-8 and control characters as \\xNN.
-    shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}",
-                         os.fsencode(shown).decode("utf-8", "backslashreplace"))
-    return Problem(shown, 1, f"skipped: {why}", warning=True)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}",
+                        os.fsencode(shown).decode("utf-8", "backslashreplace"))

@@ -69,7 +69,8 @@ TRACKED = {
     "namespace": "{% set ns = namespace(a=article) %}{{ ns.a.word_count }}",
     "caller": "{% macro m() %}{{ caller() }}{% endmacro %}"
               "{% call m() %}{{ article.word_count }}{% endcall %}",
-    "self-block": "{% block x %}{{ article.word_count }}{% endblock %}{{ self.x() }}",
+    # (scoped: a block sees no loop variable otherwise, and ``article`` is undefined there)
+    "scoped-block": "{% block x scoped %}{{ article.word_count }}{% endblock %}",
     "map": "{{ [article] | map(attribute='word_count') | sum }}",
     "sort": "{{ ([article] | sort(attribute='summary'))[0].title }}",
     "groupby": "{% for g, items in [article] | groupby('summary') %}{{ g }}{% endfor %}",

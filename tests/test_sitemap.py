@@ -48,11 +48,19 @@ def test_sitemap_lists_exactly_the_built_pages(built):
     assert list(listed)[0] == "https://example.org/sub/"
 
 
-def test_lastmod_is_the_newest_date_a_page_shows(built):
+def test_lastmod_is_an_article_pages_own_date_or_update(built):
+    """Not the newest date the page shows: its neighbours and related articles are
+    on it too, and a 2023 article would claim its newer neighbour's date."""
     listed = urlset(built.files["sitemap.xml"])
     base = "https://example.org/sub/"
-    assert listed[base + "articles/c/"] == "2024-05-01"  # c and its newer neighbour a
-    assert listed[base + "articles/a/"] == "2024-06-01T09:00:00+02:00"  # b was updated
+    assert listed[base + "articles/c/"] == "2023-01-01"  # not its newer neighbour a's
+    assert listed[base + "articles/a/"] == "2024-05-01"  # not b's update
+    assert listed[base + "articles/b/"] == "2024-06-01T09:00:00+02:00"  # its own update
+
+
+def test_lastmod_of_other_pages_is_the_newest_date_they_show(built):
+    listed = urlset(built.files["sitemap.xml"])
+    base = "https://example.org/sub/"
     assert listed[base + "tags/t/"] == "2024-05-01"
     assert listed[base + "archive/"] == "2024-06-01T09:00:00+02:00"
     assert listed[base + "about.html"] is None  # nothing to date it by

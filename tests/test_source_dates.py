@@ -106,8 +106,10 @@ def test_sorting_feeds_and_sitemap_use_the_updated_date(site):
     sitemap = ET.fromstring(result.files["sitemap.xml"])
     ns = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
     lastmod = {u.findtext(f"{ns}loc"): u.findtext(f"{ns}lastmod") for u in sitemap}
-    # the page shows its newer neighbour too: the newest date among them
-    assert lastmod["https://example.org/articles/old/"] == "2025-10-07T17:19:20+05:30"
+    # an article page's own date, not its newer neighbour's (which the page shows too)
+    assert lastmod["https://example.org/articles/old/"] == "2025-01-01"
+    assert lastmod["https://example.org/articles/only/"] == "2025-10-07T17:19:20+05:30"
+    assert lastmod["https://example.org/"] == "2025-12-01"  # the newest the home page shows
 
 
 def test_the_read_date_is_in_the_delta_builds_view(tmp_path):

@@ -39,7 +39,8 @@ def anchors_plugin(md: MarkdownIt, *, min_level: int, max_level: int,
                    slug_func: Callable[[str], str], permalink_symbol: str) -> None:
     """Give headings of ``min_level``..``max_level`` an ``id`` (``slug_func`` of their
     text, de-duplicated as ``id``, ``id-1``, ``id-2``…) and a permalink after the text:
-    ``<a class="header-anchor" href="#id">`` + ``permalink_symbol``."""
+    ``<a class="header-anchor" href="#id">`` + ``permalink_symbol``, after a space; with
+    no symbol, an empty link right after the text (a theme draws it)."""
     levels = range(min_level, max_level + 1)
 
     def give_ids(state: StateCore) -> None:
@@ -65,9 +66,12 @@ def anchors_plugin(md: MarkdownIt, *, min_level: int, max_level: int,
             link = Token("link_open", "a", 1)
             link.attrSet("class", "header-anchor")
             link.attrSet("href", f"#{slug}")
-            children.extend([Token("text", "", 0, content=" "), link,
-                             Token("html_block", "", 0, content=permalink_symbol),
-                             Token("link_close", "a", -1)])
+            if permalink_symbol:
+                children.extend([Token("text", "", 0, content=" "), link,
+                                 Token("html_block", "", 0, content=permalink_symbol)])
+            else:
+                children.append(link)
+            children.append(Token("link_close", "a", -1))
             inline.children = children
 
     md.core.ruler.push("anchor", give_ids)

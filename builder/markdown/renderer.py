@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -101,11 +102,15 @@ def parser(html: bool = True) -> MarkdownIt:
     _guard_footnote_refs(md)
     md.use(deflist_plugin)
     md.use(tasklists_plugin)  # the library's, in linear time: see tasklists.py
+    # No symbol: the theme draws the "#" (a link whose text said "#" but whose name did
+    # not failed WCAG's "label in name"; and the text of the page then holds no "#").
     md.use(anchors_plugin, min_level=2, max_level=4, slug_func=_heading_slug,
-           permalink_symbol="#")
+           permalink_symbol="")
     md.core.ruler.push("postil_anchor_labels", _label_anchors)
     md.add_render_rule("table_open", _table_open)
     md.add_render_rule("table_close", _table_close)
+    for kind in ("fence", "code_block"):
+        md.add_render_rule(kind, _focusable_pre(md.renderer.rules[kind]))
     # Untrusted content: every link's URL is judged, raw HTML read before rendering.
     md.use(safe_links_plugin)
     md.core.ruler.after("postil_safe_links", "postil_raw_html", sanitize.scan_raw_html)
@@ -127,7 +132,7 @@ def _guard_footnote_refs(md: MarkdownIt) -> None:
 
 
 def _label_anchors(state) -> None:  # noqa: ANN001
-    """Heading permalinks read as "#" to a screen reader: give them a name."""
+    """Heading permalinks have no text (the theme draws a "#"): give them a name."""
     tokens = state.tokens
     for index, block in enumerate(tokens):
         # Only a heading's inline tokens hold permalinks (anchors_plugin puts them there).
@@ -136,6 +141,16 @@ def _label_anchors(state) -> None:  # noqa: ANN001
             for child in block.children:
                 if child.type == "link_open" and child.attrGet("class") == "header-anchor":
                     child.attrSet("aria-label", "Link to this section")
+
+
+def _focusable_pre(rule: Callable[..., str]) -> Callable[..., str]:
+    """A code block's rule, its ``<pre>`` made focusable: a long line scrolls it sideways,
+    and a region that scrolls must be reachable from the keyboard (WCAG 2.1.1; axe's
+    scrollable-region-focusable), as a wide table's wrapper is."""
+    def render(self, tokens, idx, options, env) -> str:  # noqa: ANN001
+        html = rule(tokens, idx, options, env)
+        return '<pre tabindex="0">' + html[5:] if html.startswith("<pre>") else html
+    return render
 
 
 def _table_open(self, tokens, idx, options, env) -> str:  # noqa: ANN001

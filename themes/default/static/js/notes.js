@@ -6,6 +6,8 @@
    - on narrow screens a note is closed until its toggle opens it (.is-open on the note);
      on wide ones every note shows in the margin;
    - each toggle's aria-expanded says whether its note shows, and follows the screen width;
+   - each toggle is named "Note 3" (aria-label), its number in the article as the style
+     sheet's counter shows it ("Note" and a CSS counter, which screen readers do not read);
    - a link to a note or to anything inside one (#hl-3, #m-isi-2), followed on this page
      or arriving from elsewhere, opens the note (and the notes around it) and scrolls to it.
    It never adds or changes text: the positions of annotations.json count the page's text.
@@ -14,7 +16,7 @@
   "use strict";
   var root = document.documentElement;
   root.classList.add("notes-js");
-  var wide = window.matchMedia("(min-width: 72rem)");
+  var wide = window.matchMedia("(min-width: 64rem)");  /* style.css's breakpoint */
 
   function toggleOf(note) {
     var id = note.id;
@@ -32,6 +34,21 @@
   function syncAll() {
     var toggles = document.querySelectorAll(".sidenote-toggle[aria-controls]");
     for (var i = 0; i < toggles.length; i++) sync(toggles[i]);
+  }
+
+  /* Numbered per .article-body, as style.css's counter (reset there) numbers them. */
+  function number() {
+    var toggles = document.querySelectorAll(".sidenote-toggle[aria-controls]");
+    var scope = null, count = 0;
+    for (var i = 0; i < toggles.length; i++) {
+      var within = toggles[i].closest(".article-body");
+      if (within !== scope) {
+        scope = within;
+        count = 0;
+      }
+      count += 1;
+      toggles[i].setAttribute("aria-label", "Note " + count);
+    }
   }
 
   function setOpen(note, open) {
@@ -90,6 +107,7 @@
   if (wide.addEventListener) wide.addEventListener("change", syncAll);
   else if (wide.addListener) wide.addListener(syncAll);
   document.addEventListener("DOMContentLoaded", function () {
+    number();
     syncAll();
     showHash();
   });
