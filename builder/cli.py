@@ -122,7 +122,7 @@ def _build_flags(cmd: argparse.ArgumentParser) -> None:
 
 def _base_url(value: str) -> str:
     """``--base-url``, checked as site.yml's base_url is; a bad one is a usage error (2)."""
-    from builder.config import base_url_problem  # imports YAML: only when the option is given
+    from builder.config_values import base_url_problem
 
     wrong = base_url_problem(value)
     if wrong:

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import difflib
 import re
-import string
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from builder.config_values import (
+    _shown,
+    base_url_problem,
+    is_language_tag,
+    keep_path,
+    permalink_problem,
+)
 from builder.problems import BuildFailed, Problem
 from builder.safeurl import check_url
 from builder.sanitize import clean_meta
 from builder.yamlsafe import YamlError, load_yaml
 
 CONFIG_NAME = "site.yml"
-PERMALINK_FIELDS = ("slug", "path", "year", "month", "day")
 _NAME_KEYS = frozenset({"content_dir", "output_dir", "theme", "timezone", "base_url"})
 
 
@@ -90,19 +95,6 @@ NUMBER_RANGES = {"paginate": (1, 1_000_000), "summary_words": (1, 1_000_000),
                  "words_per_minute": (1, 1_000_000), "feed.limit": (0, 1_000_000)}
 #: settings naming a folder: relative to the site folder (or absolute)
 _FOLDER_KEYS = ("theme", "content_dir", "output_dir")
-#: a BCP 47 language tag, as ``<html lang>`` and Atom's ``xml:lang`` want it
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
-
-
-def is_language_tag(value: str) -> bool:
-    """Whether ``value`` has the shape of a BCP 47 language tag (``en``, ``pt-BR``,
-    ``zh-Hant-TW``): letters, then subtags of letters and digits joined by ``-``."""
-    return _LANGUAGE_TAG.fullmatch(value) is not None
-
-#: not valid in a URL unless percent-encoded (WHATWG URL), plus controls and spaces
-_NOT_IN_URL = re.compile(r'[\x00-\x20\x7f-\x9f"<>\\^`{|}]')
-
-
 def _type_name(kind: type) -> str:
     return {str: "a string", int: "a whole number", bool: "true or false",
             list: "a list", dict: "a mapping"}[kind]
@@ -197,9 +189,9 @@ def load_config(site_dir: Path, keep_going: bool = False) -> tuple[SiteConfig, l
         config.base_url = SiteConfig.base_url
     elif not config.base_url.endswith("/"):
         config.base_url += "/"
-    if not _LANGUAGE_TAG.fullmatch(config.language):
+    if not is_language_tag(config.language):
         hint = f' (did you mean "{config.language.replace("_", "-")}"?)' \
-            if _LANGUAGE_TAG.fullmatch(config.language.replace("_", "-")) else ""
+            if is_language_tag(config.language.replace("_", "-")) else ""
         fail("language", f'language must be a language tag such as "en" or "pt-BR", not '
              f"{_shown(config.language)}{hint}")
         config.language = "en"
@@ -271,79 +263,6 @@ def author_problems(config: SiteConfig, sources: list[tuple[str, int]]) -> list[
                     'metadata names them so; set author: "Your Name"')]
 
 
-def permalink_problem(pattern: object) -> str | None:
-    """What is wrong with an article permalink pattern, or None.
-
-    A pattern is a path on the site (``/articles/{slug}/``, ``{year}/{slug}.html``,
-    ``/{path}/``): no scheme or host, no ``.`` or ``..`` segment, no query or
-    fragment, and only the fields ``{slug}``, ``{path}`` (the source's folders and
-    its slug: :func:`builder.urls.folder_path`), ``{year}``, ``{month}`` and
-    ``{day}``, with ``{slug}`` or ``{path}`` among them, without conversions or
-    format specs.
-    """
-    fields_help = "use " + ", ".join("{" + name + "}" for name in PERMALINK_FIELDS)
-    if not isinstance(pattern, str):
-        return 'must be a string containing "{slug}" or "{path}"'
-    try:
-        parsed = list(string.Formatter().parse(pattern))
-    except ValueError as exc:  # a lone "{" or "}"
-        return f"is not a pattern: {exc} ({fields_help})"
-    literal = ""
-    for text, name, spec, conversion in parsed:
-        literal += text
-        if name is None:
-            continue
-        if name not in PERMALINK_FIELDS or spec or conversion:
-            whole = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
-            return f"has an unknown field {_shown('{' + whole + '}')} ({fields_help})"
-        literal += "x"  # a field is never empty, and holds no "." or ".." folder
-    if not any(name in ("slug", "path") for _, name, _, _ in parsed):
-        return 'must be a string containing "{slug}" or "{path}"'
-    if "{" in literal or "}" in literal:
-        return "may not hold a brace outside a field"
-    if "://" in pattern or pattern.startswith("//") or urlsplit(literal).scheme:
-        return f"must be a path on the site such as /articles/{{slug}}/, not {_shown(pattern)}"
-    if not re.fullmatch(r"[\w\-.~/]*", literal):
-        return ("may hold only letters, digits, -, _, ., ~ and / besides its fields, not "
-                f"{_shown(pattern)}")
-    if any(part in (".", "..") for part in literal.split("/")):
-        return f'may not have a "." or ".." folder: {_shown(pattern)}'
-    return None
-
-
-def base_url_problem(url: str) -> str | None:
-    """What is wrong with a site's published address, or None.
-
-    It must be an absolute ``http``/``https`` URL (RFC 3986) with a host, an
-    optional valid port and path, and no user name, password, query or
-    fragment; characters that a URL must percent-encode are refused. The
-    message starts after the setting's name: ``base_url {message}``.
-    """
-    shown = _shown(url)
-    if _NOT_IN_URL.search(url):
-        return ("may not hold a space, a control character or any of \" < > \\ ^ ` { | }: "
-                f"{shown}")
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return f"must be an absolute http(s) URL, not {shown}"
-    try:
-        parts.port  # noqa: B018  (raises on a port that is not a number from 0 to 65535)
-    except ValueError:
-        return f"has an invalid port: {shown}"
-    if parts.username is not None or parts.password is not None:
-        return f"may not hold a user name or password: {shown}"
-    host = parts.hostname or ""
-    ipv6 = "[" in parts.netloc and re.fullmatch(r"[0-9a-f:.]+", host)
-    if not (re.fullmatch(r"[\w-]+(\.[\w-]+)*\.?", host) or ipv6):
-        return f"has an invalid host name: {shown}"
-    if parts.query or parts.fragment or url.endswith(("?", "#")):
-        return f"may not have a query (?) or fragment (#): {shown}"
-    # Browsers read %2e as "." in a path (WHATWG URL: "single-dot" and "double-dot" segments).
-    if any(unquote(part) in (".", "..") for part in parts.path.split("/")):
-        return f'may not have a "." or ".." folder: {shown}'
-    return None
-
-
 def _apply_markdown(config: _Draft, value: dict, fail) -> None:
     html = value.get("html", True)
     if not (html is True or html is False or html == "trusted"):
@@ -389,7 +308,7 @@ def _apply_publish(config: _Draft, value: dict, fail, problems: list[Problem],
                                     warning=True))
         elif key == "keep":
             keep = [item] if isinstance(item, str) else item
-            paths = [_keep_path(p) for p in keep] if isinstance(keep, list) else [None]
+            paths = [keep_path(p) for p in keep] if isinstance(keep, list) else [None]
             if None in paths:
                 fail("publish", "publish.keep must list paths on the site such as CNAME or "
                      ".well-known/ (no .., no wildcards)")
@@ -399,19 +318,6 @@ def _apply_publish(config: _Draft, value: dict, fail, problems: list[Problem],
             fail("publish", f"publish.{key} must be a non-empty string")
         else:
             config.publish[key] = item.strip()
-
-
-def _keep_path(path: object) -> str | None:
-    """A ``publish.keep`` entry as a site path without its leading ``/`` (a folder keeps
-    its trailing ``/``), or None if it is no such path."""
-    if not isinstance(path, str):
-        return None
-    path = path.strip().lstrip("/")
-    parts = path.rstrip("/").split("/")
-    if not path or re.search(r"[\\*?\[\x00-\x1f]", path) or \
-            any(part in ("", ".", "..") for part in parts):
-        return None
-    return path
 
 
 def _in_range(name: str, value: int, fail) -> bool:
@@ -459,12 +365,3 @@ def _unknown_keys(key: str, value: dict, known: tuple[str, ...], problems: list[
             hint = f' (did you mean "{close[0]}"?)' if close else ""
             problems.append(Problem(CONFIG_NAME, line, f'unknown key "{key}.{name}"{hint}',
                                     warning=True))
-
-
-def _shown(value: object, limit: int = 60) -> str:
-    """A value quoted for a message: shortened, control characters escaped."""
-    text = str(value)
-    if len(text) > limit:
-        text = text[:limit] + "…"
-    return '"' + "".join(char if char.isprintable() else f"\\u{ord(char):04x}"
-                         for char in text) + '"'

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from builder import frontmatter, slugs
-from builder.config import is_language_tag
+from builder.config_values import is_language_tag
 from builder.dates import PartialDate, parse_date, repaired_date
 from builder.frontmatter import Fields
 from builder.lexicon import Lexicon
