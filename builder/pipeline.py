@@ -47,6 +47,7 @@ from builder.parallel import render_pages
 from builder.problems import BuildFailed, Problem
 from builder.redirects import add_redirects
 from builder.render import Renderer
+from builder.search import search_files
 from builder.site_files import (
     STATIC,
     add_static,
@@ -350,6 +351,8 @@ class SiteBuilder:
         if config.snapshots_publish:  # (builder.snapshots)
             publish_snapshots(self._snapshots, config, site.articles, files, signatures, signer)
         clock("other files")
+        problems += search_files(site, signer, self._made, disk, files, signatures)
+        clock("search")  # (builder.search: runs Pagefind only when an indexed page changed)
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
         self._made.remember(files, signatures)
