@@ -137,6 +137,7 @@ class SiteBuilder:
         self._pending: LastBuild | None = None
         self._dates: FileDates | None = None  # dates of files dated by git or mtime
         self._snapshots = Snapshots()  # articles' sources, their quotations checked
+        self.search_later: Callable | None = None  # postil serve: index away from the build
 
     def build(self, progress: Progress | None = None,
               saved: Iterable[str] | None = None) -> BuildResult:
@@ -351,7 +352,8 @@ class SiteBuilder:
         if config.snapshots_publish:  # (builder.snapshots)
             publish_snapshots(self._snapshots, config, site.articles, files, signatures, signer)
         clock("other files")
-        problems += search_files(site, signer, self._made, disk, files, signatures)
+        problems += search_files(site, signer, self._made, disk, files, signatures,
+                                 later=self.search_later)
         clock("search")  # (builder.search: runs Pagefind only when an indexed page changed)
         if _fails(problems, options.strict):
             raise BuildFailed(problems)

@@ -17,11 +17,15 @@ temporary folder, is reliable and gives the same bytes every run.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from builder.config import CONFIG_NAME, SiteConfig
@@ -85,19 +89,50 @@ def indexed(page: Page) -> bool:
     return "entity" in page.context and paginator is not None and paginator.number == 1
 
 
+@dataclass
+class IndexJob:
+    """An index to make later, away from the build (``postil serve``): the pages' bytes
+    (site path → bytes), the site's language, and the signature the index is made for
+    (None after a delta build: it is then never reused by signature)."""
+
+    pages: dict[str, bytes]
+    language: str
+    signature: str | None = None
+    generation: int = 0  # set by whoever runs it
+
+    def run(self, runner: Runner | None = None) -> dict[str, bytes]:
+        """The index's files (site path → bytes). Raises SearchFailed."""
+        try:
+            return _index(sorted(self.pages), self.pages, self.language,
+                          runner or run_pagefind)
+        except OSError as exc:
+            raise SearchFailed(f"cannot index: {exc}") from None
+
+
 def search_files(site: Site, signer: Signer, made: Made, disk: Reusable | None,
                  files: Files, signatures: dict[str, str],
-                 runner: Runner | None = None) -> list[Problem]:
+                 runner: Runner | None = None,
+                 later: Callable[[IndexJob], None] | None = None) -> list[Problem]:
     """Put the index's files (``pagefind/…``) into ``files`` and ``signatures``: the last
     build's when the indexed pages' signatures are unchanged, else Pagefind's anew from
-    the pages in ``files``. Pages must be in ``files`` and ``signatures``. Returns the
-    problem if Pagefind fails (as ``site.yml:1: search: …``); nothing when search is off."""
+    the pages in ``files``. Pages must be in ``files`` and ``signatures``. With ``later``
+    (the preview server), a changed index is not made here: the last one is put in
+    ``files`` as it is and ``later`` gets the job of making the new one (only the first
+    build makes it at once). Returns the problem if Pagefind fails (as
+    ``site.yml:1: search: …``); nothing when search is off."""
     config: SiteConfig = site.config
     if not config.search:
         return []
     names = sorted(output_file(page.url) for page in site.pages if indexed(page))
     signature = signer.of("search", tuple((name, signatures[name]) for name in names))
     if _reuse(signature, made, disk, files, signatures):
+        return []
+    earlier = {name: found for name, found in made.files.items() if name.startswith(BUNDLE)}
+    if later is not None and earlier:
+        for name, (recorded, data) in earlier.items():
+            if name not in files:
+                files[name], signatures[name] = data, recorded
+        later(IndexJob({name: files[name] for name in names}, config.language, signature))
         return []
     try:
         made_now = _index(names, files, config.language, runner or run_pagefind)
@@ -135,7 +170,44 @@ def _reuse(signature: str, made: Made, disk: Reusable | None, files: Files,
     return True
 
 
-def _index(names: list[str], files: Files, language: str, runner: Runner) -> dict[str, bytes]:
+def job_for(site: Site, files: Mapping[str, bytes]) -> IndexJob | None:
+    """The job of indexing the pages of ``files`` as they are, for a build made without
+    :func:`search_files` (a delta build, :mod:`builder.delta`); None if search is off."""
+    if not site.config.search:
+        return None
+    names = [output_file(page.url) for page in site.pages if indexed(page)]
+    return IndexJob({name: files[name] for name in names if name in files},
+                    site.config.language)
+
+
+def settled(site: Site, files: Mapping[str, bytes],
+            runner: Runner | None = None) -> dict[str, bytes]:
+    """``files`` with the index made again from their pages: what a preview serves once
+    its index has caught up (the rebuild oracle compares that). Raises SearchFailed."""
+    job = job_for(site, files)
+    if job is None:
+        return dict(files)
+    fresh = job.run(runner)
+    out = {name: files[name] for name in files if not name.startswith(BUNDLE)}
+    out.update(fresh)
+    return out
+
+
+def install(made: Made, files: Files | None, job: IndexJob, fresh: dict[str, bytes]) -> None:
+    """Put an index made later into what a builder remembers (``made``, and ``files``, the
+    files a delta build starts from), in place of the one before."""
+    for name in [name for name in made.files if name.startswith(BUNDLE)]:
+        del made.files[name]
+    made.files.update((name, (job.signature or "", data)) for name, data in fresh.items())
+    if files is not None:
+        for name in [name for name in files if name.startswith(BUNDLE)]:
+            del files[name]
+        for name, data in fresh.items():
+            files[name] = data
+
+
+def _index(names: list[str], files: Mapping[str, bytes], language: str,
+           runner: Runner) -> dict[str, bytes]:
     """Pagefind's files (site path → bytes) for the pages ``names`` of ``files``."""
     with tempfile.TemporaryDirectory(prefix="postil-search-") as folder:
         pages, index = Path(folder, "site"), Path(folder, "index")
@@ -145,9 +217,66 @@ def _index(names: list[str], files: Files, language: str, runner: Runner) -> dic
             path.write_bytes(files[name])
         pages.mkdir(exist_ok=True)
         runner(pages, index, language.split("-")[0].lower())
+        ordered(index)
         found = {}
         for path in sorted(index.rglob("*")):
             relative = path.relative_to(index).as_posix()
             if path.is_file() and not relative.startswith(_UNUSED):
                 found[BUNDLE + relative] = path.read_bytes()
         return found
+
+
+#: what Pagefind's compressed files start with, once decompressed
+_SIGNATURE = b"pagefind_dcd"
+
+
+def ordered(index: Path) -> None:
+    """Make Pagefind's output the same bytes for the same pages, every run.
+
+    Pagefind 1.5 writes each filter's values in the order of a Rust hash map, seeded
+    anew each run: the same pages give filter files (and so a metadata file, which
+    names them by a hash of their bytes) that differ from run to run. Rewritten here
+    with the values in a fixed order, named by the same hash (the first 7 hex digits
+    of the SHA-1 of the CBOR, the metadata file's first 10), as Pagefind names them.
+    Raises SearchFailed if the files are not as Pagefind 1.5 writes them."""
+    import cbor2  # MIT: Pagefind's files are CBOR; only needed when indexing
+
+    try:
+        entry = json.loads((index / "pagefind-entry.json").read_text("utf-8"))
+        for language in entry["languages"].values():
+            meta_path = index / f"pagefind.{language['hash']}.pf_meta"
+            meta = cbor2.loads(_unpack(meta_path.read_bytes()))
+            filters = []
+            for name, old in meta[3]:
+                path = index / "filter" / f"{old}.pf_filter"
+                data = cbor2.loads(_unpack(path.read_bytes()))
+                data[1].sort(key=lambda value: value[0])
+                payload = cbor2.dumps(data)
+                new = old.rpartition("_")[0] + "_" + hashlib.sha1(payload).hexdigest()[:7]
+                path.unlink()
+                (index / "filter" / f"{new}.pf_filter").write_bytes(_pack(payload))
+                filters.append([name, new])
+            meta[3] = sorted(filters)
+            payload = cbor2.dumps(meta)
+            new = language["hash"].rpartition("_")[0] + "_" + \
+                hashlib.sha1(payload).hexdigest()[:10]
+            meta_path.unlink()
+            (index / f"pagefind.{new}.pf_meta").write_bytes(_pack(payload))
+            language["hash"] = new
+        (index / "pagefind-entry.json").write_text(
+            json.dumps(entry, ensure_ascii=False, separators=(",", ":")), "utf-8")
+    except (OSError, ValueError, KeyError, IndexError, TypeError,
+            cbor2.CBORDecodeError) as exc:
+        raise SearchFailed(f"unexpected Pagefind output ({type(exc).__name__}: {exc})") \
+            from None
+
+
+def _unpack(data: bytes) -> bytes:
+    data = gzip.decompress(data)
+    if not data.startswith(_SIGNATURE):
+        raise ValueError("not a Pagefind file")
+    return data[len(_SIGNATURE):]
+
+
+def _pack(payload: bytes) -> bytes:
+    return gzip.compress(_SIGNATURE + payload, mtime=0)
