@@ -69,8 +69,14 @@
       if (!values.length) return;
       values.sort(function (a, b) { return a.localeCompare(b); });
       if (facet[0] === "year") values.reverse();
+      // Each facet folds away (<details>): the results stay near the query.
+      var details = document.createElement("details");
+      var summary = document.createElement("summary");
+      summary.textContent = facet[1];
+      details.appendChild(summary);
       var fieldset = document.createElement("fieldset");
       var legend = document.createElement("legend");
+      legend.className = "visually-hidden";
       legend.textContent = facet[1];
       fieldset.appendChild(legend);
       var ul = document.createElement("ul");
@@ -98,7 +104,8 @@
         boxes[facet[0]][value] = box;
       });
       fieldset.appendChild(ul);
-      facets.appendChild(fieldset);
+      details.appendChild(fieldset);
+      facets.appendChild(details);
     });
     filtersArea.hidden = !facets.firstChild;
   }
@@ -196,9 +203,11 @@
       showCounts(search.filters);
       var n = results.length;
       var about = query ? " for \u201c" + query + "\u201d" : "";
-      say(n === 0 ? "No results" + about + "." :
-        n + (n === 1 ? " result" : " results") + about + (filters ? ", filtered" : "") + ".");
-      return showMore();
+      return showMore().then(function () {  // announced once the results are there
+        if (mine !== serial) return;
+        say(n === 0 ? "No results" + about + "." :
+          n + (n === 1 ? " result" : " results") + about + (filters ? ", filtered" : "") + ".");
+      });
     }).catch(function () {
       if (mine === serial) say("Search is not available: the index could not be loaded.");
     });
