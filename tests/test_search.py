@@ -89,6 +89,12 @@ def test_the_index_is_built_with_the_site_and_in_its_manifest(small, tmp_path):
     assert result.timings["search"] >= 0
 
 
+def test_drafts_are_not_indexed_even_when_shown(small):
+    result = small.build(write=False, drafts=True)
+    assert "articles/d/index.html" in result.files  # shown, as postil serve shows it
+    assert "Quixotically" not in index_text(files_of(result))
+
+
 def test_lists_the_timeline_and_notes_are_not_indexed(small):
     result = small.build(write=False)
     entry = json.loads(result.files["pagefind/pagefind-entry.json"])
