@@ -209,7 +209,7 @@ def install(made: Made, files: Files | None, job: IndexJob, fresh: dict[str, byt
 def _index(names: list[str], files: Mapping[str, bytes], language: str,
            runner: Runner) -> dict[str, bytes]:
     """Pagefind's files (site path → bytes) for the pages ``names`` of ``files``."""
-    with tempfile.TemporaryDirectory(prefix="postil-search-") as folder:
+    with tempfile.TemporaryDirectory(prefix="postil-search-", dir=_scratch()) as folder:
         pages, index = Path(folder, "site"), Path(folder, "index")
         for name in names:
             path = pages / name
@@ -224,6 +224,16 @@ def _index(names: list[str], files: Mapping[str, bytes], language: str,
             if path.is_file() and not relative.startswith(_UNUSED):
                 found[BUNDLE + relative] = path.read_bytes()
         return found
+
+
+def _scratch() -> str | None:
+    """Where the pages are put for Pagefind: a folder per page, made and removed each
+    time. On a disk under load, removing a thousand folders was measured at 2 to 4 s, in
+    memory (``/dev/shm``, where Linux has it) at 0.06 s. ``TMPDIR``, if set, decides."""
+    if os.environ.get("TMPDIR") is None and os.path.isdir("/dev/shm") \
+            and os.access("/dev/shm", os.W_OK | os.X_OK):
+        return "/dev/shm"
+    return None
 
 
 #: what Pagefind's compressed files start with, once decompressed
