@@ -47,7 +47,7 @@ from builder.parallel import render_pages
 from builder.problems import BuildFailed, Problem
 from builder.redirects import add_redirects
 from builder.render import Renderer
-from builder.search import search_files
+from builder.search import refresh, search_files
 from builder.site_files import (
     STATIC,
     add_static,
@@ -232,6 +232,8 @@ class SiteBuilder:
             rebuild(last, {r.source: r for r in records}, self._feeds)
         if made is None:
             return None
+        if self.search_later is None and not refresh(last.site, made.files, made.signatures):
+            return None  # (builder.search: the index as a full build has it, or its error)
         self._made.update(made.files, made.made, made.signatures)
         if reader.cache:  # the saved files' records, for the next process (no pruning:
             reader.cache.flush()  # this build used only those)

@@ -74,6 +74,8 @@ def run_pagefind(site: Path, output: Path, language: str) -> None:
                               env={**os.environ, "NO_COLOR": "1"})
     except OSError as exc:
         raise SearchFailed(f"cannot run Pagefind: {exc.strerror}") from None
+    if done.returncode != 0 and "not able to build an index" in done.stderr + done.stdout:
+        return  # no page it could index (none marked, none with a body): no index
     if done.returncode != 0 or not (output / "pagefind-entry.json").is_file():
         said = (done.stderr or done.stdout).strip().splitlines()
         raise SearchFailed("Pagefind failed" + (f": {said[-1]}" if said else ""))
@@ -123,7 +125,9 @@ def search_files(site: Site, signer: Signer, made: Made, disk: Reusable | None,
     config: SiteConfig = site.config
     if not config.search:
         return []
-    names = sorted(output_file(page.url) for page in site.pages if indexed(page))
+    # (a page that failed to render is missing: the build fails after this)
+    names = sorted(name for page in site.pages if indexed(page)
+                   and (name := output_file(page.url)) in signatures and name in files)
     signature = signer.of("search", tuple((name, signatures[name]) for name in names))
     if _reuse(signature, made, disk, files, signatures):
         return []
@@ -180,17 +184,23 @@ def job_for(site: Site, files: Mapping[str, bytes]) -> IndexJob | None:
                     site.config.language)
 
 
-def settled(site: Site, files: Mapping[str, bytes],
-            runner: Runner | None = None) -> dict[str, bytes]:
-    """``files`` with the index made again from their pages: what a preview serves once
-    its index has caught up (the rebuild oracle compares that). Raises SearchFailed."""
+def refresh(site: Site, files: Files, signatures: dict[str, str]) -> bool:
+    """Make the index in ``files`` (and ``signatures``) again from the pages in ``files``,
+    in place: what a delta build (:mod:`builder.delta`, which does not index) does when no
+    one indexes later, so that its files are a full build's. False if Pagefind failed."""
     job = job_for(site, files)
     if job is None:
-        return dict(files)
-    fresh = job.run(runner)
-    out = {name: files[name] for name in files if not name.startswith(BUNDLE)}
-    out.update(fresh)
-    return out
+        return True
+    try:
+        fresh = job.run()
+    except SearchFailed:
+        return False
+    for name in [name for name in files if name.startswith(BUNDLE)]:
+        del files[name]
+        signatures.pop(name, None)
+    for name, data in fresh.items():
+        files[name], signatures[name] = data, ""  # never reused by signature
+    return True
 
 
 def install(made: Made, files: Files | None, job: IndexJob, fresh: dict[str, bytes]) -> None:
@@ -216,7 +226,10 @@ def _index(names: list[str], files: Mapping[str, bytes], language: str,
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(files[name])
         pages.mkdir(exist_ok=True)
-        runner(pages, index, language.split("-")[0].lower())
+        if names:
+            runner(pages, index, language.split("-")[0].lower())
+        if not (index / "pagefind-entry.json").is_file():
+            return {}  # nothing to index: no index (the search page says it has none)
         ordered(index)
         found = {}
         for path in sorted(index.rglob("*")):

@@ -225,7 +225,9 @@ class LiveSite:
             old = self.snapshot.files
             files = {name: old[name] for name in old if not name.startswith(BUNDLE)}
             files.update(fresh)
-            self._publish(files, self.snapshot.base_path)
+            # Only the index's files change: the errors shown stay, and no tab reloads
+            # (a search page keeps its query; its next search reads the new index).
+            self._set(replace(self.snapshot, files=files))
 
     def _report(self, record: Rebuild) -> None:
         """What the terminal shows: the same ``path:line: message`` lines as the overlay."""

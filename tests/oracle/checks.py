@@ -273,10 +273,6 @@ class Oracle(FaultChecks):
             result = self.live.build(saved=saved)
             self.delta = "delta" in result.timings
             self.deltas += self.delta
-            if self.delta:  # compared once its search index has settled, as the preview's
-                from builder.search import settled  # background index does (builder.serve)
-
-                return settled(result.site, result.files), ""
             return result.files, ""
         except Exception as exc:  # noqa: BLE001 - reported as a finding
             return None, f"{type(exc).__name__}: {str(exc)[:600]}"
