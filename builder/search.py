@@ -257,8 +257,9 @@ def ordered(index: Path) -> None:
     """Make Pagefind's output the same bytes for the same pages, every run.
 
     Pagefind 1.5 writes each filter's values in the order of a Rust hash map, seeded
-    anew each run: the same pages give filter files (and so a metadata file, which
-    names them by a hash of their bytes) that differ from run to run. Rewritten here
+    anew each run, and each value's pages in the order its threads finished them: the
+    same pages give filter files (and so a metadata file, which names them by a hash of
+    their bytes) that differ from run to run. Rewritten here
     with the values in a fixed order, named by the same hash (the first 7 hex digits
     of the SHA-1 of the CBOR, the metadata file's first 10), as Pagefind names them.
     Raises SearchFailed if the files are not as Pagefind 1.5 writes them."""
@@ -274,6 +275,8 @@ def ordered(index: Path) -> None:
                 path = index / "filter" / f"{old}.pf_filter"
                 data = cbor2.loads(_unpack(path.read_bytes()))
                 data[1].sort(key=lambda value: value[0])
+                for value in data[1]:  # its pages, in the order its threads got to them
+                    value[1].sort()
                 payload = cbor2.dumps(data)
                 new = old.rpartition("_")[0] + "_" + hashlib.sha1(payload).hexdigest()[:7]
                 path.unlink()
