@@ -77,7 +77,7 @@ MUTATIONS = [
              '''    return fingerprint((code_fingerprint(),))'''),
     Mutation("search-pages", "the search index does not depend on the pages it indexes",
              "builder/search.py",
-             '''tuple((name, signatures[name]) for name in names))''', '''()))'''),
+             '''tuple((name, signatures[name]) for name in names))''', '''())'''),
     Mutation("search-order", "Pagefind's filter files are kept in the order it wrote them",
              "builder/search.py", '''                data[1].sort(key=lambda value: value[0])
 ''', ""),

@@ -17,6 +17,7 @@ temporary folder, is reliable and gives the same bytes every run.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -26,6 +27,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from builder.config import CONFIG_NAME, SiteConfig
@@ -62,6 +64,18 @@ def executable() -> str:
         raise SearchFailed("Pagefind is not installed (pip install 'pagefind[extended]'), "
                            "or set search: false in site.yml")
     return found
+
+
+@functools.cache
+def pagefind_version() -> str:
+    """The installed Pagefind package's version ("" if none is found): another Pagefind
+    makes another index from the same pages."""
+    for package in ("pagefind_bin_extended", "pagefind_bin"):
+        try:
+            return f"{package} {metadata.version(package)}"
+        except metadata.PackageNotFoundError:
+            continue
+    return ""
 
 
 def run_pagefind(site: Path, output: Path, language: str) -> None:
@@ -128,7 +142,8 @@ def search_files(site: Site, signer: Signer, made: Made, disk: Reusable | None,
     # (a page that failed to render is missing: the build fails after this)
     names = sorted(name for page in site.pages if indexed(page)
                    and (name := output_file(page.url)) in signatures and name in files)
-    signature = signer.of("search", tuple((name, signatures[name]) for name in names))
+    signature = signer.of("search", pagefind_version(),
+                          tuple((name, signatures[name]) for name in names))
     if _reuse(signature, made, disk, files, signatures):
         return []
     earlier = {name: found for name, found in made.files.items() if name.startswith(BUNDLE)}
