@@ -26,7 +26,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TESTS = ["tests/test_incremental.py", "tests/test_rebuild_regressions.py",
-         "tests/test_writer_sync.py", "tests/test_cache.py", "tests/test_oracle.py"]
+         "tests/test_writer_sync.py", "tests/test_cache.py", "tests/test_oracle.py",
+         "tests/test_search.py"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,12 @@ MUTATIONS = [
     Mutation("config", "signatures leave out the configuration",
              "builder/outputs.py", '''    return fingerprint((code_fingerprint(), config))''',
              '''    return fingerprint((code_fingerprint(),))'''),
+    Mutation("search-pages", "the search index does not depend on the pages it indexes",
+             "builder/search.py",
+             '''tuple((name, signatures[name]) for name in names))''', '''())'''),
+    Mutation("search-order", "Pagefind's filter files are kept in the order it wrote them",
+             "builder/search.py", '''                data[1].sort(key=lambda value: value[0])
+''', ""),
     Mutation("memory", "the preview's builder reuses a page whatever its signature",
              "builder/outputs.py",
              '''        return found[1] if found is not None and found[0] == signature else None''',

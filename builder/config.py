@@ -61,6 +61,7 @@ class SiteConfig:
     slugs: str = "ascii"  # "ascii" (transliterated) or "unicode" (native script kept)
     wikilinks_unresolved: str = "error"  # wikilinks: {unresolved: text} makes them warnings
     snapshots_publish: bool = False  # snapshots: {publish: true} (builder.snapshots)
+    search: bool = True  # search: false builds no index and no search page (builder.search)
     # site.yml's line of `author:` (1 if absent), for the error when it is missing: not part
     # of the settings (a line moved by a comment changes no page)
     author_line: int = field(default=1, compare=False, metadata={"unsigned": True})
@@ -84,6 +85,7 @@ _KEYS = {
     "title": str, "description": str, "base_url": str, "language": str, "timezone": str,
     "theme": str, "author": str, "publisher": str, "paginate": int, "future": bool,
     "summary_words": int, "words_per_minute": int, "content_dir": str, "output_dir": str,
+    "search": bool,
     "menu": list, "copyright": str, "params": dict, "permalinks": dict, "markdown": dict,
     "feed": dict, "domain": str, "publish": dict, "entities": dict, "slugs": str,
     "wikilinks": dict, "snapshots": dict,

@@ -33,7 +33,7 @@ TEMPLATES = {
     "authors": "authors.html", "author": "author.html", "not_found": "404.html",
     "entities": "entities.html", "entity": "entity.html", "timeline": "timeline.html",
     "annotations": "annotations.html", "categories": "categories.html",
-    "category": "category.html",
+    "category": "category.html", "search": "search.html",
 }
 # An attribute value that is a placeholder: the parser writes only these forms.
 _PLACEHOLDER = re.compile(r'(?<=")(postil-ref|postil-wiki|postil-asset|postil-tag):(\d*)')
@@ -336,6 +336,8 @@ def _pages(config: SiteConfig, site: Site, cards: list[Article],
                                   {"term": header, "paginator": paginator},
                                   shows=paginator.items))
     _entity_pages(config, site, headers, every, pages)
+    if config.search:  # the index it searches is made after rendering (builder.search)
+        pages.append(Page("/search/", TEMPLATES["search"], {}))
     pages.append(Page("/404.html", TEMPLATES["not_found"], {}))
     return pages
 

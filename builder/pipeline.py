@@ -47,6 +47,7 @@ from builder.parallel import render_pages
 from builder.problems import BuildFailed, Problem
 from builder.redirects import add_redirects
 from builder.render import Renderer
+from builder.search import refresh, search_files
 from builder.site_files import (
     STATIC,
     add_static,
@@ -137,6 +138,7 @@ class SiteBuilder:
         self._pending: LastBuild | None = None
         self._dates: FileDates | None = None  # dates of files dated by git or mtime
         self._snapshots = Snapshots()  # articles' sources, their quotations checked
+        self.search_later: Callable | None = None  # postil serve: index away from the build
 
     def build(self, progress: Progress | None = None,
               saved: Iterable[str] | None = None) -> BuildResult:
@@ -231,6 +233,8 @@ class SiteBuilder:
             rebuild(last, {r.source: r for r in records}, self._feeds)
         if made is None:
             return None
+        if self.search_later is None and not refresh(last.site, made.files, made.signatures):
+            return None  # (builder.search: the index as a full build has it, or its error)
         self._made.update(made.files, made.made, made.signatures)
         if reader.cache:  # the saved files' records, for the next process (no pruning:
             reader.cache.flush()  # this build used only those)
@@ -351,6 +355,9 @@ class SiteBuilder:
         if config.snapshots_publish:  # (builder.snapshots)
             publish_snapshots(self._snapshots, config, site.articles, files, signatures, signer)
         clock("other files")
+        problems += search_files(site, signer, self._made, disk, files, signatures,
+                                 later=self.search_later)
+        clock("search")  # (builder.search: runs Pagefind only when an indexed page changed)
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
         self._made.remember(files, signatures)

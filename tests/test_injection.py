@@ -77,7 +77,7 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe
 
 
 #: the theme's own script file, as its pages name it (relative, or under the base path)
-_THEME_FILE = re.compile(r"(?:\.\./)*js/notes\.js|(?:/[\w.-]+)*/js/notes\.js")
+_THEME_FILE = re.compile(r"(?:\.\./)*js/(?:notes|search)\.js|(?:/[\w.-]+)*/js/(?:notes|search)\.js")
 
 
 def _theme_script() -> str:
@@ -100,8 +100,12 @@ def assert_harmless(root, where: str) -> None:
             else:
                 assert element.get("src") is None and \
                     (element.text or "").strip() == theme_script, where
+        if tag == "form":  # the theme's search forms alone: a plain GET to the search page
+            action = element.get("action", "")
+            assert element.get("role") == "search" and element.get("method") == "get" and \
+                re.fullmatch(r"(\.\./)*search/|/([\w-]+/)*search/|", action), (where, tag)
         assert tag not in ("iframe", "object", "embed", "frame", "style", "svg", "math", "base",
-                           "form", "applet"), (where, tag)
+                           "applet"), (where, tag)
         if tag == "meta":
             assert element.get("http-equiv") is None, where
         for name, value in element.attrib.items():

@@ -8,7 +8,9 @@ import pytest
 from builder.cli import main
 from conftest import article, snapshot
 
-CONFIG = "title: Pages\nbase_url: https://archive.example.org/\npaginate: 5\n"
+# (search: false: an edit changes the search index's files too; tests/test_search.py
+# publishes the index)
+CONFIG = "title: Pages\nbase_url: https://archive.example.org/\npaginate: 5\nsearch: false\n"
 
 
 def git(*args: str, cwd: Path | None = None) -> str:

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from builder.cli import main
-from conftest import article, snapshot
+from conftest import SITE_YML, article, snapshot
 
 needs_rsync = pytest.mark.skipif(shutil.which("rsync") is None, reason="rsync not installed")
 
@@ -17,8 +17,10 @@ def files_in(folder):
 
 @pytest.fixture
 def mirrored(site, tmp_path, capfd):
+    # (search: false: the counts below are of pages; the index is published like them)
     site({"content/a.md": article("A", "2024-01-01", tags="[t]"),
-          "content/b.md": article("B", "2024-01-02", tags="[t]")})
+          "content/b.md": article("B", "2024-01-02", tags="[t]")},
+         config=SITE_YML + "search: false\n")
     target = tmp_path / "mirror"
     assert main(["publish", str(site.root), "--rsync", str(target)]) == 0
     return site, target, capfd.readouterr().out

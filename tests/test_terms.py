@@ -187,6 +187,8 @@ def test_heading_ids_never_take_an_id_of_the_theme_or_other_syntax():
 def test_the_reserved_ids_are_those_the_theme_writes():
     written = set()
     for path in TEMPLATES.glob("*.html"):
+        if path.name == "search.html":  # shows no content: no heading of one meets its ids
+            continue
         written |= set(re.findall(r'\bid="([^"{]*)"', path.read_text(encoding="utf-8")))
     assert written == THEME_IDS
 

@@ -25,7 +25,7 @@ from markdown_it.token import Token
 
 # Every literal id="..." of the default theme's templates (tests/test_terms.py checks).
 THEME_IDS = frozenset({"main", "highlights", "related", "in-this-article", "co-mentioned",
-                       "entity-timeline", "mentioned-in"})
+                       "entity-timeline", "mentioned-in", "site-search-q"})
 # Ids made by other syntax, and by the theme from data (y2024, type-person).
 _MADE_BY_SYNTAX = re.compile(r"m-.*|hl-\d+|sn-\d+|fn\d+|fnref\d+|y\d+|type-.*")
 

@@ -29,7 +29,9 @@ from pathlib import Path
 from builder.config import load_config
 from builder.pipeline import BuildOptions, BuildResult, SiteBuilder
 from builder.problems import BuildFailed
+from builder.search import BUNDLE, IndexJob, install, job_for
 from builder.serve.http import ERROR_PAGE, ERROR_PAGE_ATTRIBUTE, Resolved, Snapshot, resolve
+from builder.serve.indexer import BackgroundIndex
 from builder.theme import find_theme, static_files
 
 #: files a page embeds: when one changes, open tabs reload (stylesheets are swapped instead)
@@ -102,6 +104,9 @@ class LiveSite:
         self._clients_lock = threading.Lock()  # also orders snapshot changes and subscriptions
         self._done = threading.Condition()
         self._warnings: list[str] = []
+        # The search index is made in the background, never on the way to a reload.
+        self.index = BackgroundIndex(self._publish_index, err)
+        self.builder.search_later = self.index.submit
 
     # --- building -------------------------------------------------------------------
 
@@ -144,6 +149,10 @@ class LiveSite:
         else:
             self.result = result
             changed, removed = self._publish(result.files, result.config.base_path)
+            if "delta" in result.timings:  # a delta build does not index: index it now
+                job = job_for(result.site, result.files)
+                if job is not None:
+                    self.index.submit(job)
             return Rebuild(True, time.perf_counter() - started, shown,
                            rendered=list(result.rendered), parsed=list(result.parsed),
                            changed=changed, removed=removed,
@@ -204,6 +213,21 @@ class LiveSite:
         self._set(Snapshot(files, base, True, (), css=old.css + bool(css),
                            css_paths=css or old.css_paths, assets=old.assets + assets))
         return changed, removed
+
+    def _publish_index(self, job: IndexJob, fresh: dict[str, bytes]) -> None:
+        """Serve a search index made in the background, if no newer one is on its way;
+        the builder keeps it, for its next builds to start from."""
+        with self._build_lock:
+            if not self.index.current(job) or not self.snapshot.built:
+                return
+            last = self.builder._last  # what a delta build copies its files from
+            install(self.builder._made, last.files if last is not None else None, job, fresh)
+            old = self.snapshot.files
+            files = {name: old[name] for name in old if not name.startswith(BUNDLE)}
+            files.update(fresh)
+            # Only the index's files change: the errors shown stay, and no tab reloads
+            # (a search page keeps its query; its next search reads the new index).
+            self._set(replace(self.snapshot, files=files))
 
     def _report(self, record: Rebuild) -> None:
         """What the terminal shows: the same ``path:line: message`` lines as the overlay."""
@@ -297,6 +321,7 @@ class LiveSite:
 
     def close(self) -> None:
         """End every event stream (the server is stopping)."""
+        self.index.close()
         with self._clients_lock:
             for client in self._clients:
                 client.put(None)
