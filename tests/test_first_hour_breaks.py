@@ -1,0 +1,152 @@
+"""What a new user who tries odd input meets in the first hour (issue 14): ``postil new``
+with names the front matter or a wikilink cannot hold, a site with its own
+``content_dir``, and ``postil publish`` with a kept path that clashes with a built one,
+``-q`` with rsync, and a base_url of this machine in a short IPv4 form."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from test_publish_git import clone, git, git_identity  # noqa: F401 - a fixture
+
+from builder.cli import main
+from builder.publish.command import is_local_host
+from conftest import article
+
+CONFIG = "title: T\nbase_url: https://example.org/\n"
+
+
+def run(capsys, *args: str) -> tuple[int, list[str], list[str]]:
+    """``postil ARGS`` in this process: (exit code, stdout lines, stderr lines)."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err.splitlines()
+
+
+def files_under(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+# --- postil new -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["Bell\x07 here"], "postil: the title holds the control character U+0007"),
+    (["--entity", "Ent\x01ity"], "postil: the name holds the control character U+0001"),
+    (["del\x7f"], "postil: the title holds the control character U+007F"),
+    # Bytes that are not UTF-8 on the command line reach Python as lone surrogates.
+    (["\udcff\udcfe bad"], "postil: the title is not valid UTF-8 (is the terminal set to "
+                           "another encoding?)"),
+    (["--entity", "\udcff x"], "postil: the name is not valid UTF-8 (is the terminal set to "
+                               "another encoding?)"),
+])
+def test_new_refuses_what_front_matter_cannot_hold(site, capsys, args, message):
+    """Once, a file the next build rejected (or a traceback and an empty file)."""
+    site({"content/a.md": article("A")}, config=CONFIG)
+    before = files_under(site.root)
+    code, out, err = run(capsys, "new", *args, str(site.root))
+    assert (code, out, err) == (2, [], [message])
+    assert files_under(site.root) == before
+
+
+def test_new_keeps_white_space_in_a_title(site, capsys):
+    site({}, config=CONFIG)
+    code, _, err = run(capsys, "new", "Tab\there\nand a line", str(site.root))
+    assert code == 0 and err == []
+    assert run(capsys, "build", str(site.root), "--drafts", "-q")[0] == 0
+
+
+def test_new_entity_whose_name_a_wikilink_cannot_hold_is_mentioned_by_slug(site, capsys):
+    site({}, config=CONFIG)
+    code, out, _ = run(capsys, "new", "--entity", 'Act #2 | "Part" [x]', str(site.root))
+    assert code == 0
+    assert out[-1] == "mention it in an article as [[act-2-part-x]]"
+    code, out, _ = run(capsys, "new", "--entity", "O'Brien & Co.", str(site.root))
+    assert out[-1] == "mention it in an article as [[O'Brien & Co.]]"
+    # The mentions printed work, as printed.
+    site.write("content/a.md", article("A", body="[[act-2-part-x]] and [[O'Brien & Co.]]."))
+    code, _, err = run(capsys, "build", str(site.root), "-q")
+    assert code == 0, err
+    page = (site.root / "public/articles/a/index.html").read_text()
+    assert 'href="../../entities/act-2-part-x/"' in page
+    assert 'href="../../entities/obrien-co/"' in page
+
+
+def test_new_entity_refuses_a_name_another_entity_claims(site, capsys):
+    """Coleridge is an alias of an entity: a second one would stop the build."""
+    site({"content/entities/samuel-taylor-coleridge.md":
+          "---\nname: Samuel Taylor Coleridge\naliases: [Coleridge]\n---\n"}, config=CONFIG)
+    for name in ("Coleridge", "COLERIDGE"):
+        code, _, err = run(capsys, "new", "--entity", name, "--type", "person",
+                           str(site.root))
+        assert code == 2 and err == [
+            'postil: content/entities/samuel-taylor-coleridge.md ("Samuel Taylor Coleridge") '
+            f'has "{name}" as its name or an alias already: mention it as [[{name}]]'], err
+    assert files_under(site.root / "content") == {"entities/samuel-taylor-coleridge.md"}
+    code, _, _ = run(capsys, "new", "--entity", "S. T. Coleridge", str(site.root))
+    assert code == 0 and run(capsys, "build", str(site.root), "-q")[0] == 0
+
+
+def test_new_writes_into_the_sites_content_dir(site, capsys):
+    """Not content/, which the build of such a site never reads."""
+    site({}, config=CONFIG + "content_dir: notes\n")
+    (site.root / "content").rmdir()
+    (site.root / "notes").mkdir()
+    assert run(capsys, "new", "A note", str(site.root))[0] == 0
+    assert run(capsys, "new", "--entity", "Ada", str(site.root))[0] == 0
+    assert files_under(site.root / "notes") == {"a-note.md", "entities/ada.md"}
+    assert not (site.root / "content").exists()
+    code, out, _ = run(capsys, "build", str(site.root))
+    assert code == 0 and out[1].startswith("1 draft skipped: `notes/a-note.md`")
+
+
+# --- postil publish -------------------------------------------------------------------
+
+def test_git_keep_never_takes_the_place_of_a_built_file(site, tmp_path, capsys):
+    """A kept file where the build makes a folder, or a kept folder where it makes a
+    file: the build's file is published (a tree cannot hold both), as for a kept file
+    of the same name. Once, the build's feed.xml and archive page vanished."""
+    site({"content/a.md": article("A")},
+         config=CONFIG + "publish:\n  keep: [feed.xml, archive, CNAME]\n")
+    remote = tmp_path / "remote.git"
+    git("init", "--quiet", "--bare", str(remote))
+    work = tmp_path / "work"
+    git("clone", "--quiet", str(remote), str(work))
+    git("checkout", "--quiet", "--orphan", "gh-pages", cwd=work)
+    (work / "feed.xml").mkdir()
+    (work / "feed.xml/inner.txt").write_text("a folder on the branch\n")
+    (work / "archive").write_text("a file on the branch\n")
+    (work / "CNAME").write_text("reading.example.org\n")
+    git("add", "-A", cwd=work)
+    git("commit", "--quiet", "-m", "By hand", cwd=work)
+    git("push", "--quiet", "origin", "gh-pages", cwd=work)
+    code, out, err = run(capsys, "publish", str(site.root), "--git",
+                         str(remote))
+    assert code == 0, err
+    after = clone(remote, tmp_path / "after")
+    built = site.build(write=False).files
+    assert after["feed.xml"] == built["feed.xml"]
+    assert after["archive/index.html"] == built["archive/index.html"]
+    assert set(after) == set(built) | {".nojekyll", "CNAME"}
+    assert after["CNAME"] == b"reading.example.org\n"
+
+
+@pytest.mark.skipif(shutil.which("rsync") is None, reason="rsync not installed")
+def test_publish_quiet_with_rsync_prints_only_problems(site, tmp_path, capsys):
+    site({"content/a.md": article("A")}, config=CONFIG)
+    code, out, err = run(capsys, "publish", str(site.root), "--rsync", str(tmp_path / "m"),
+                         "-q")
+    assert (code, out, err) == (0, [], [])
+    assert "index.html" in files_under(tmp_path / "m")
+
+
+@pytest.mark.parametrize("host", ["127.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1", "0"])
+def test_short_ipv4_forms_of_this_machine_are_local(host):
+    """Browsers and inet_aton read these as 127.0.0.1 and 0.0.0.0."""
+    assert is_local_host(host)
+
+
+@pytest.mark.parametrize("host", ["1", "10.1", "0x", "deadbeef", "1.2.3.4.5", "12.0.0.1"])
+def test_short_ipv4_forms_elsewhere_are_not(host):
+    assert not is_local_host(host)
