@@ -5,7 +5,9 @@ with names the front matter or a wikilink cannot hold, a site with its own
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -150,3 +152,28 @@ def test_short_ipv4_forms_of_this_machine_are_local(host):
 @pytest.mark.parametrize("host", ["1", "10.1", "0x", "deadbeef", "1.2.3.4.5", "12.0.0.1"])
 def test_short_ipv4_forms_elsewhere_are_not(host):
     assert not is_local_host(host)
+
+
+def test_git_keeps_a_file_whose_name_is_not_utf8(site, tmp_path, capsys):
+    """A kept folder may hold any name git has; once, a traceback."""
+    site({"content/a.md": article("A")}, config=CONFIG + "publish:\n  keep: [keep/]\n")
+    remote = tmp_path / "remote.git"
+    git("init", "--quiet", "--bare", str(remote))
+    work = tmp_path / "work"
+    git("clone", "--quiet", str(remote), str(work))
+    git("checkout", "--quiet", "--orphan", "gh-pages", cwd=work)
+    names = [b"keep/bad\xff.txt", 'keep/ü "q"\\.txt'.encode(), b"keep/new\nline.txt"]
+    (work / "keep").mkdir()
+    for name in names:
+        try:
+            (work / os.fsdecode(name)).write_bytes(name)
+        except OSError:  # a file system that refuses such a name
+            pytest.skip("no such names here")
+    git("add", "-A", cwd=work)
+    git("commit", "--quiet", "-m", "By hand", cwd=work)
+    git("push", "--quiet", "origin", "gh-pages", cwd=work)
+    code, _, err = run(capsys, "publish", str(site.root), "--git", str(remote), "-q")
+    assert (code, err) == (0, [])
+    listed = subprocess.run(["git", "--git-dir", str(remote), "ls-tree", "-r", "-z",
+                             "--name-only", "gh-pages"], capture_output=True, check=True)
+    assert set(names) <= set(listed.stdout.split(b"\0"))

@@ -209,7 +209,7 @@ def _identity(repo: Path, variable: str) -> str:
 def _quote(name: str) -> bytes:
     """A path as fast-import reads it: C-style quoted, so any name is safe."""
     escaped = name.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'.encode()
+    return f'"{escaped}"'.encode("utf-8", "surrogateescape")  # a kept name as git had it
 
 
 def _reason(stderr: str, fallback: str) -> str:
