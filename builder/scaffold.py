@@ -278,7 +278,10 @@ def run_init(args: argparse.Namespace) -> int:
         print(f"postil: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"made a new site in {args.dir}: {', '.join(made)}")
-    print(f"next: cd {shlex.quote(str(args.dir))} && postil serve")
+    folder = str(args.dir)
+    if folder.startswith("-"):  # else cd reads it as an option
+        folder = "./" + folder
+    print(f"next: cd {shlex.quote(folder)} && postil serve")
     return EXIT_OK
 
 

@@ -177,3 +177,13 @@ def test_git_keeps_a_file_whose_name_is_not_utf8(site, tmp_path, capsys):
     listed = subprocess.run(["git", "--git-dir", str(remote), "ls-tree", "-r", "-z",
                              "--name-only", "gh-pages"], capture_output=True, check=True)
     assert set(names) <= set(listed.stdout.split(b"\0"))
+
+
+def test_init_next_step_works_for_a_folder_named_like_an_option(tmp_path, capsys,
+                                                                  monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "init", "-weird")
+    assert code == 0 and out[-1] == "next: cd ./-weird && postil serve"
+    done = subprocess.run(["sh", "-c", out[-1][len("next: "):].replace("postil serve", "pwd")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip().endswith("/-weird")
