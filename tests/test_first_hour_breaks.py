@@ -182,7 +182,7 @@ def test_git_keeps_a_file_whose_name_is_not_utf8(site, tmp_path, capsys):
 def test_init_next_step_works_for_a_folder_named_like_an_option(tmp_path, capsys,
                                                                   monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run(capsys, "init", "-weird")
+    code, out, _ = run(capsys, "init", "--", "-weird")
     assert code == 0 and out[-1] == "next: cd ./-weird && postil serve"
     done = subprocess.run(["sh", "-c", out[-1][len("next: "):].replace("postil serve", "pwd")],
                           capture_output=True, text=True)
