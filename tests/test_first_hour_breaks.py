@@ -187,3 +187,39 @@ def test_init_next_step_works_for_a_folder_named_like_an_option(tmp_path, capsys
     done = subprocess.run(["sh", "-c", out[-1][len("next: "):].replace("postil serve", "pwd")],
                           capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip().endswith("/-weird")
+
+
+# --- what the command line and site.yml may hold --------------------------------------
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://[example.org]/", "http://[/",
+                                 "http://[::1]x/", "http://[::::]/"])
+def test_a_broken_bracketed_host_in_base_url_is_an_error_at_its_line(site, capsys, url):
+    """Once, a traceback (urlsplit's "Invalid IPv6 URL"), or a URL no browser reads."""
+    site({}, config=f'title: T\nbase_url: "{url}"\n')
+    code, _, err = run(capsys, "build", str(site.root), "-q")
+    assert code == 1
+    assert err[0] == f'site.yml:2: base_url has an invalid host name: "{url}"'
+    with pytest.raises(SystemExit) as stopped:
+        main(["check", str(site.root), "--base-url", url])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f'postil check: error: argument --base-url: has an invalid host name: "{url}"')
+
+
+@pytest.mark.parametrize("url", ["http://[::1]:8000/sub/", "http://[2001:DB8::1]/",
+                                 "http://[::ffff:127.0.0.1]/"])
+def test_a_bracketed_ipv6_base_url_still_builds(site, capsys, url):
+    site({"content/a.md": article("A")}, config=f'title: T\nbase_url: "{url}"\n')
+    assert run(capsys, "build", str(site.root), "-q")[0] == 0
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-1", "1e9", "abc"])
+def test_add_timeout_must_be_a_sensible_number_of_seconds(site, capsys, value):
+    """Once, --timeout inf was a traceback (OverflowError) after the request began."""
+    site({}, config=CONFIG)
+    with pytest.raises(SystemExit) as stopped:
+        main(["add", "http://127.0.0.1:9/", str(site.root), "--timeout", value])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "postil add: error: argument --timeout: must be a number of seconds above 0, at most "
+        f"86400, not '{value}'")
