@@ -135,6 +135,27 @@ def test_git_keep_never_takes_the_place_of_a_built_file(site, tmp_path, capsys):
 
 
 @pytest.mark.skipif(shutil.which("rsync") is None, reason="rsync not installed")
+def test_rsync_keep_never_stops_a_built_file(site, tmp_path, capsys):
+    """As with --git: the build's file takes the place of a kept one of another kind;
+    what the target keeps beside the build's files stays. Once, rsync could not make
+    way and failed halfway."""
+    site({"content/a.md": article("A")},
+         config=CONFIG + "publish:\n  keep: [feed.xml, archive, tags, CNAME, index.html/x]\n")
+    target = tmp_path / "mirror"
+    (target / "feed.xml").mkdir(parents=True)
+    (target / "feed.xml/inner.txt").write_text("a folder on the target\n")
+    (target / "archive").write_text("a file on the target\n")
+    (target / "tags").mkdir()
+    (target / "tags/extra.html").write_text("kept beside the built tag pages\n")
+    (target / "CNAME").write_text("reading.example.org\n")
+    code, _, err = run(capsys, "publish", str(site.root), "--rsync", str(target), "-q")
+    assert (code, err) == (0, [])
+    built = site.build(write=False).files
+    assert files_under(target) == set(built) | {"tags/extra.html", "CNAME"}
+    assert (target / "feed.xml").read_bytes() == built["feed.xml"]
+
+
+@pytest.mark.skipif(shutil.which("rsync") is None, reason="rsync not installed")
 def test_publish_quiet_with_rsync_prints_only_problems(site, tmp_path, capsys):
     site({"content/a.md": article("A")}, config=CONFIG)
     code, out, err = run(capsys, "publish", str(site.root), "--rsync", str(tmp_path / "m"),
