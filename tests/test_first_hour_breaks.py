@@ -244,3 +244,14 @@ def test_add_timeout_must_be_a_sensible_number_of_seconds(site, capsys, value):
     assert capsys.readouterr().err.splitlines()[-1] == (
         "postil add: error: argument --timeout: must be a number of seconds above 0, at most "
         f"86400, not '{value}'")
+
+
+def test_publish_says_which_drafts_it_left_out(site, tmp_path, capsys):
+    """As the build summary does: else the article of `postil new` seems lost."""
+    site({"content/a.md": article("A"), "content/b.md": article("B", draft="true")},
+         config=CONFIG)
+    code, out, _ = run(capsys, "publish", str(site.root), "--dir", str(tmp_path / "www"))
+    assert code == 0 and out[0] == "built 1 articles for https://example.org/"
+    assert out[1].startswith("1 draft skipped: `content/b.md`")
+    assert run(capsys, "publish", str(site.root), "--dir", str(tmp_path / "www"), "-q")[1] \
+        == []

@@ -80,6 +80,8 @@ def run_publish(args: argparse.Namespace) -> int:
     if args.strict and warnings:
         return _refuse([])
     say(f"built {len(result.site.articles)} articles for {result.config.base_url}")
+    for line in result.skipped:  # the drafts left out, as the build says: else they seem lost
+        say(line)
 
     for target in targets:
         try:
