@@ -123,16 +123,18 @@ _GITIGNORE = """public/
 def _check_text(text: str, what: str) -> None:
     """Refuse what the front matter cannot hold: bytes that are not UTF-8 (a terminal in
     another encoding: Python hands them over as lone surrogates) and control characters
-    (YAML forbids them; a newline or tab is white space)."""
+    and U+FFFE/U+FFFF (YAML forbids them; a newline or tab is white space)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise ScaffoldError(f"the {what} is not valid UTF-8 (is the terminal set to "
                             "another encoding?)") from None
-    bad = next((c for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r"),
-               None)
+    bad = next((c for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r"
+                or c in "\ufffe\uffff"), None)  # (YAML refuses these two as well)
     if bad is not None:
-        raise ScaffoldError(f"the {what} holds the control character U+{ord(bad):04X}")
+        kind = "control character" if unicodedata.category(bad) == "Cc" else "character"
+        raise ScaffoldError(f"the {what} holds the {kind} U+{ord(bad):04X}, which front "
+                            "matter cannot hold")
 
 
 def _yaml_string(text: str) -> str:

@@ -34,9 +34,16 @@ def files_under(folder: Path) -> set[str]:
 # --- postil new -----------------------------------------------------------------------
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["Bell\x07 here"], "postil: the title holds the control character U+0007"),
-    (["--entity", "Ent\x01ity"], "postil: the name holds the control character U+0001"),
-    (["del\x7f"], "postil: the title holds the control character U+007F"),
+    (["Bell\x07 here"], "postil: the title holds the control character U+0007, which front "
+                         "matter cannot hold"),
+    (["--entity", "Ent\x01ity"], "postil: the name holds the control character U+0001, "
+                                 "which front matter cannot hold"),
+    (["del\x7f"], "postil: the title holds the control character U+007F, which front matter "
+                  "cannot hold"),
+    (["x\uffff"], "postil: the title holds the character U+FFFF, which front matter cannot "
+                  "hold"),
+    (["--entity", "x\ufffe"], "postil: the name holds the character U+FFFE, which front "
+                              "matter cannot hold"),
     # Bytes that are not UTF-8 on the command line reach Python as lone surrogates.
     (["\udcff\udcfe bad"], "postil: the title is not valid UTF-8 (is the terminal set to "
                            "another encoding?)"),
