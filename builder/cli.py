@@ -28,7 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
-    return args.run(args)
+    try:
+        code = args.run(args)
+        sys.stdout.flush()  # here, so that a reader that left is caught below
+        return code
+    except BrokenPipeError:  # `postil build | head -1`: no traceback, nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
+        return EXIT_CONTENT
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -304,7 +304,8 @@ def run_new(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         if args.entity is not None:
-            path = new_entity(args.site_dir, args.entity, args.type or "other")
+            path = new_entity(args.site_dir, args.entity,
+                              "other" if args.type is None else args.type)
         else:
             path = new_article(args.site_dir, args.title)
     except ScaffoldError as exc:

@@ -262,3 +262,27 @@ def test_publish_says_which_drafts_it_left_out(site, tmp_path, capsys):
     assert out[1].startswith("1 draft skipped: `content/b.md`")
     assert run(capsys, "publish", str(site.root), "--dir", str(tmp_path / "www"), "-q")[1] \
         == []
+
+
+def test_new_entity_with_an_empty_type_is_refused(site, capsys):
+    """Not read as "other" as if --type were not given."""
+    site({}, config=CONFIG)
+    code, _, err = run(capsys, "new", "--entity", "Zed", "--type", "", str(site.root))
+    assert code == 2 and err == ['postil: unknown entity type "" (use one of: person, '
+                                 'organization, place, event, work, other)']
+
+
+def test_output_piped_into_a_reader_that_leaves_is_no_traceback(site):
+    """`postil new "x" | head -0`: the reader left before the output came."""
+    import sys
+
+    site({"content/a.md": article("A")}, config=CONFIG)
+    for args in (["new", "Piped", str(site.root)], ["build", str(site.root)]):
+        reader, writer = os.pipe()
+        os.close(reader)  # gone before anything is written: every write meets a closed pipe
+        try:
+            done = subprocess.run([sys.executable, "-m", "builder", *args], stdout=writer,
+                                  stderr=subprocess.PIPE, text=True)
+        finally:
+            os.close(writer)
+        assert (done.returncode, done.stderr) == (1, ""), done.stderr
