@@ -28,7 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
-    return args.run(args)
+    try:
+        code = args.run(args)
+        sys.stdout.flush()  # here, so that a reader that left is caught below
+        return code
+    except BrokenPipeError:  # `postil build | head -1`: no traceback, nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
+        return EXIT_CONTENT
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -94,7 +100,7 @@ def make_parser() -> argparse.ArgumentParser:
         "sources/<slug>.html. Refuses a URL already archived.")
     cmd.add_argument("target", metavar="URL|FILE.html")
     _site_dir(cmd)
-    cmd.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
+    cmd.add_argument("--timeout", type=_seconds, default=20.0, metavar="SECONDS",
                      help="how long to wait for the server (default: 20)")
     cmd.set_defaults(run=run_add)
 
@@ -118,6 +124,18 @@ def _build_flags(cmd: argparse.ArgumentParser) -> None:
                      help="override base_url for this build")
     cmd.add_argument("--drafts", action="store_true", help="include draft articles")
     cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+
+def _seconds(value: str) -> float:
+    """``--timeout``: a number of seconds above 0 (not inf or nan, which sockets refuse)."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 86400:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, at most 86400, "
+                                         f"not {value!r}")
+    return seconds
 
 
 def _base_url(value: str) -> str:

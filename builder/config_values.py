@@ -64,6 +64,16 @@ def permalink_problem(pattern: object) -> str | None:
     return None
 
 
+def _is_ipv6(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def base_url_problem(url: str) -> str | None:
     """What is wrong with a site's published address, or None.
 
@@ -76,7 +86,10 @@ def base_url_problem(url: str) -> str | None:
     if _NOT_IN_URL.search(url):
         return ("may not hold a space, a control character or any of \" < > \\ ^ ` { | }: "
                 f"{shown}")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed or invalid [IPv6] host: "Invalid IPv6 URL"
+        return f"has an invalid host name: {shown}"
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return f"must be an absolute http(s) URL, not {shown}"
     try:
@@ -86,7 +99,9 @@ def base_url_problem(url: str) -> str | None:
     if parts.username is not None or parts.password is not None:
         return f"may not hold a user name or password: {shown}"
     host = parts.hostname or ""
-    ipv6 = "[" in parts.netloc and re.fullmatch(r"[0-9a-f:.]+", host)
+    # A bracketed host is an IPv6 address and the whole host: not "[::1]x" or "[::::]".
+    ipv6 = "[" in parts.netloc and re.fullmatch(r"\[[0-9a-fA-F:.]+\](:\d*)?", parts.netloc) \
+        and _is_ipv6(host)
     if not (re.fullmatch(r"[\w-]+(\.[\w-]+)*\.?", host) or ipv6):
         return f"has an invalid host name: {shown}"
     if parts.query or parts.fragment or url.endswith(("?", "#")):

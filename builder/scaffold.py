@@ -6,6 +6,7 @@ import argparse
 import os
 import shlex
 import sys
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -119,6 +120,23 @@ _GITIGNORE = """public/
 """
 
 
+def _check_text(text: str, what: str) -> None:
+    """Refuse what the front matter cannot hold: bytes that are not UTF-8 (a terminal in
+    another encoding: Python hands them over as lone surrogates) and control characters
+    and U+FFFE/U+FFFF (YAML forbids them; a newline or tab is white space)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ScaffoldError(f"the {what} is not valid UTF-8 (is the terminal set to "
+                            "another encoding?)") from None
+    bad = next((c for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r"
+                or c in "\ufffe\uffff"), None)  # (YAML refuses these two as well)
+    if bad is not None:
+        kind = "control character" if unicodedata.category(bad) == "Cc" else "character"
+        raise ScaffoldError(f"the {what} holds the {kind} U+{ord(bad):04X}, which front "
+                            "matter cannot hold")
+
+
 def _yaml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -154,47 +172,76 @@ def _init_site(folder: Path) -> list[str]:
 
 
 def new_article(site_dir: Path, title: str) -> Path:
-    """Write ``content/<slug>.md`` (a draft titled ``title``, dated today) and return its path.
+    """Write ``content/<slug>.md`` (in the site's ``content_dir``), a draft titled
+    ``title`` and dated today, and return its path.
 
     The slug is the title's, cut at a word to :data:`NEW_SLUG_MAX` characters. Raises
     :class:`ScaffoldError` if there is no site, the title makes no slug, the file exists
     (never overwritten) or cannot be written.
     """
-    _need_site(site_dir)
+    _check_text(title, "title")
+    content = _need_site(site_dir)
     slug = readable_slug(title, NEW_SLUG_MAX)
     if not slug:
         raise ScaffoldError(f'cannot make a file name from "{title}"')
-    path = site_dir / "content" / f"{slug}.md"
+    path = content / f"{slug}.md"
     _write_new(path, ARTICLE.format(title=_yaml_string(title), today=date.today().isoformat()))
     return path
 
 
 def new_entity(site_dir: Path, name: str, kind: str = "other") -> Path:
-    """Write ``content/entities/<slug>.md`` for the entity ``name`` of type ``kind``
-    (any spelling :func:`builder.entities.canonical_type` knows; the file gets the
-    canonical one) and return its path. The slug is the one the build gives the file.
-    Raises :class:`ScaffoldError` on an unknown type, no site, a name that makes no
-    slug, or a file that exists (never overwritten) or cannot be written."""
+    """Write ``content/entities/<slug>.md`` (under ``content_dir``) for the entity
+    ``name`` of type ``kind`` (any spelling :func:`builder.entities.canonical_type` knows;
+    the file gets the canonical one) and return its path. The slug is the one the build
+    gives the file. Raises :class:`ScaffoldError` on an unknown type, no site, a name
+    that makes no slug, holds control characters or is already an entity's name or
+    alias, or a file that exists (never overwritten) or cannot be written."""
     from builder.entities import ENTITY_DIR, ENTITY_TYPES, canonical_type
 
     canonical = canonical_type(kind)
     if canonical not in ENTITY_TYPES:
         raise ScaffoldError(f'unknown entity type "{kind}" (use one of: '
                             f'{", ".join(ENTITY_TYPES)})')
-    _need_site(site_dir)
+    _check_text(name, "name")
+    content = _need_site(site_dir)
     slug = readable_slug(name, NEW_SLUG_MAX)
     if not slug or not name.strip():
         raise ScaffoldError(f'cannot make a file name from "{name}"')
-    path = site_dir / "content" / ENTITY_DIR / f"{slug}.md"
+    path = content / ENTITY_DIR / f"{slug}.md"
+    if not path.exists():  # (else the message below says it exists)
+        _refuse_claimed(content, name.strip())
     _write_new(path, ENTITY.format(name=_yaml_string(name.strip()), type=canonical))
     return path
 
 
-def _need_site(site_dir: Path) -> None:
-    """Refuse a folder with no site.yml; use the site's slug setting from now on."""
+def _refuse_claimed(content: Path, name: str) -> None:
+    """Refuse a name that an entity of the site has as its name or alias (``Coleridge``
+    beside ``Samuel Taylor Coleridge``, aliases ``[Coleridge]``): the build would stop
+    at the two claims, and ``[[Coleridge]]`` already mentions the existing one."""
+    from builder.entities import discover_entities, read_entity
+    from builder.lexicon import name_key
+
+    key = name_key(name)
+    for rel, file in discover_entities(content):
+        try:
+            record = read_entity(rel, file.read_bytes())[0]
+        except OSError:  # the build reports it
+            continue
+        if record is not None and key in {name_key(text) for text in
+                                          (record.name, *record.aliases,
+                                           *record.case_sensitive)}:
+            raise ScaffoldError(f'{rel} ("{record.name}") has "{name}" as its name or an '
+                                f"alias already: mention it as [[{name}]]")
+
+
+def _need_site(site_dir: Path) -> Path:
+    """Refuse a folder with no site.yml; use the site's slug setting from now on; the
+    site's content folder (``content_dir``, which the build reads)."""
     if not os.path.isfile(site_dir / CONFIG_NAME):  # (False, not an error, for a long name)
         raise ScaffoldError(f"no {CONFIG_NAME} in {site_dir}: run 'postil init DIR' first")
-    slugs.use(_slug_mode(site_dir))
+    mode, content_dir = _settings(site_dir)
+    slugs.use(mode)
+    return site_dir / content_dir
 
 
 def _write_new(path: Path, text: str) -> None:
@@ -212,14 +259,17 @@ def _write_new(path: Path, text: str) -> None:
         raise ScaffoldError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _slug_mode(site_dir: Path) -> str:
-    """The site's ``slugs:`` setting, so the file is named as the build names its page;
-    the default if site.yml has an error (the build will report it)."""
+def _settings(site_dir: Path) -> tuple[str, str]:
+    """The site's ``slugs:`` setting, so the file is named as the build names its page,
+    and its ``content_dir``; the defaults if site.yml has an error (the build will report
+    it)."""
     try:
         config, problems = load_config(site_dir, keep_going=True)
     except BuildFailed:
-        return "ascii"
-    return config.slugs if not any(not p.warning for p in problems) else "ascii"
+        return "ascii", "content"
+    if any(not p.warning for p in problems):
+        return "ascii", "content"
+    return config.slugs, config.content_dir
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -230,7 +280,10 @@ def run_init(args: argparse.Namespace) -> int:
         print(f"postil: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"made a new site in {args.dir}: {', '.join(made)}")
-    print(f"next: cd {shlex.quote(str(args.dir))} && postil serve")
+    folder = str(args.dir)
+    if folder.startswith("-"):  # else cd reads it as an option
+        folder = "./" + folder
+    print(f"next: cd {shlex.quote(folder)} && postil serve")
     return EXIT_OK
 
 
@@ -251,7 +304,8 @@ def run_new(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         if args.entity is not None:
-            path = new_entity(args.site_dir, args.entity, args.type or "other")
+            path = new_entity(args.site_dir, args.entity,
+                              "other" if args.type is None else args.type)
         else:
             path = new_article(args.site_dir, args.title)
     except ScaffoldError as exc:
@@ -259,7 +313,12 @@ def run_new(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(f"wrote {path}")
     if args.entity is not None:
-        print(f"mention it in an article as [[{args.entity.strip()}]]")
+        name = args.entity.strip()
+        # [[…]] ends at a "#" (a heading), "|" (a label) or "]", and a name holding one
+        # cannot be written there: the slug names the entity as well.
+        if any(c in name for c in "#|[]\n\r"):
+            name = path.stem
+        print(f"mention it in an article as [[{name}]]")
     else:  # else the article seems to vanish from the next build
         print("it is a draft: `postil serve` shows it, `postil build --drafts` builds it; "
               "set draft: false in its front matter to publish it")

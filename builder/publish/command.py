@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import io
 import ipaddress
 import re
 import shutil
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +80,8 @@ def run_publish(args: argparse.Namespace) -> int:
     if args.strict and warnings:
         return _refuse([])
     say(f"built {len(result.site.articles)} articles for {result.config.base_url}")
+    for line in result.skipped:  # the drafts left out, as the build says: else they seem lost
+        say(line)
 
     for target in targets:
         try:
@@ -164,8 +168,9 @@ def _publish_one(target: Target, result: BuildResult,
         return sync_folder(result.files, Path(target.resolved), args.dry_run), ""
     ssh = args.rsh or config.publish.get("ssh") or "ssh"
     assert result.output is not None
-    return publish_rsync(result.files, result.output, target.resolved, ssh,
-                         args.dry_run, keep=config.publish_keep), ""
+    return publish_rsync(result.files, result.output, target.resolved, ssh, args.dry_run,
+                         out=io.StringIO() if args.quiet else None,  # -q: not rsync's list
+                         keep=config.publish_keep), ""
 
 
 def _web_warnings(result: BuildResult) -> list[Problem]:
@@ -201,7 +206,14 @@ def is_local_host(host: str) -> bool:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return False
+        # Browsers read an IPv4 address in the short forms of inet_aton too: 127.1,
+        # 2130706433, 0x7f.0.0.1, 0177.0.0.1 and 0 are 127.0.0.1 and 0.0.0.0.
+        if not re.fullmatch(r"[0-9a-fx.]+", host):
+            return False
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return False
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return address.is_loopback or address.is_unspecified

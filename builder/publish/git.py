@@ -73,6 +73,15 @@ def kept(name: str, keep: tuple[str, ...] | list[str]) -> bool:
                for path in keep)
 
 
+def _clashes(name: str, ours: dict[str, object], folders: set[str]) -> bool:
+    """Whether a kept path of the branch would take the place of a file the build makes:
+    a kept file where the build has a folder (``timeline`` beside ``timeline/index.html``;
+    ``folders`` holds every folder of ``ours``) or under a file it makes (``feed.xml/x``).
+    The build's file wins, as for a kept path of the same name: a tree cannot hold both."""
+    parts = name.split("/")
+    return name in folders or any("/".join(parts[:i]) in ours for i in range(1, len(parts)))
+
+
 def publish_git(files: dict[str, bytes], remote: str, branch: str = DEFAULT_BRANCH,
                 domain: str = "", message: str = "Publish the site",
                 dry_run: bool = False, keep: tuple[str, ...] = ()) -> GitResult:
@@ -95,8 +104,9 @@ def publish_git(files: dict[str, bytes], remote: str, branch: str = DEFAULT_BRAN
         hex_length = len(next(iter(old.values()))[1]) if old else 40
         ours = {name: (FILE_MODE, _blob_id(data, hex_length)) for name, data in files.items()}
         # Carried over by object id: the fetched tip holds their blobs already.
-        carried = {name: blob for name, blob in old.items()
-                   if name not in ours and kept(name, keep)}
+        folders = {name[:i] for name in ours if keep for i, c in enumerate(name) if c == "/"}
+        carried = {name: blob for name, blob in old.items() if name not in ours
+                   and kept(name, keep) and not _clashes(name, ours, folders)}
         ours.update(carried)
         changes = Changes(
             added=sorted(n for n in ours if n not in old),
@@ -199,7 +209,7 @@ def _identity(repo: Path, variable: str) -> str:
 def _quote(name: str) -> bytes:
     """A path as fast-import reads it: C-style quoted, so any name is safe."""
     escaped = name.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'.encode()
+    return f'"{escaped}"'.encode("utf-8", "surrogateescape")  # a kept name as git had it
 
 
 def _reason(stderr: str, fallback: str) -> str:

@@ -56,9 +56,7 @@ def publish_rsync(files: dict[str, bytes], output: Path, target: str, ssh: str =
         command = [rsync, "-a", "--delete", "--checksum", "-e", ssh, "--itemize-changes",
                    f"--exclude-from={excludes}", f"--exclude=/{MANIFEST}", f"--exclude=/{LOCK}",
                    f"--exclude=/{STAGING}*", "--exclude=.*.postil-tmp"]
-        for path in keep:  # protect filters: what the target has there survives --delete
-            pattern = "/" + _escape(path.rstrip("/"))
-            command += [f"--filter=P {pattern}", f"--filter=P {pattern}/***"]
+        command += _protect(keep, files)
         if dry_run:
             command.append("--dry-run")
         elif _is_terminal(out):
@@ -119,6 +117,24 @@ def _extras(source: Path, files: dict[str, bytes]) -> list[str]:
             if rel not in files and rel != MANIFEST:
                 extras.append(rel)
     return extras
+
+
+def _protect(keep: tuple[str, ...], files: dict[str, bytes]) -> list[str]:
+    """Protect filters: what the target has at a kept path survives ``--delete``, unless
+    the build puts a file there (or above it), which replaces it as for ``--git``; where
+    the build has a folder, only the folder is protected (so a kept file of that name
+    can make way for it). Else rsync could not make way and would fail halfway."""
+    folders = {name[:i] for name in files if keep for i, c in enumerate(name) if c == "/"}
+    filters = []
+    for path in keep:
+        name = path.rstrip("/")
+        parts = name.split("/")
+        if any("/".join(parts[:i]) in files for i in range(1, len(parts) + 1)):
+            continue
+        pattern = "/" + _escape(name)
+        filters += ([] if name in folders else [f"--filter=P {pattern}"]) + \
+            [f"--filter=P {pattern}/***"]
+    return filters
 
 
 def _escape(name: str) -> str:
