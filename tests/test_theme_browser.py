@@ -239,12 +239,14 @@ def test_note_toggles_are_numbered_and_say_whether_open(open_page, base, width, 
     page = open_page(base + "articles/notes/", width)
     page.wait_for_function("() => document.querySelector('.sidenote-toggle[aria-label]')")
     buttons = accessible(page, "button")
-    assert [(name, props.get("expanded")) for name, props in buttons] == [
+    assert buttons[0][0] == "Search"  # the header's search box, before the article
+    assert [(name, props.get("expanded")) for name, props in buttons[1:]] == [
         (f"Note {n}", expanded) for n in range(1, 5)]
     if not expanded:
         page.locator(".sidenote-toggle").nth(2).click()
         buttons = accessible(page, "button")
-        assert [props.get("expanded") for _, props in buttons] == [False, False, True, False]
+        assert [props.get("expanded") for _, props in buttons[1:]] == \
+            [False, False, True, False]
 
 
 # --- heading links ----------------------------------------------------------------------
