@@ -27,7 +27,7 @@ from builder.delta import LastBuild, rebuild, saved_sources
 from builder.entities import EntityReader
 from builder.entity_store import EntityStore
 from builder.explain import SETTINGS_KEY, TEMPLATES_KEY, explain, find_page
-from builder.feeds import FeedCache
+from builder.feeds import FeedCache, FeedSource
 from builder.filedates import FileDates, date_inputs
 from builder.fingerprint import fingerprint
 from builder.index import index_site
@@ -47,7 +47,7 @@ from builder.parallel import render_pages
 from builder.problems import BuildFailed, Problem
 from builder.redirects import add_redirects
 from builder.render import Renderer
-from builder.search import refresh, search_files
+from builder.search import refresh, start_index
 from builder.site_files import (
     STATIC,
     add_static,
@@ -344,20 +344,20 @@ class SiteBuilder:
         found, self._assets = add_assets(site.assets, asset_paths, files, signatures,
                                          self._assets, STATIC)
         problems += found
-        annotation_files(config, site, signer, self._made, disk, files, signatures)
-        citation_files(config, site, signer, self._made, disk, files, signatures)
-        feeds = feed_files(site, signer, self._made, disk, files, signatures, self._feeds)
-        sitemap_files(site, signer, self._made, disk, files, signatures)
-        if ROBOTS not in files:
-            files[ROBOTS] = robots_txt(config.base_url)
-            signatures[ROBOTS] = signer.of(ROBOTS)
-        problems += add_redirects(site, signer, files, signatures)
-        if config.snapshots_publish:  # (builder.snapshots)
-            publish_snapshots(self._snapshots, config, site.articles, files, signatures, signer)
+        # Pagefind (a process of its own) indexes the pages on the core this thread leaves
+        # idle while the other files are made; only when an indexed page changed.
+        search = start_index(site, signer, self._made, disk, files, signatures,
+                             later=self.search_later)
+        try:
+            feeds, found = self._other_files(config, site, signer, disk, files, signatures)
+        except BaseException:
+            if not isinstance(search, list):
+                search.wait()
+            raise
+        problems += found
         clock("other files")
-        problems += search_files(site, signer, self._made, disk, files, signatures,
-                                 later=self.search_later)
-        clock("search")  # (builder.search: runs Pagefind only when an indexed page changed)
+        problems += search if isinstance(search, list) else search.finish(files, signatures)
+        clock("search")  # (the wait for Pagefind, and reading its files)
         if _fails(problems, options.strict):
             raise BuildFailed(problems)
         self._made.remember(files, signatures)
@@ -380,6 +380,23 @@ class SiteBuilder:
                            valid_until=valid_until, explanation=explanation,
                            skipped=skipped_lines(discovered) + left_out(asset_paths)
                            + unpublished_lines(records, options.drafts, config.future, today))
+
+    def _other_files(self, config: SiteConfig, site: Site, signer: Signer,
+                     disk: Reusable | None, files: Files, signatures: dict[str, str]
+                     ) -> tuple[list[FeedSource], list[Problem]]:
+        """Annotations, citations, feeds, sitemap, robots.txt, redirects and published
+        snapshots, into ``files`` and ``signatures``: (the feeds, the problems found)."""
+        annotation_files(config, site, signer, self._made, disk, files, signatures)
+        citation_files(config, site, signer, self._made, disk, files, signatures)
+        feeds = feed_files(site, signer, self._made, disk, files, signatures, self._feeds)
+        sitemap_files(site, signer, self._made, disk, files, signatures)
+        if ROBOTS not in files:
+            files[ROBOTS] = robots_txt(config.base_url)
+            signatures[ROBOTS] = signer.of(ROBOTS)
+        problems = add_redirects(site, signer, files, signatures)
+        if config.snapshots_publish:  # (builder.snapshots)
+            publish_snapshots(self._snapshots, config, site.articles, files, signatures, signer)
+        return feeds, problems
 
     def _explain(self, site: Site, before: dict[str, str] | None, sources: dict[str, str],
                  rendered: list[str], signatures: dict[str, str]) -> list[str]:

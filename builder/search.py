@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -129,13 +130,26 @@ def search_files(site: Site, signer: Signer, made: Made, disk: Reusable | None,
                  files: Files, signatures: dict[str, str],
                  runner: Runner | None = None,
                  later: Callable[[IndexJob], None] | None = None) -> list[Problem]:
-    """Put the index's files (``pagefind/…``) into ``files`` and ``signatures``: the last
-    build's when the indexed pages' signatures are unchanged, else Pagefind's anew from
-    the pages in ``files``. Pages must be in ``files`` and ``signatures``. With ``later``
-    (the preview server), a changed index is not made here: the last one is put in
-    ``files`` as it is and ``later`` gets the job of making the new one (only the first
-    build makes it at once). Returns the problem if Pagefind fails (as
-    ``site.yml:1: search: …``); nothing when search is off."""
+    """Put the index's files (``pagefind/…``) into ``files`` and ``signatures``: what
+    :func:`start_index` and then :meth:`Indexing.finish` do, one after the other."""
+    started = start_index(site, signer, made, disk, files, signatures, runner, later)
+    return started if isinstance(started, list) else started.finish(files, signatures)
+
+
+def start_index(site: Site, signer: Signer, made: Made, disk: Reusable | None,
+                files: Files, signatures: dict[str, str],
+                runner: Runner | None = None,
+                later: Callable[[IndexJob], None] | None = None) -> list[Problem] | Indexing:
+    """Start putting the index's files (``pagefind/…``) into ``files`` and
+    ``signatures``: the last build's when the indexed pages' signatures are unchanged,
+    else Pagefind's anew from the pages in ``files``, run in the background (an
+    :class:`Indexing` to finish once the build's other files are made: Pagefind, a
+    process of its own, then uses the core the build's one thread leaves idle). Pages
+    must be in ``files`` and ``signatures``. With ``later`` (the preview server), a
+    changed index is not made here: the last one is put in ``files`` as it is and
+    ``later`` gets the job of making the new one (only the first build makes it at
+    once). Returns the problems, done (a failure of Pagefind's as ``site.yml:1: search:
+    …``; nothing when search is off), or the indexing under way."""
     config: SiteConfig = site.config
     if not config.search:
         return []
@@ -154,14 +168,72 @@ def search_files(site: Site, signer: Signer, made: Made, disk: Reusable | None,
         later(IndexJob({name: files[name] for name in names}, config.language, signature))
         return []
     try:
-        made_now = _index(names, files, config.language, runner or run_pagefind)
-    except (SearchFailed, OSError) as exc:
+        return Indexing.start(names, files, config.language, runner or run_pagefind,
+                              signature)
+    except OSError as exc:
         return [Problem(CONFIG_NAME, 1, f"search: {exc}")]
-    for name, data in made_now.items():
-        if name not in files:  # a static file of that name wins
-            files[name] = data
-            signatures[name] = signature
-    return []
+
+
+class Indexing:
+    """Pagefind at work on pages already written out for it, in a thread of its own (it
+    runs as a process: the thread only waits), while the build goes on."""
+
+    def __init__(self, folder: tempfile.TemporaryDirectory, signature: str) -> None:
+        self.folder = folder
+        self.signature = signature
+        self.failed: list[BaseException] = []
+        self.thread: threading.Thread | None = None
+
+    @classmethod
+    def start(cls, names: list[str], files: Mapping[str, bytes], language: str,
+              runner: Runner, signature: str) -> Indexing:
+        """Write the pages ``names`` of ``files`` out and start ``runner`` on them.
+        Raises OSError if they cannot be written (nothing is left behind)."""
+        folder = tempfile.TemporaryDirectory(prefix="postil-search-", dir=_scratch())
+        indexing = cls(folder, signature)
+        try:
+            pages = _write_pages(Path(folder.name), names, files)
+        except OSError:
+            folder.cleanup()
+            raise
+        if names:
+            indexing.thread = threading.Thread(
+                target=indexing._run, args=(runner, pages, language.split("-")[0].lower()),
+                name="postil-search", daemon=True)
+            indexing.thread.start()
+        return indexing
+
+    def _run(self, runner: Runner, pages: Path, language: str) -> None:
+        try:
+            runner(pages, Path(self.folder.name, "index"), language)
+        except BaseException as exc:  # noqa: BLE001 - handed to finish(), in the build's thread
+            self.failed.append(exc)
+
+    def wait(self) -> None:
+        """Wait for Pagefind to be done (what a build that fails before finishing does,
+        so that nothing runs on, or is left in the temporary folder)."""
+        if self.thread is not None:
+            self.thread.join()
+        self.folder.cleanup()
+
+    def finish(self, files: Files, signatures: dict[str, str]) -> list[Problem]:
+        """Wait for Pagefind, then put its files into ``files`` and ``signatures`` (a
+        static file of the same name wins). Returns the problem if it failed."""
+        try:
+            if self.thread is not None:
+                self.thread.join()
+            if self.failed:
+                raise self.failed[0]
+            made_now = _collect(Path(self.folder.name, "index"))
+        except (SearchFailed, OSError) as exc:
+            return [Problem(CONFIG_NAME, 1, f"search: {exc}")]
+        finally:
+            self.folder.cleanup()
+        for name, data in made_now.items():
+            if name not in files:
+                files[name] = data
+                signatures[name] = self.signature
+        return []
 
 
 def _reuse(signature: str, made: Made, disk: Reusable | None, files: Files,
@@ -235,23 +307,36 @@ def _index(names: list[str], files: Mapping[str, bytes], language: str,
            runner: Runner) -> dict[str, bytes]:
     """Pagefind's files (site path → bytes) for the pages ``names`` of ``files``."""
     with tempfile.TemporaryDirectory(prefix="postil-search-", dir=_scratch()) as folder:
-        pages, index = Path(folder, "site"), Path(folder, "index")
-        for name in names:
-            path = pages / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(files[name])
-        pages.mkdir(exist_ok=True)
+        pages = _write_pages(Path(folder), names, files)
         if names:
-            runner(pages, index, language.split("-")[0].lower())
-        if not (index / "pagefind-entry.json").is_file():
-            return {}  # nothing to index: no index (the search page says it has none)
-        ordered(index)
-        found = {}
-        for path in sorted(index.rglob("*")):
-            relative = path.relative_to(index).as_posix()
-            if path.is_file() and not relative.startswith(_UNUSED):
-                found[BUNDLE + relative] = path.read_bytes()
-        return found
+            runner(pages, Path(folder, "index"), language.split("-")[0].lower())
+        return _collect(Path(folder, "index"))
+
+
+def _write_pages(folder: Path, names: list[str], files: Mapping[str, bytes]) -> Path:
+    """The pages ``names`` of ``files`` written under ``folder``/site, for Pagefind."""
+    pages = folder / "site"
+    for name in names:
+        path = pages / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(files[name])
+    pages.mkdir(exist_ok=True)
+    return pages
+
+
+def _collect(index: Path) -> dict[str, bytes]:
+    """The index Pagefind wrote into ``index``, in a fixed order (:func:`ordered`), as
+    site path → bytes; {} if it made none (nothing to index: the search page says so).
+    Raises SearchFailed or OSError."""
+    if not (index / "pagefind-entry.json").is_file():
+        return {}
+    ordered(index)
+    found = {}
+    for path in sorted(index.rglob("*")):
+        relative = path.relative_to(index).as_posix()
+        if path.is_file() and not relative.startswith(_UNUSED):
+            found[BUNDLE + relative] = path.read_bytes()
+    return found
 
 
 def _scratch() -> str | None:

@@ -168,6 +168,53 @@ def test_a_failing_pagefind_fails_the_build_with_one_line(small, monkeypatch, tm
         ["site.yml:1: search: Pagefind failed: out of cheese"]
 
 
+def test_pagefind_runs_while_the_other_files_are_made(small, monkeypatch, tmp_path):
+    """Pagefind is a process of its own: it indexes while the build's one thread makes
+    the feeds and the sitemap, not after them (no timing: the runner holds Pagefind
+    until the sitemap has been made, which only a build that went on can do)."""
+    import builder.pipeline as pipeline
+
+    made = threading.Event()
+    real_sitemap, real_run = pipeline.sitemap_files, search.run_pagefind
+    seen = []
+
+    def sitemap(*args, **kwargs):
+        real_sitemap(*args, **kwargs)
+        made.set()
+
+    def held(site: Path, output: Path, language: str) -> None:
+        seen.append(made.wait(timeout=120))
+        real_run(site, output, language)
+
+    monkeypatch.setattr(pipeline, "sitemap_files", sitemap)
+    monkeypatch.setattr(search, "run_pagefind", held)
+    result = small.build(output=tmp_path / "out")
+    assert seen == [True]
+    assert "Zanzibarian" in index_text(files_of(result))
+
+
+def test_a_build_failing_while_pagefind_runs_leaves_nothing_running(small, monkeypatch,
+                                                                    tmp_path):
+    import builder.pipeline as pipeline
+
+    ran = []
+
+    def broken(*args, **kwargs):
+        raise OSError("disk on fire")
+
+    def slow(site: Path, output: Path, language: str) -> None:
+        ran.append(site)
+        search.run_pagefind.__wrapped__(site, output, language)
+
+    slow.__wrapped__ = search.run_pagefind
+    monkeypatch.setattr(pipeline, "sitemap_files", broken)
+    monkeypatch.setattr(search, "run_pagefind", slow)
+    with pytest.raises(OSError, match="disk on fire"):
+        small.build(output=tmp_path / "out")
+    assert ran and not ran[0].exists()  # waited for, and its folder removed
+    assert not any(t.name == "postil-search" for t in threading.enumerate())
+
+
 def test_publish_dir_and_git_carry_the_index(small, tmp_path, monkeypatch, capsys):
     import subprocess
 
