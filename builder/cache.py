@@ -370,7 +370,7 @@ class ArticleCache:
         if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
             raise _Foreign("not a regular file")
         mode = "rwc" if create else "ro" if self.read_only else "rw"
-        db = sqlite3.connect(f"file:{quote(str(self.path))}?mode={mode}", uri=True,
+        db = sqlite3.connect(f"file:{quote(os.fsencode(self.path))}?mode={mode}", uri=True,
                              timeout=_BUSY_SECONDS, isolation_level=None,
                              check_same_thread=False)
         try:

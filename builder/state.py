@@ -66,7 +66,8 @@ def condition(site_dir: Path, output: Path | None, base_url: str | None, drafts:
     change what is built or whether it fails (a 32-character hex digest)."""
     parts = [str(Path(site_dir).resolve()), str(Path(output).resolve()) if output else "",
              base_url or "", str(drafts), str(strict), str(FORMAT)]
-    return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b("\0".join(parts).encode(errors="surrogateescape"),  # any path
+                           digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -280,7 +281,7 @@ def rows(site_dir: Path, sql: str, args: tuple = ()) -> list[tuple]:
     if not path.is_file():
         return []
     try:
-        db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.5)
+        db = sqlite3.connect(f"file:{quote(os.fsencode(path))}?mode=ro", uri=True, timeout=0.5)
         try:
             return db.execute(sql, args).fetchall()
         finally:
@@ -295,7 +296,7 @@ def write(site_dir: Path, work: Callable[[sqlite3.Connection], object]) -> None:
     path = Path(site_dir) / CACHE_DIR / DATABASE
     with contextlib.suppress(sqlite3.Error, OSError):
         path.parent.mkdir(exist_ok=True)
-        db = sqlite3.connect(f"file:{quote(str(path))}?mode=rwc", uri=True, timeout=2.0,
+        db = sqlite3.connect(f"file:{quote(os.fsencode(path))}?mode=rwc", uri=True, timeout=2.0,
                              isolation_level=None)
         try:
             db.execute("PRAGMA trusted_schema = OFF")

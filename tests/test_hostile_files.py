@@ -609,3 +609,22 @@ def test_links_to_files_outside_the_site_are_skipped_and_never_published(built, 
     assert "passwd.txt" not in files and "articles/out/index.html" not in files
     assert not any(b"secret" in data.lower() for data in files.values())
     assert text_of(parse_html(files["articles/inside/index.html"]).find(".//h1")) == "Inside"
+
+
+def test_a_site_folder_whose_name_is_not_utf8_builds_and_stops_early_next_time(tmp_path):
+    """A folder name of stray bytes (an old archive's, or a Windows share's) reaches the
+    build state's key and the databases' file names: no traceback, and the no-change
+    build after it finds its stamp."""
+    root = Path(os.fsdecode(bytes(tmp_path) + b"/s\xffite"))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    made = subprocess.run([sys.executable, "-m", "builder", "init", root], env=env,
+                          capture_output=True, text=True, errors="replace")
+    assert made.returncode == 0, made.stderr
+    runs = [subprocess.run([sys.executable, "-m", "builder", "build", root], env=env,
+                           capture_output=True, text=True, errors="replace")
+            for _ in range(2)]
+    assert [run.returncode for run in runs] == [0, 0], runs[0].stderr + runs[1].stderr
+    assert "Traceback" not in runs[0].stderr + runs[1].stderr
+    assert " 0 rendered, 0 written" in runs[1].stdout
+    assert {p.name for p in (root / ".postil-cache").iterdir()} >= {"build.sqlite3",
+                                                                    "articles.sqlite3"}
