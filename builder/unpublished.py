@@ -23,7 +23,8 @@ def unpublished_lines(records: Iterable[ArticleRecord], drafts: bool, future: bo
     lines = []
     if held:
         lines.append(f"{_count(len(held), 'draft')} skipped: {_names(held)} (`postil build "
-                     "--drafts` or `postil serve` shows drafts; draft: false publishes one)")
+                     "--drafts` or `postil serve` shows drafts; taking out draft: true, "
+                     "status: draft or published: false publishes one)")
     if due:
         lines.append(f"{_count(len(due), 'article')} dated in the future skipped: "
                      f"{_names(due)} (built from that day on, or with future: true in site.yml)")

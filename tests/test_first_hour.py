@@ -150,7 +150,8 @@ def test_new_says_it_wrote_a_draft_and_the_build_counts_drafts(site, capsys):
     assert out[0].startswith("built 1 articles into ")
     assert out[1:] == [
         "1 draft skipped: `content/my-first-note.md` (`postil build --drafts` or "
-        "`postil serve` shows drafts; draft: false publishes one)",
+        "`postil serve` shows drafts; taking out draft: true, status: draft or published: "
+        "false publishes one)",
         "1 article dated in the future skipped: `content/later.md` (built from that day "
         "on, or with future: true in site.yml)"]
     code, again, _ = run(capsys, "build", str(site.root))  # nothing changed: the same lines
