@@ -48,3 +48,23 @@ def test_an_open_search_page_reads_the_index_made_after_it_loaded(tmp_path, brow
         assert page.inner_text("#search-status") == "1 result for \u201cquokkas\u201d."
         assert page.locator("#search-results h3").all_inner_texts() == ["Garden"]
         context.close()
+
+
+def test_an_archive_with_nothing_to_index_says_so(tmp_path, browser):
+    root = SiteMaker(tmp_path / "site")()  # a new archive: no article, no entity
+    out = tmp_path / "out"
+    build(root, BuildOptions(output=out, jobs=1))
+    assert not (out / "pagefind").exists()
+    with serve_folder(out) as url:
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        for query in ("", "anything"):
+            page.goto(url + "search/?q=" + query)
+            page.wait_for_function(
+                "document.getElementById('search-status').textContent.length > 0")
+            assert "no search index" in page.inner_text("#search-status")
+        assert errors == []  # the page with no query failed out of sight before
+        context.close()

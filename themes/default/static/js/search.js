@@ -214,7 +214,7 @@
       list.textContent = "";
       more.hidden = true;
       results = []; shown = [];
-      return load().then(function () { showCounts(null); say(""); });
+      return load().then(function () { showCounts(null); say(""); }, unavailable(mine));
     }
     var options = {};
     if (filters) options.filters = filters;
@@ -233,9 +233,20 @@
         say(n === 0 ? "No results" + about + "." :
           n + (n === 1 ? " result" : " results") + about + (filters ? ", filtered" : "") + ".");
       });
-    }).catch(function () {
-      if (mine === serial) say("Search is not available: the index could not be loaded.");
-    });
+    }).catch(unavailable(mine));
+  }
+
+  function unavailable(mine) {
+    // No index at all (pagefind-entry.json is missing) is a site with nothing to index
+    // yet, or one published without its pagefind/ folder: not a failure to load.
+    return function () {
+      return entryText().catch(function () { return ""; }).then(function (text) {
+        if (mine !== serial) return;
+        say(text === null ? "Search is not available: this site has no search index " +
+            "(an archive with no articles yet has none)." :
+            "Search is not available: the index could not be loaded.");
+      });
+    };
   }
 
   var timer = null;
