@@ -226,7 +226,8 @@ class LiveSite:
             files = {name: old[name] for name in old if not name.startswith(BUNDLE)}
             files.update(fresh)
             # Only the index's files change: the errors shown stay, and no tab reloads
-            # (a search page keeps its query; its next search reads the new index).
+            # (a search page keeps its query; its next search sees that the entry file
+            # changed and loads the new index: js/search.js).
             self._set(replace(self.snapshot, files=files))
 
     def _report(self, record: Rebuild) -> None:

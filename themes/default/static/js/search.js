@@ -31,14 +31,36 @@
   }
 
   var root = new URL(document.body.dataset.root || "./", location.href);
+  var bundle = new URL(form.dataset.bundle, location.href);
   var pagefind = null, loading = null, shown = [], results = [], serial = 0;
+  var entry = null;  // the text of the index's pagefind-entry.json when it was loaded
   var boxes = {};  // facet → value → checkbox
 
   function say(text) { status.textContent = text; }
 
+  function entryText() {
+    return fetch(new URL("pagefind-entry.json", bundle).href, { cache: "no-cache" })
+      .then(function (response) { return response.ok ? response.text() : null; });
+  }
+
+  function fresh() {
+    // A rebuild (a redeploy, or postil serve's index a moment after a save) gives the
+    // index's chunks new names and removes the old: a page still reading the index it
+    // loaded would answer "No results". So each search first checks the entry file
+    // (a few hundred bytes) and loads the index anew if it changed.
+    if (!loading) return load();
+    return loading.then(entryText).then(function (text) {
+      if (text === null || entry === null || text === entry) return;
+      var old = pagefind;
+      loading = null; pagefind = null;
+      return Promise.resolve(old && old.destroy && old.destroy()).then(load);
+    }, function () { return loading; });
+  }
+
   function load() {
     if (!loading) {
-      loading = import(new URL(form.dataset.bundle, location.href).href).then(function (module) {
+      entryText().then(function (text) { entry = text; }, function () {});
+      loading = import(bundle.href).then(function (module) {
         pagefind = module;
         // Result URLs are site paths ("/articles/x/"): prefix the site's own path, so
         // they work under a sub-path and in a preview alike.
@@ -63,7 +85,9 @@
   }
 
   function buildFacets(all) {
+    var was = selected() || {};  // kept when the index is loaded anew
     facets.textContent = "";
+    boxes = {};
     FACETS.forEach(function (facet) {
       var values = Object.keys(all[facet[0]] || {});
       if (!values.length) return;
@@ -89,6 +113,7 @@
         box.id = "f-" + facet[0] + "-" + i;
         box.value = value;
         box.dataset.facet = facet[0];
+        box.checked = (was[facet[0]] ? was[facet[0]].any : []).indexOf(value) >= 0;
         var label = document.createElement("label");
         label.htmlFor = box.id;
         var name = document.createElement("span");
@@ -189,12 +214,12 @@
       list.textContent = "";
       more.hidden = true;
       results = []; shown = [];
-      return load().then(function () { showCounts(null); say(""); });
+      return load().then(function () { showCounts(null); say(""); }, unavailable(mine));
     }
     var options = {};
     if (filters) options.filters = filters;
     if (sort.value) options.sort = { date: sort.value === "date-asc" ? "asc" : "desc" };
-    return load().then(function () {
+    return fresh().then(function () {
       return pagefind.search(query || null, options);
     }).then(function (search) {
       if (mine !== serial || !search) return;
@@ -208,9 +233,20 @@
         say(n === 0 ? "No results" + about + "." :
           n + (n === 1 ? " result" : " results") + about + (filters ? ", filtered" : "") + ".");
       });
-    }).catch(function () {
-      if (mine === serial) say("Search is not available: the index could not be loaded.");
-    });
+    }).catch(unavailable(mine));
+  }
+
+  function unavailable(mine) {
+    // No index at all (pagefind-entry.json is missing) is a site with nothing to index
+    // yet, or one published without its pagefind/ folder: not a failure to load.
+    return function () {
+      return entryText().catch(function () { return ""; }).then(function (text) {
+        if (mine !== serial) return;
+        say(text === null ? "Search is not available: this site has no search index " +
+            "(an archive with no articles yet has none)." :
+            "Search is not available: the index could not be loaded.");
+      });
+    };
   }
 
   var timer = null;
