@@ -166,6 +166,18 @@ def own_theme(root: Path) -> None:
 
 
 @pytest.fixture
+def git_identity(tmp_path, monkeypatch):
+    """A known committer, and no user or system git configuration."""
+    config = tmp_path / "gitconfig"
+    config.write_text("[init]\n\tdefaultBranch = main\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "Publisher")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "publisher@example.org")
+
+
+@pytest.fixture
 def serve(site: SiteMaker):
     """``serve(files, config)``: a running preview of a new site, stopped after the test.
 

@@ -11,11 +11,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_publish_git import clone, git, git_identity  # noqa: F401 - a fixture
+from test_publish_git import clone, git
 
 from builder.cli import main
 from builder.publish.command import is_local_host
 from conftest import article
+
+#: every test commits as a known committer, with no user git configuration
+pytestmark = pytest.mark.usefixtures("git_identity")
 
 CONFIG = "title: T\nbase_url: https://example.org/\n"
 

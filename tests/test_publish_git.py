@@ -19,15 +19,8 @@ def git(*args: str, cwd: Path | None = None) -> str:
 
 
 @pytest.fixture(autouse=True)
-def git_identity(tmp_path, monkeypatch):
-    """A known committer, and no user or system git configuration."""
-    config = tmp_path / "gitconfig"
-    config.write_text("[init]\n\tdefaultBranch = main\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Publisher")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "publisher@example.org")
+def _git_identity(git_identity):
+    """Every test here commits as the known committer (conftest's ``git_identity``)."""
 
 
 @pytest.fixture

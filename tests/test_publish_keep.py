@@ -8,12 +8,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_publish_git import clone, git, git_identity  # noqa: F401 - a fixture
+from test_publish_git import clone, git
 
 from builder.cli import main
 from builder.problems import BuildFailed
 from builder.publish.command import is_local_host
 from conftest import article
+
+#: every test commits as a known committer, with no user git configuration
+pytestmark = pytest.mark.usefixtures("git_identity")
 
 KEEP = "publish:\n  keep: [CNAME, /.well-known/, verify.html]\n"
 CONFIG = "title: Pages\nbase_url: https://archive.example.org/\n" + KEEP

@@ -215,20 +215,13 @@ def test_a_build_failing_while_pagefind_runs_leaves_nothing_running(small, monke
     assert not any(t.name == "postil-search" for t in threading.enumerate())
 
 
-def test_publish_dir_and_git_carry_the_index(small, tmp_path, monkeypatch, capsys):
+def test_publish_dir_and_git_carry_the_index(small, tmp_path, git_identity, capsys):
     import subprocess
 
     target = tmp_path / "www"
     assert main(["publish", str(small.root), "--dir", str(target)]) == 0
     assert (target / "pagefind/pagefind-entry.json").is_file()
     assert (target / "search/index.html").is_file()
-    config = tmp_path / "gitconfig"
-    config.write_text("[init]\n\tdefaultBranch = main\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Publisher")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "publisher@example.org")
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "init", "--quiet", "--bare", str(remote)], check=True)
     assert main(["publish", str(small.root), "--git", str(remote)]) == 0

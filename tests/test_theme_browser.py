@@ -8,17 +8,15 @@ numbered note toggles, labelled corrections, dates on one line, heading links.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree as ET
 
 import pytest
-from anchor_support import REPO, WAIT_MS, chromium
+from anchor_support import REPO, WAIT_MS, chromium, serve_folder
 
 from builder.pipeline import BuildOptions, build
 from conftest import article
@@ -57,18 +55,10 @@ class _Recording(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@contextlib.contextmanager
-def serve_sub(folder: Path, paths: list[str]) -> Iterator[str]:
-    handler = functools.partial(_Recording, directory=str(folder), paths=paths)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/sub/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+def serve_sub(folder: Path, paths: list[str]):
+    """The built site under ``/sub/``, every path asked noted in ``paths``."""
+    return serve_folder(folder, functools.partial(_Recording, directory=str(folder),
+                                                  paths=paths), "/sub/")
 
 
 @pytest.fixture(scope="module")
