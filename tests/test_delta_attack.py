@@ -346,6 +346,9 @@ def test_a_static_file_swapped_in_survives_the_next_delta_build(site):
     assert live_site.build([str(root / "static/css/extra.css")]).static_only
     record = live_site.build([replace_once(root, "content/one.md", *BODY_EDIT)])
     assert record.ok and not record.static_only
+    # The search index is made in the background (builder.serve.indexer): compared once
+    # it has settled.
+    assert live_site.index.wait_idle(60)
     served = live_site.snapshot.files
     assert served["css/extra.css"] == b"p { color: navy }\n"
     assert served == cold_files(root, drafts=True)
@@ -353,4 +356,5 @@ def test_a_static_file_swapped_in_survives_the_next_delta_build(site):
     assert live_site.build([replace_once(root, "content/one.md", "A second paragraph.",
                                  "A 2nd paragraph.")]).ok
     assert "delta" in live_site.result.timings
+    assert live_site.index.wait_idle(60)
     assert live_site.snapshot.files == cold_files(root, drafts=True)
