@@ -71,6 +71,43 @@ def _map_chunk(job: tuple[Callable, list]) -> list:
     return [func(item) for item in items]
 
 
+# What forked workers of make_files inherit: set just before the pool starts.
+_MAKES: list[Callable[[], bytes]] = []
+MAKE_SLICE = 50  # files a worker makes per round trip
+
+
+def _make_slice(bounds: tuple[int, int]) -> list[bytes]:
+    start, end = bounds
+    return [make() for make in _MAKES[start:end]]
+
+
+def make_files(makes: list[tuple[str, Callable[[], bytes]]],
+               into: MutableMapping[str, bytes], jobs: int | None = None) -> None:
+    """Put each ``(name, make)``'s ``make()`` into ``into[name]``, in order, sharing the
+    calls with forked workers when there are enough of them (see :func:`_shared_map`).
+
+    Each ``make`` must be pure: it returns a file's bytes, and whatever else it changes
+    in a worker is lost with the worker. Exceptions a ``make`` raises propagate.
+    """
+    global _MAKES
+    if not makes:
+        return
+    slices = [(i, min(i + MAKE_SLICE, len(makes))) for i in range(0, len(makes), MAKE_SLICE)]
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    _MAKES = [make for _, make in makes]
+    try:
+        if workers <= 1 or len(makes) < PARALLEL_THRESHOLD or \
+                "fork" not in multiprocessing.get_all_start_methods():
+            parts: Iterator[list[bytes]] = map(_make_slice, slices)
+        else:
+            parts = _shared_map(_make_slice, slices, workers - 1)
+        for (start, _), made in zip(slices, parts, strict=True):
+            for (name, _), data in zip(makes[start:start + len(made)], made, strict=True):
+                into[name] = data
+    finally:
+        _MAKES = []
+
+
 # What forked render workers inherit: set just before the pool starts.
 _RENDERER: Renderer | None = None
 _PAGES: list[Page] = []

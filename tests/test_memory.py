@@ -166,3 +166,30 @@ def test_an_error_in_either_process_fails_the_render():
     for jobs in (1, 2):
         with pytest.raises(ValueError, match="broken"):
             render_pages(_Broken(), pages, jobs=jobs)
+
+
+@pytest.mark.parametrize("count", [0, 150, 250, 777])
+def test_make_files_shares_the_work_and_keeps_the_order(monkeypatch, count):
+    monkeypatch.setattr(parallel, "MAKE_SLICE", 7)  # many slices, so the order is tested
+    makes = [(f"f{n}", lambda n=n: f"{n} {os.getpid()}".encode()) for n in range(count)]
+    files: dict[str, bytes] = {}
+    parallel.make_files(makes, files, jobs=2)
+    assert [(name, data.split()[0]) for name, data in files.items()] == \
+        [(f"f{n}", str(n).encode()) for n in range(count)]
+    pids = {data.split()[1].decode() for data in files.values()}
+    assert len(pids) == (2 if count >= parallel.PARALLEL_THRESHOLD else min(count, 1))
+    serial: dict[str, bytes] = {}
+    parallel.make_files(makes, serial, jobs=1)
+    assert {data.split()[1].decode() for data in serial.values()} <= {str(os.getpid())}
+    assert parallel._MAKES == []  # nothing of the build held after it
+
+
+def test_an_error_in_a_make_propagates_from_either_process():
+    def make(n: int) -> bytes:
+        if n == 300:
+            raise OSError("gone")
+        return b""
+    makes = [(f"f{n}", lambda n=n: make(n)) for n in range(400)]
+    for jobs in (1, 2):
+        with pytest.raises(OSError, match="gone"):
+            parallel.make_files(makes, {}, jobs=jobs)
