@@ -144,7 +144,21 @@ def bibtex_entry(item: dict[str, Any]) -> str:
 def escape(text: str) -> str:
     """``text`` as a BibTeX value: ``{ } & % $ # _ ~ ^ \\`` and non-ASCII characters as
     LaTeX (``{\\&}``, ``{\\"u}``), those without LaTeX kept in UTF-8."""
+    # Most values are plain ASCII words, which the encoder gives back as they are, one
+    # Python call per character: skip it for them.
+    if _unchanged().fullmatch(text):
+        return text
     return _latex().unicode_to_latex(text)
+
+
+@functools.cache
+def _unchanged() -> re.Pattern[str]:
+    """Text made only of printable ASCII characters the encoder leaves as they are: found
+    by asking the encoder itself about each one (its default rules map one character at a
+    time), so the shortcut follows the installed pylatexenc."""
+    encoder = _latex()
+    kept = "".join(c for c in map(chr, range(32, 127)) if encoder.unicode_to_latex(c) == c)
+    return re.compile(f"[{re.escape(kept)}]*")
 
 
 @functools.cache

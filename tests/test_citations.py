@@ -198,3 +198,19 @@ def test_a_static_file_of_the_same_name_wins(site):
     result = site.build(write=False)
     assert result.files["bibliography.bib"] == b"% my own\n"
     assert json.loads(result.files["bibliography.json"])[0]["id"] == "a"
+
+
+def test_the_plain_text_shortcut_escapes_exactly_as_the_encoder_does():
+    import random
+
+    from builder.citations import _latex, escape
+
+    encoder = _latex()
+    rng = random.Random(9)
+    alphabet = [chr(c) for c in range(32, 127)] + ["é", "\n", "–", "字"]
+    cases = ["Plain words, (with) punctuation: a/b; c-d?", "50% & more", "a_b", "{x}", "~^",
+             "\\", '"q"', "<>", "#1 $2", ""]
+    cases += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+              for _ in range(3000)]
+    for text in cases:
+        assert escape(text) == encoder.unicode_to_latex(text), text
