@@ -12,8 +12,9 @@ scripts reads it, the implicit ``<tbody>``…), so the page is parsed with
 lexbor (through ``selectolax``), a WHATWG-conformant HTML parser, with
 scripting on.
 
-Hand-written: the walk below, which records where each wanted element's text
-starts and ends in one pass over the tree (linear in the page's size).
+Hand-written: finding where each wanted element's text starts and ends. Marks put
+around those elements and found in lexbor's text content (in C); or, where marks
+cannot be trusted, one pass over the tree in Python (linear in the page's size).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 #: a character outside the Basic Multilingual Plane (two UTF-16 code units)
 _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+#: marks put around wanted elements (see _marked): private-use characters
+_OPEN, _SHUT = "\ue000", "\ue001"
+_MARKS = re.compile("[\ue000\ue001]")
 
 
 @dataclass(frozen=True)
@@ -58,15 +62,64 @@ def page_text(html: bytes | str, ids: Iterable[str]) -> PageText:
     wanted = set(ids)
     parser = LexborHTMLParser(html, scripting=True)
     body = parser.body
-    pieces: list[str] = []
-    spans: dict[str, tuple[int, int]] = {}
+    text, spans = "", {}
     if body is not None and body.tag == "body":
-        _walk(body, wanted, pieces, spans)
-    text = "".join(pieces)
+        found = _marked(body, wanted)
+        text, spans = found if found is not None else _walked(body, wanted)
     # (A regular expression, not a loop over the characters: it runs in C, and a page's
     # text is tens of thousands of characters, almost never astral.)
     astral = [m.start() for m in _ASTRAL.finditer(text)] if not text.isascii() else []
     return PageText(text, spans, astral)
+
+
+def _marked(body: LexborNode, wanted: set[str]
+            ) -> tuple[str, dict[str, tuple[int, int]]] | None:
+    """The body's text and the spans of ``wanted`` ids, all found by lexbor in C: a mark
+    (a private-use character) is put as a text node before and after each wanted element,
+    and the marks are found in the body's text content. None when that cannot be trusted
+    (the text holds a mark already; a wanted element whose marks are not in the text):
+    :func:`_walked` then gives the same in Python, about ten times slower."""
+    text = body.text(deep=True, separator="", strip=False)  # textContent, as _walked
+    if not wanted:
+        return text, {}
+    if _OPEN in text or _SHUT in text:
+        return None
+    first: dict[str, LexborNode] = {}  # the first element with each id, in tree order
+    for node in body.css("[id]"):
+        ident = node.id
+        if ident in wanted and ident not in first:
+            first[ident] = node
+    if not first:
+        return text, {}
+    for node in first.values():  # in tree order, so that marks of neighbours nest
+        node.insert_before(_OPEN)
+        node.insert_after(_SHUT)
+    marked = body.text(deep=True, separator="", strip=False)
+    order = iter(first)
+    spans: dict[str, tuple[int, int]] = {}
+    open_: list[tuple[str, int]] = []
+    for count, mark in enumerate(_MARKS.finditer(marked)):
+        at = mark.start() - count  # where it falls in the text without marks
+        if mark[0] == _OPEN:
+            ident = next(order, None)
+            if ident is None:
+                return None
+            open_.append((ident, at))
+        elif open_:
+            ident, start = open_.pop()
+            spans[ident] = (start, at)
+        else:
+            return None
+    if open_ or len(spans) != len(first) or _MARKS.sub("", marked) != text:
+        return None
+    return text, spans
+
+
+def _walked(body: LexborNode, wanted: set[str]) -> tuple[str, dict[str, tuple[int, int]]]:
+    pieces: list[str] = []
+    spans: dict[str, tuple[int, int]] = {}
+    _walk(body, wanted, pieces, spans)
+    return "".join(pieces), spans
 
 
 def _walk(body: LexborNode, wanted: set[str], pieces: list[str],

@@ -68,3 +68,54 @@ def test_the_text_and_spans_are_chromiums(page, name):
     assert found.text == expected["text"]
     assert {ident: [found.utf16(start), found.utf16(end)]
             for ident, (start, end) in found.spans.items()} == expected["spans"]
+
+
+def _both(html: str, ids: set[str]) -> tuple[object, object]:
+    from selectolax.lexbor import LexborHTMLParser
+
+    from builder.domtext import _marked, _walked
+
+    def body():  # a parse each: marking changes the tree
+        return LexborHTMLParser(html, scripting=True).body
+
+    return _marked(body(), ids), _walked(body(), ids)
+
+
+def test_marks_found_in_c_give_what_the_walk_gives_on_random_pages():
+    """The fast path (marks around wanted elements, lexbor's text content) against the
+    tree walk, on random soups of nested, misnested, repeated and raw-text elements."""
+    import random
+
+    rng = random.Random(4)
+    tags = ["p", "span", "b", "i", "div", "td", "tr", "table", "li", "ul", "pre", "textarea",
+            "script", "style", "template", "noscript", "select", "option", "svg", "title",
+            "mark", "aside", "button", "xmp", "a"]
+    words = ["x", "a b", "\n", "&amp;", "&lt;", "é", "\U0001F600", " ", "<!-- c -->", "\r\n"]
+    ids = {f"i{n}" for n in range(8)}
+    marked_pages = 0
+    for _ in range(400):
+        parts = []
+        for _ in range(rng.randint(1, 40)):
+            roll = rng.random()
+            tag = rng.choice(tags)
+            if roll < 0.35:
+                ident = f" id=i{rng.randint(0, 9)}" if rng.random() < 0.7 else ""
+                parts.append(f"<{tag}{ident}>")
+            elif roll < 0.6:
+                parts.append(f"</{tag}>")
+            else:
+                parts.append(rng.choice(words))
+        html = "<body>" + "".join(parts)
+        marked, walked = _both(html, ids)
+        if marked is not None:
+            marked_pages += 1
+            assert marked == walked, html
+    assert marked_pages > 300  # the fast path is taken on nearly every page
+
+
+def test_a_page_holding_a_mark_already_is_walked():
+    html = "<body><p id=a>x\ue000y</p><p id=b>&#xE001;z</p></body>"
+    marked, walked = _both(html, {"a", "b"})
+    assert marked is None
+    assert walked == ("x\ue000y\ue001z", {"a": (0, 3), "b": (3, 5)})
+    assert page_text(html, ["a", "b"]).spans == walked[1]
