@@ -18,6 +18,7 @@ starts and ends in one pass over the tree (linear in the page's size).
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -59,8 +60,13 @@ def page_text(html: bytes | str, ids: Iterable[str]) -> PageText:
     if body is not None and body.tag == "body":
         _walk(body, wanted, pieces, spans)
     text = "".join(pieces)
-    astral = [i for i, ch in enumerate(text) if ch > "\uffff"] if not text.isascii() else []
+    astral = [m.start() for m in _ASTRAL.finditer(text)] if not text.isascii() else []
     return PageText(text, spans, astral)
+
+
+#: a character outside the Basic Multilingual Plane (found by the regex engine: a loop
+#: over every character of every page in Python cost more than parsing the page)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def _walk(body: LexborNode, wanted: set[str], pieces: list[str],
