@@ -126,11 +126,15 @@ class FeedWriter:
         self._keys: dict[int, str] = {}  # id(article) → its entry's signature (entry_key)
 
     def entry_inputs(self, article: Article) -> tuple:
-        """Everything an entry is made from besides the configuration: the article card
-        and the (slug, shown name) of each of its tags, authors and categories."""
-        return (article, *(tuple(self._term(kind, name) for name in names) for kind, names
-                           in (("tags", article.tags), ("authors", article.authors),
-                               ("categories", article.categories))))
+        """Everything an entry is made from besides the configuration: of the article,
+        its record (whose key stands for every field of it), URL, authors and body (the
+        fields of its own that an entry shows); and the (slug, shown name) of each of its
+        tags, authors and categories."""
+        term = self._term
+        return (article.record, article.url, article.authors, article.body_html,
+                tuple([term("tags", name) for name in article.tags]),
+                tuple([term("authors", name) for name in article.authors]),
+                tuple([term("categories", name) for name in article.categories]))
 
     def entry_key(self, article: Article) -> str:
         """The signature (hex) of the article's entry: of its :meth:`entry_inputs` and the

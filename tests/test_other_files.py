@@ -1,13 +1,15 @@
-"""The signatures of the files made beside the pages (citations, ``annotations.json``,
-feeds) sign what each file is made of, and nothing less: for each field a file shows,
-changing it changes the file's bytes and its signature. No site is built: articles are
-made by hand, so these run in milliseconds."""
+"""The files made beside the pages (citations, ``annotations.json``, feeds, sitemap).
+
+Their signatures sign what each file is made of, and nothing less: for each field a
+file shows, changing it changes the file's bytes and its signature. And the faster ways
+they are made give the bytes the plain ways gave (indented JSON, sitemap stamps). No
+site is built: articles are made by hand, so these run in milliseconds."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import fields, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,21 @@ import pytest
 from builder.citations import ENTRY_FIELDS, bibtex_entry, citation_files, csl_item, entry_signature
 from builder.config import SiteConfig
 from builder.feeds import FeedSource, FeedWriter
-from builder.model import Article, ArticleRecord, Highlight, Mention, Quote, Site
+from builder.model import (
+    Article,
+    ArticleRecord,
+    Entity,
+    EntityRecord,
+    Highlight,
+    Mention,
+    Page,
+    Quote,
+    Site,
+)
 from builder.outputs import Files, Made, Signer
 from builder.site_files import annotation_signature
-from builder.webannotation import annotation_file, annotation_page
+from builder.sitemap import lastmod
+from builder.webannotation import annotation_file, annotation_page, json_indented_1
 
 CONFIG = SiteConfig(site_dir=Path("."), author="Test Reader")
 QUOTE = Quote("x", "", "", 0, 1)
@@ -201,6 +214,33 @@ def test_a_feeds_signature_follows_its_head_and_each_entry():
     assert writer(renamed).feed(source) != writer().feed(source)
 
 
+def test_a_feed_entry_reads_only_its_records_fields_and_those_it_is_signed_by():
+    reads = Reads(card())
+    writer()._make_entry(reads)  # noqa: SLF001 - what making an entry reads
+    record_fields = {item.name for item in fields(ArticleRecord)}
+    own = {"url", "authors", "body_html"}  # the card's own fields that entry_inputs signs
+    assert own <= reads._seen and reads._seen - own <= record_fields
+
+
+#: two spellings of one author: one term, but an entry shows the name as written
+ONE_AUTHOR = {"authors": {name: ("ada-lovelace", "Ada Lovelace")
+                          for name in ("Ada Lovelace", "ada lovelace")}}
+
+
+@pytest.mark.parametrize("changes", [
+    {"url": "/articles/b/"}, {"authors": ["ada lovelace"]}, {"key": "k2", "title": "B"},
+    {"own_body": "<p>Other text.</p>"},
+])
+def test_a_feed_entry_is_signed_by_what_it_shows(changes):
+    if "own_body" in changes:  # the card's body (links resolved), not its record's
+        changed = replace(card(), body_html=changes["own_body"])
+    else:
+        changed = card(**changes)
+    feeds = writer(ONE_AUTHOR)
+    assert feeds._make_entry(changed) != feeds._make_entry(card())  # noqa: SLF001
+    assert feeds.entry_key(changed) != feeds.entry_key(card())
+
+
 def test_an_entry_is_signed_once_however_many_feeds_list_it():
     feeds = writer()
     signed = []
@@ -209,3 +249,40 @@ def test_an_entry_is_signed_once_however_many_feeds_list_it():
     for page in ("/", "/tags/maths/", "/authors/ada/"):
         feeds.signature(FeedSource("Feed", page, entries))
     assert signed.count("feed entry") == 1 and signed.count("feed") == 3
+
+
+# -- the same bytes, made faster ------------------------------------------------------
+
+@pytest.mark.parametrize("value", [
+    [], {}, {"a": []}, [[{}], {"b": [[]]}],
+    {"@context": "x", "items": [{"id": 1, "target": {"selector": [
+        {"exact": "two  spaces\nand a newline", "prefix": "  ", "suffix": "\t\u0001"},
+        {"start": -1, "end": 10 ** 12, "none": None, "yes": True, "no": False}]}}]},
+    ["é “quotes” \\ \" \u2028 \U0001f600 \x7f", {"deep": [[[[["five"]]]]]}],
+])
+def test_indented_json_is_the_standard_librarys(value):
+    assert json_indented_1(value) == json.dumps(value, ensure_ascii=False, indent=1).encode()
+
+
+def dated(slug: str, day: date, moment: datetime | None = None) -> Article:
+    base = record(slug=slug, date=day, datetime=moment, updated=None, key=slug)
+    return Article(record=base, url=f"/articles/{slug}/", authors=[], body_html="")
+
+
+def test_lastmod_takes_the_first_shown_of_articles_at_the_same_instant():
+    # the same instant, written as a date (midnight in the site's zone, UTC) and a time
+    day = dated("day", date(2024, 1, 1))
+    midnight = dated("midnight", date(2024, 1, 1), datetime(2024, 1, 1, tzinfo=UTC))
+    older = dated("older", date(2023, 5, 1))
+    entity = Entity(EntityRecord("content/entities/e.md", "e", "E", "person"))
+    tz = CONFIG.tz
+
+    def page(*shows: Any) -> Page:
+        return Page("/tags/x/", "list.html", {}, shows=shows)
+    assert lastmod(page(older, day, entity, midnight), tz) == "2024-01-01"
+    assert lastmod(page(midnight, older, day), tz) == "2024-01-01T00:00:00+00:00"
+    assert lastmod(page(entity), tz) is None and lastmod(page(), tz) is None
+    newer = dated("newer", date(2024, 1, 1), datetime(2024, 1, 1, 0, 0, 1, tzinfo=UTC))
+    assert lastmod(page(day, newer, midnight), tz) == "2024-01-01T00:00:01+00:00"
+    own = Page(day.url, "article.html", {"article": day}, shows=(day, newer))
+    assert lastmod(own, tz) == "2024-01-01"
