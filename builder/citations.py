@@ -14,16 +14,21 @@ start (``/articles/``), folders joined by ``:`` (``pakistan-covert-iskp-let-alli
 ``2024:notes``); an article whose ``permalink:`` lies elsewhere gets a leading ``:``.
 
 What an entry is made of are fields of the record that :func:`builder.delta.view`
-keeps, so an edit that a delta build takes changes none of these files.
+keeps, so an edit that a delta build takes changes none of these files. Those fields
+(:data:`ENTRY_FIELDS`, with the configuration) are all each file is signed by: an edit
+of an article's text leaves its citations alone, and signing them costs a few values per
+article rather than a walk of its whole card.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import re
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
+
+import orjson
 
 from builder.config import SiteConfig
 from builder.model import Article, Site
@@ -36,6 +41,11 @@ BIBLIOGRAPHY_BIB = "bibliography.bib"
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "v"})
 #: not in a BibTeX key (and a key may not hold space)
 _NOT_IN_KEY = re.compile(r'[\s{}(),=\\#%~"\']+')
+#: the article's fields an entry is made of (:func:`csl_item` reads these and the
+#: configuration, nothing else): each citation file is signed by their values
+ENTRY_FIELDS = ("url", "title", "authors", "publication", "source_url", "published", "read",
+                "updated", "lang")
+_entry_fields = attrgetter(*ENTRY_FIELDS)
 
 
 def source_citation_path(page_path: str, ext: str) -> str:
@@ -141,11 +151,13 @@ def bibtex_entry(item: dict[str, Any]) -> str:
     return f"@{kind}{{{item['id']},\n{body}\n}}\n"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def escape(text: str) -> str:
     """``text`` as a BibTeX value: ``{ } & % $ # _ ~ ^ \\`` and non-ASCII characters as
-    LaTeX (``{\\&}``, ``{\\"u}``), those without LaTeX kept in UTF-8."""
-    # Most values are plain ASCII words, which the encoder gives back as they are, one
-    # Python call per character: skip it for them.
+    LaTeX (``{\\&}``, ``{\\"u}``), those without LaTeX kept in UTF-8. Remembered: titles
+    are escaped word by word, and pylatexenc's encoder works a character at a time in
+    Python, so the same words would cost it again and again."""
+    # Most values are plain ASCII words, which the encoder gives back as they are: skip it.
     if _unchanged().fullmatch(text):
         return text
     return _latex().unicode_to_latex(text)
@@ -215,34 +227,73 @@ def _sort_key(item: dict[str, Any]) -> tuple:
 
 
 def _json(items: list[dict[str, Any]]) -> bytes:
-    return (json.dumps(items, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """``json.dumps(items, ensure_ascii=False, indent=2)`` and a newline, as UTF-8: the
+    same bytes, from orjson (the standard library's encoder runs in Python once indented)."""
+    return orjson.dumps(items, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def citation_files(config: SiteConfig, site: Site, signer: Signer, made: Made,
                    disk: Reusable | None, files: Files, signatures: dict[str, str]) -> None:
     """``source.json`` and ``source.bib`` beside each article page with a source, and
     the bibliography at the root (none without sources). A file of the same name
-    already in ``files`` (a static file) wins. Each is signed by the items it holds."""
-    items = []
-    for card in site.cards:
-        if not card.source_url:
-            continue
-        item = csl_item(config, card)
-        items.append(item)
-        for ext, make in (("json", lambda item=item: _json([item])),
-                          ("bib", lambda item=item: bibtex_entry(item).encode("utf-8"))):
+    already in ``files`` (a static file) wins. Each is signed by the :data:`ENTRY_FIELDS`
+    of the articles it holds (the settings cover the configuration); an entry is made
+    only for a file that cannot be reused, and once for its file and the bibliography."""
+    cited = [card for card in site.cards if card.source_url]
+    items: dict[int, dict[str, Any]] = {}  # id(card) → its entry, once made
+    entries: dict[int, str] = {}  # id(card) → its BibTeX entry, once made
+
+    def item_of(card: Article) -> dict[str, Any]:
+        found = items.get(id(card))
+        if found is None:
+            found = items[id(card)] = csl_item(config, card)
+        return found
+
+    def entry_of(card: Article) -> str:
+        found = entries.get(id(card))
+        if found is None:
+            found = entries[id(card)] = bibtex_entry(item_of(card))
+        return found
+
+    signed = []  # each card's entry's signature, in the order of ``cited``
+    for card in cited:
+        own = entry_signature(signer, card)
+        signed.append(own)
+        for ext, make in (("json", lambda card=card: _json([item_of(card)])),
+                          ("bib", lambda card=card: entry_of(card).encode("utf-8"))):
             name = output_file(source_citation_path(card.url, ext))
             if name in files:
                 continue
-            signatures[name] = signature = signer.of(f"source.{ext}", item)
+            # The entry's signature and the file's kind: both files hold the one entry.
+            signatures[name] = signature = f"{own}.{ext}"
             reuse_or_make(name, signature, make, made, disk, files)
-    if not items:
+    if not cited:
         return
-    items.sort(key=_sort_key)
-    for name, make in ((BIBLIOGRAPHY_JSON, lambda: _json(items)),
+
+    @functools.cache
+    def in_order() -> list[Article]:
+        return sorted(cited, key=lambda card: _sort_key(item_of(card)))
+
+    for name, make in ((BIBLIOGRAPHY_JSON, lambda: _json([item_of(c) for c in in_order()])),
                        (BIBLIOGRAPHY_BIB, lambda: "\n".join(
-                           bibtex_entry(item) for item in items).encode("utf-8"))):
+                           entry_of(card) for card in in_order()).encode("utf-8"))):
         if name in files:
             continue
-        signatures[name] = signature = signer.of(name, items)
+        # The entries in the cards' order: their sorted order follows from them.
+        signatures[name] = signature = signer.of(name, signed)
         reuse_or_make(name, signature, make, made, disk, files)
+
+
+def entry_signature(signer: Signer, card: Article) -> str:
+    """The signature (hex) of ``card``'s entry: of its :data:`ENTRY_FIELDS` and the
+    settings, which is everything :func:`csl_item` reads. Dates stand as their ISO form
+    (an entry shows their day), the authors last: a flat tuple of text is the cheapest
+    thing to sign, and signing runs for every cited article on every build."""
+    url, title, authors, publication, source_url, published, read, updated, lang = \
+        _entry_fields(card)
+    return signer.of("citation", url, title, publication, source_url, _iso_or_none(published),
+                     _iso_or_none(read), _iso_or_none(updated), lang, *authors)
+
+
+def _iso_or_none(value: date | datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

@@ -54,7 +54,7 @@ from builder.problems import Problem
 from builder.reads import must_render
 from builder.render import Renderer
 from builder.rewrite import Rewriter, field_names, reached_articles
-from builder.site_files import STATIC
+from builder.site_files import STATIC, annotation_signature
 from builder.urls import SITE_LINK, annotations_path, output_file
 from builder.webannotation import annotation_file
 
@@ -319,11 +319,10 @@ def rebuild(last: LastBuild, saved: dict[str, ArticleRecord],
             card = rewriter.value(cards[source])
             name = output_file(annotations_path(card.url))
             page = output_file(card.url)  # (its selectors count over the page's text)
-            signatures[name] = signer.of("annotations", card, signatures.get(page))
+            signatures[name] = annotation_signature(signer, card, signatures.get(page))
             files[name] = annotation_file(config, card, files.get(page))
             made.append(name)
     writer = FeedWriter(config, tag_names(last.site), feeds, signer.of)
-    limit = config.feed_limit or None
     feed_numbers = sorted({n for source in saved for n in dependents.feeds.get(source, ())})
     new_feeds = {}
     for number in feed_numbers:
@@ -331,9 +330,7 @@ def rebuild(last: LastBuild, saved: dict[str, ArticleRecord],
         name = output_file(source.feed_url)
         if last.signatures.get(name) == STATIC:  # a static file of that name wins
             continue
-        entries = tuple(writer.entry_inputs(a) for a in source.articles[:limit])
-        signatures[name] = signer.of("feed", source.feed_url, source.title, source.subtitle,
-                                     source.page_url, entries)
+        signatures[name] = writer.signature(source)
         files[name] = writer.feed(source)
         made.append(name)
     # Done: the last build now describes these outputs.

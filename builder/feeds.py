@@ -123,13 +123,37 @@ class FeedWriter:
         self._cache = cache or FeedCache()
         self._sign = sign  # Signer.of, when entries are to be reused across builds
         self._used: dict[str, str] = {}
+        self._keys: dict[int, str] = {}  # id(article) → its entry's signature (entry_key)
 
     def entry_inputs(self, article: Article) -> tuple:
-        """Everything an entry is made from besides the configuration: the article card
-        and the (slug, shown name) of each of its tags, authors and categories."""
-        return (article, *(tuple(self._term(kind, name) for name in names) for kind, names
-                           in (("tags", article.tags), ("authors", article.authors),
-                               ("categories", article.categories))))
+        """Everything an entry is made from besides the configuration: of the article,
+        its record (whose key stands for every field of it), URL, authors and body (the
+        fields of its own that an entry shows); and the (slug, shown name) of each of its
+        tags, authors and categories."""
+        term = self._term
+        return (article.record, article.url, article.authors, article.body_html,
+                tuple([term("tags", name) for name in article.tags]),
+                tuple([term("authors", name) for name in article.authors]),
+                tuple([term("categories", name) for name in article.categories]))
+
+    def entry_key(self, article: Article) -> str:
+        """The signature (hex) of the article's entry: of its :meth:`entry_inputs` and the
+        settings; made once per article, however many feeds list it. Needs ``sign``."""
+        key = self._keys.get(id(article))
+        if key is None:
+            assert self._sign is not None, "a FeedWriter made without sign signs nothing"
+            key = self._keys[id(article)] = self._sign("feed entry", *self.entry_inputs(article))
+        return key
+
+    def signature(self, source: FeedSource) -> str:
+        """The signature (hex) of the feed of ``source``: what its head shows (title,
+        subtitle, its page's and its own URL) and the :meth:`entry_key` of each entry, in
+        order (the configuration, with the feed's limit, is in the settings)."""
+        assert self._sign is not None, "a FeedWriter made without sign signs nothing"
+        limit = self.config.feed_limit or None
+        return self._sign("feed", source.feed_url, source.title, source.subtitle,
+                          source.page_url,
+                          tuple(self.entry_key(article) for article in source.articles[:limit]))
 
     def _term(self, kind: str, name: str) -> tuple[str, str]:
         """(slug, shown name) of the term ``name`` is filed under."""
@@ -181,7 +205,7 @@ class FeedWriter:
             if self._sign is None:
                 known = self._make_entry(article)
             else:
-                key = self._sign("feed entry", *self.entry_inputs(article))
+                key = self.entry_key(article)
                 updated = self._cache.entries.get(key)
                 if updated is None or key not in self._cache.texts:
                     updated, xml = self._make_entry(article)

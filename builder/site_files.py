@@ -11,7 +11,7 @@ from pathlib import Path
 
 from builder.config import SiteConfig
 from builder.feeds import FeedCache, FeedSource, FeedWriter, feed_sources, tag_names
-from builder.model import Site
+from builder.model import Article, Site
 from builder.outputs import Files, Made, Reusable, Signer, reuse_or_make
 from builder.problems import Problem
 from builder.sitemap import make_sitemaps, sitemap_names, sitemap_urls
@@ -64,24 +64,29 @@ def annotation_files(config: SiteConfig, site: Site, signer: Signer, made: Made,
     for card in site.cards:  # what each is made of
         name = output_file(annotations_path(card.url))
         page = output_file(card.url)
-        signatures[name] = signature = signer.of("annotations", card, signatures.get(page))
+        signatures[name] = signature = annotation_signature(signer, card, signatures.get(page))
         reuse_or_make(name, signature, lambda card=card, page=page: annotation_file(
             config, card, files.get(page)), made, disk, files)
+
+
+def annotation_signature(signer: Signer, card: Article, page_signature: str | None) -> str:
+    """The signature (hex) of ``card``'s ``annotations.json``: of what
+    :func:`~builder.webannotation.annotation_file` reads, the article's URL, its
+    highlights and mentions (its record's key stands for them: they are the record's own
+    fields) and the bytes of its page (its signature stands for them), with the settings."""
+    return signer.of("annotations", card.url, card.record, page_signature)
 
 
 def feed_files(site: Site, signer: Signer, made: Made, disk: Reusable | None, files: Files,
                signatures: dict[str, str], cache: FeedCache) -> list[FeedSource]:
     """Atom feeds: the archive's, and each tag's, author's and entity's; returns them."""
     writer = FeedWriter(site.config, tag_names(site), cache, signer.of)
-    limit = site.config.feed_limit or None
     sources = feed_sources(site)
     for source in sources:
         name = output_file(source.feed_url)
         if name in files:  # a static file of that name wins
             continue
-        entries = tuple(writer.entry_inputs(a) for a in source.articles[:limit])
-        signatures[name] = signature = signer.of(
-            "feed", source.feed_url, source.title, source.subtitle, source.page_url, entries)
+        signatures[name] = signature = writer.signature(source)
         reuse_or_make(name, signature, lambda source=source: writer.feed(source),
                       made, disk, files)
     writer.keep_used()

@@ -20,8 +20,9 @@ is a ``SpecificResource`` with the entity page as its one ``source``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from builder.config import SiteConfig
 from builder.domtext import PageText, page_text
@@ -112,5 +113,20 @@ def annotation_page(config: SiteConfig, article: Article, page_html: bytes | Non
 
 def annotation_file(config: SiteConfig, article: Article, page_html: bytes | None) -> bytes:
     """``annotations.json`` (UTF-8 bytes) of ``article``: see :func:`annotation_page`."""
-    return json.dumps(annotation_page(config, article, page_html), ensure_ascii=False,
-                      indent=1).encode("utf-8")
+    return json_indented_1(annotation_page(config, article, page_html))
+
+
+def json_indented_1(value: Any) -> bytes:
+    """``json.dumps(value, ensure_ascii=False, indent=1)`` as UTF-8: the same bytes, from
+    orjson (the standard library's encoder runs in Python once indented). orjson indents
+    by two spaces; JSON text holds a newline only before an indentation (a newline in a
+    string is escaped), so halving the spaces after each newline, one level at a time
+    from the outermost, gives one space a level."""
+    data = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+    depth = 1
+    # After the levels above ``depth`` are done, a line ``depth`` or more levels deep
+    # starts with depth - 1 spaces and two more: make those two one.
+    while (deeper := b"\n" + b" " * (depth + 1)) in data:
+        data = data.replace(deeper, b"\n" + b" " * depth)
+        depth += 1
+    return data
