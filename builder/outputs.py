@@ -246,8 +246,14 @@ def _read_kept(disk: Reusable, name: str, signature: str) -> bytes:
 
 
 def reuse_or_make(name: str, signature: str, make: Callable[[], bytes], made: Made,
-                  disk: Reusable | None, files: Files) -> None:
+                  disk: Reusable | None, files: Files,
+                  later: list[tuple[str, Callable[[], bytes]]] | None = None) -> None:
     """Put into ``files`` the earlier ``name`` with this signature (from memory or disk),
-    or else what ``make()`` returns."""
-    if not made.reuse(name, signature, disk, files):
+    or else what ``make()`` returns; with ``later``, append ``(name, make)`` to it instead
+    of calling ``make`` (for :func:`builder.parallel.make_files`)."""
+    if made.reuse(name, signature, disk, files):
+        return
+    if later is None:
         files[name] = make()
+    else:
+        later.append((name, make))

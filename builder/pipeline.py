@@ -386,7 +386,8 @@ class SiteBuilder:
                      ) -> tuple[list[FeedSource], list[Problem]]:
         """Annotations, citations, feeds, sitemap, robots.txt, redirects and published
         snapshots, into ``files`` and ``signatures``: (the feeds, the problems found)."""
-        annotation_files(config, site, signer, self._made, disk, files, signatures)
+        annotation_files(config, site, signer, self._made, disk, files, signatures,
+                         self.options.jobs)
         citation_files(config, site, signer, self._made, disk, files, signatures)
         feeds = feed_files(site, signer, self._made, disk, files, signatures, self._feeds)
         sitemap_files(site, signer, self._made, disk, files, signatures)

@@ -7,12 +7,14 @@ signature (:class:`builder.outputs.Signer`) is unchanged, and made otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from builder.config import SiteConfig
 from builder.feeds import FeedCache, FeedSource, FeedWriter, feed_sources, tag_names
 from builder.model import Article, Site
 from builder.outputs import Files, Made, Reusable, Signer, reuse_or_make
+from builder.parallel import make_files
 from builder.problems import Problem
 from builder.sitemap import make_sitemaps, sitemap_names, sitemap_urls
 from builder.urls import annotations_path, output_file
@@ -57,16 +59,21 @@ def add_static(config: SiteConfig, static: dict[str, Path], files: Files,
 
 
 def annotation_files(config: SiteConfig, site: Site, signer: Signer, made: Made,
-                     disk: Reusable | None, files: Files, signatures: dict[str, str]) -> None:
+                     disk: Reusable | None, files: Files, signatures: dict[str, str],
+                     jobs: int | None = None) -> None:
     """``annotations.json`` beside each article page, made from the article and the page's
     bytes (its selectors count over the page's text): signed with the page's signature,
-    which stands for those bytes. Pages must be in ``files`` and ``signatures``."""
+    which stands for those bytes. Pages must be in ``files`` and ``signatures``. Those not
+    reused are made by ``jobs`` processes (parsing each page is most of a cold build's
+    other files)."""
+    later: list[tuple[str, Callable[[], bytes]]] = []
     for card in site.cards:  # what each is made of
         name = output_file(annotations_path(card.url))
         page = output_file(card.url)
         signatures[name] = signature = annotation_signature(signer, card, signatures.get(page))
         reuse_or_make(name, signature, lambda card=card, page=page: annotation_file(
-            config, card, files.get(page)), made, disk, files)
+            config, card, files.get(page)), made, disk, files, later)
+    make_files(later, files, jobs)
 
 
 def annotation_signature(signer: Signer, card: Article, page_signature: str | None) -> str:

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from builder import parallel, spill
+from builder import parallel, site_files, spill
 from builder.cache import ArticleCache
 from builder.model import Page
 from builder.parallel import render_pages
+from builder.pipeline import BuildOptions, SiteBuilder
 from builder.problems import Problem
 from builder.render import Rendered
 from builder.spill import Spill
-from tests.conftest import article
+from tests.conftest import article, cold_files, output_files
 
 
 def test_spill_gives_back_what_was_set_last_and_keeps_it_out_of_memory():
@@ -193,3 +194,25 @@ def test_an_error_in_a_make_propagates_from_either_process():
     for jobs in (1, 2):
         with pytest.raises(OSError, match="gone"):
             parallel.make_files(makes, {}, jobs=jobs)
+
+
+def test_annotation_files_made_by_two_processes_are_a_cold_single_process_builds(
+        site, monkeypatch):
+    """Enough articles for the annotation files to be made beside a forked worker
+    (builder.parallel.make_files): the same bytes as one process makes."""
+    count = parallel.PARALLEL_THRESHOLD + 10
+    site({f"content/a{n}.md": article(f"A {n}", f"2024-01-{n % 28 + 1:02d}",
+                                      body=f"Text ==marked {n}=={{>>a note<<}} é \U0001F600.")
+          for n in range(count)})
+    made: list[tuple[int, int | None]] = []
+
+    def counting(makes, into, jobs=None):
+        made.append((len(makes), jobs))
+        parallel.make_files(makes, into, jobs)
+
+    monkeypatch.setattr(site_files, "make_files", counting)
+    parallel_files = output_files(SiteBuilder(site.root, BuildOptions(
+        write=False, cache=False, jobs=2)).build())
+    assert made == [(count, 2)]  # every annotation file, shared with a worker
+    assert sum(name.endswith("annotations.json") for name in parallel_files) == count
+    assert parallel_files == cold_files(site.root)
