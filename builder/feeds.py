@@ -126,12 +126,14 @@ class FeedWriter:
         self._keys: dict[int, str] = {}  # id(article) → its entry's signature (entry_key)
 
     def entry_inputs(self, article: Article) -> tuple:
-        """Everything an entry is made from besides the configuration: of the article,
-        its record (whose key stands for every field of it), URL, authors and body (the
-        fields of its own that an entry shows); and the (slug, shown name) of each of its
-        tags, authors and categories."""
+        """Everything an entry is made from besides the configuration: the article card
+        (its record, whose key stands for every field of it, and its own URL, authors and
+        body, the fields of its own an entry shows; its cross-references are empty) and
+        the (slug, shown name) of each of its tags, authors and categories. The card
+        itself, not those fields: the pages that list it have signed it already, and the
+        signer's memo holds its digest."""
         term = self._term
-        return (article.record, article.url, article.authors, article.body_html,
+        return (article,
                 tuple([term("tags", name) for name in article.tags]),
                 tuple([term("authors", name) for name in article.authors]),
                 tuple([term("categories", name) for name in article.categories]))
