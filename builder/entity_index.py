@@ -67,22 +67,26 @@ def index_entities(articles: list[Article], cards: dict[str, Entity],
     groups_of: dict[str, tuple] = {}
     slugs_of: dict[str, list[str]] = {}
     for article in articles:  # newest first, so every list below is too
-        counts: Counter[str] = Counter()
-        per_entity: dict[str, list[Mention]] = defaultdict(list)
-        for mention in article.mentions:
-            if mention.entity in cards:
-                mentions[mention.entity].append((article, mention))
-                per_entity[mention.entity].append(mention)
-                counts[mention.entity] += 1
-        for slug in article.about:
+        # Each entity the article names (mentions first, then `about:`), with its mentions.
+        per_entity: dict[str, list[Mention]] = {}
+        for mention in article.record.mentions:
+            slug = mention.entity
             if slug in cards:
-                counts[slug] += 0
-        for slug in counts:
-            mentioned_in[slug].append(article)
-            passages_of[slug].append((article, passages(per_entity.get(slug, []))))
+                mentions[slug].append((article, mention))
+                found = per_entity.get(slug)
+                if found is None:
+                    per_entity[slug] = [mention]
+                else:
+                    found.append(mention)
+        for slug in article.about:
+            if slug in cards and slug not in per_entity:
+                per_entity[slug] = []
         by_type: dict[str, list[tuple[Entity, int]]] = defaultdict(list)
-        for slug, count in counts.items():
-            by_type[cards[slug].type].append((cards[slug], count))
+        for slug, found in per_entity.items():
+            mentioned_in[slug].append(article)
+            passages_of[slug].append((article, passages(found)))
+            card = cards[slug]
+            by_type[card.type].append((card, len(found)))
         groups = tuple(
             (kind, tuple(sorted(by_type[kind], key=lambda pair: (-pair[1],
                                                                 name_key(pair[0].name)))))
@@ -173,6 +177,8 @@ def passages(mentions: list[Mention]) -> list[list[tuple[str, Mention | None]]]:
     about, with "…" where it was cut. Mentions close together share a passage; one
     too far from the others gets its own, so no mention is left out.
     """
+    if len(mentions) <= 1:  # most entities, in most articles: no grouping to do
+        return [_passage(mentions)] if mentions else []
     result: list[list[tuple[str, Mention | None]]] = []
     by_block: dict[int, list[Mention]] = defaultdict(list)
     for mention in mentions:
