@@ -54,10 +54,13 @@ def discover_entities(content: Path) -> list[tuple[str, Path]]:
     folder = content / ENTITY_DIR
     if not folder.is_dir():
         return []
-    site_dir = content.parent
-    return [(path.relative_to(site_dir).as_posix(), path)
-            for path in sorted(folder.iterdir())
-            if path.suffix == ".md" and not path.is_dir() and not is_ignored(path.name)]
+    prefix = f"{content.name}/{ENTITY_DIR}/"
+    # os.scandir: the folder's listing tells what is a folder, without a stat per file
+    # (is_dir follows a link, as Path.is_dir does).
+    with os.scandir(folder) as listing:
+        names = sorted(entry.name for entry in listing if entry.name.endswith(".md")
+                       and not is_ignored(entry.name) and not entry.is_dir())
+    return [(prefix + name, folder / name) for name in names]
 
 
 def entity_key(path: str, raw: bytes) -> str:

@@ -12,6 +12,7 @@ import hashlib
 import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
+from itertools import chain
 
 from builder.lexicon import name_key
 from builder.markdown.annotations import PASSAGE
@@ -66,22 +67,26 @@ def index_entities(articles: list[Article], cards: dict[str, Entity],
     groups_of: dict[str, tuple] = {}
     slugs_of: dict[str, list[str]] = {}
     for article in articles:  # newest first, so every list below is too
-        counts: Counter[str] = Counter()
-        per_entity: dict[str, list[Mention]] = defaultdict(list)
-        for mention in article.mentions:
-            if mention.entity in cards:
-                mentions[mention.entity].append((article, mention))
-                per_entity[mention.entity].append(mention)
-                counts[mention.entity] += 1
-        for slug in article.about:
+        # Each entity the article names (mentions first, then `about:`), with its mentions.
+        per_entity: dict[str, list[Mention]] = {}
+        for mention in article.record.mentions:
+            slug = mention.entity
             if slug in cards:
-                counts[slug] += 0
-        for slug in counts:
-            mentioned_in[slug].append(article)
-            passages_of[slug].append((article, passages(per_entity.get(slug, []))))
+                mentions[slug].append((article, mention))
+                found = per_entity.get(slug)
+                if found is None:
+                    per_entity[slug] = [mention]
+                else:
+                    found.append(mention)
+        for slug in article.about:
+            if slug in cards and slug not in per_entity:
+                per_entity[slug] = []
         by_type: dict[str, list[tuple[Entity, int]]] = defaultdict(list)
-        for slug, count in counts.items():
-            by_type[cards[slug].type].append((cards[slug], count))
+        for slug, found in per_entity.items():
+            mentioned_in[slug].append(article)
+            passages_of[slug].append((article, passages(found)))
+            card = cards[slug]
+            by_type[card.type].append((card, len(found)))
         groups = tuple(
             (kind, tuple(sorted(by_type[kind], key=lambda pair: (-pair[1],
                                                                 name_key(pair[0].name)))))
@@ -172,6 +177,8 @@ def passages(mentions: list[Mention]) -> list[list[tuple[str, Mention | None]]]:
     about, with "…" where it was cut. Mentions close together share a passage; one
     too far from the others gets its own, so no mention is left out.
     """
+    if len(mentions) <= 1:  # most entities, in most articles: no grouping to do
+        return [_passage(mentions)] if mentions else []
     result: list[list[tuple[str, Mention | None]]] = []
     by_block: dict[int, list[Mention]] = defaultdict(list)
     for mention in mentions:
@@ -254,25 +261,75 @@ def _related_articles(articles: list[Article], slugs_of: dict[str, list[str]],
     entities and tags. ``memo`` (kept between rebuilds by the preview server,
     and stored between processes) holds earlier answers under a digest of
     their inputs: an article's ranking is reused while its own inputs and
-    the lists it drew candidates from are unchanged. Returns
-    article source → the sources of its related articles.
+    the lists it drew candidates from are unchanged; all of them at once, with
+    no digest per article, while no article's inputs changed (an edit to a body
+    that adds no entity and no tag). Returns article source → the sources of
+    its related articles.
     """
-    by_entity: dict[str, list[Article]] = defaultdict(list)
-    by_tag: dict[str, list[Article]] = defaultdict(list)
     entities_of: dict[str, set[str]] = {}
     tags_of: dict[str, set[str]] = {}
     for article in articles:
         entities_of[article.source] = set(slugs_of[article.source])
         tags_of[article.source] = {slugify(t) for t in article.tags}
-        for slug in entities_of[article.source]:
-            by_entity[slug].append(article)
-        for tag in tags_of[article.source]:
-            by_tag[tag].append(article)
-    position = {a.source: i for i, a in enumerate(articles)}
     # What the ranking reads of an article: its own entities and tags, and for a
     # candidate also its recency (its sort key orders candidates across lists).
     profile = {a.source: (a.source, a.sort_key, tuple(sorted(entities_of[a.source])),
                           tuple(sorted(tags_of[a.source]))) for a in articles}
+    # Every profile, in order, is everything the rankings depend on (with this code).
+    everything = _digest(repr([profile[a.source] for a in articles]).encode())
+    previous = memo.get("related", {}) if memo is not None else {}
+    position = {a.source: i for i, a in enumerate(articles)}
+    reused = _reuse_all(previous, everything, articles, position)
+    if reused is None:
+        reused = _rank(articles, entities_of, tags_of, profile, position, previous)
+    related, memo_out = reused
+    memo_out[_ALL] = [everything, list(memo_out)]
+    if memo is not None:
+        memo["related"] = memo_out
+    return related
+
+
+_ALL = "*"  # the memo's key of (the digest of every profile, each article's own key in order)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _reuse_all(previous: dict, everything: str, articles: list[Article],
+               position: dict[str, int]
+               ) -> tuple[dict[str, list[str]], dict[str, list[str]]] | None:
+    """(related, memo) from the memo of a build whose profiles were all the same as now
+    (``everything``), or None. Stored by another process, so trusted only if well formed
+    and naming articles of this build."""
+    found = previous.get(_ALL)
+    if type(found) is not list or len(found) != 2 or found[0] != everything or \
+            type(found[1]) is not list or len(found[1]) != len(articles) or \
+            not set(map(type, found[1])) <= {str}:
+        return None
+    keys = found[1]
+    lists = [previous.get(key) for key in keys]
+    if not set(map(type, lists)) <= {list}:
+        return None
+    named = list(chain.from_iterable(lists))
+    if not set(map(type, named)) <= {str} or not position.keys() >= set(named):
+        return None
+    related = {article.source: ranked for article, ranked in zip(articles, lists, strict=True)}
+    return related, dict(zip(keys, lists, strict=True))
+
+
+def _rank(articles: list[Article], entities_of: dict[str, set[str]],
+          tags_of: dict[str, set[str]], profile: dict[str, tuple], position: dict[str, int],
+          previous: dict) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(related, memo): each article's ranking, reused from ``previous`` under a digest
+    of its own inputs where it holds one (see :func:`_related_articles`)."""
+    by_entity: dict[str, list[Article]] = defaultdict(list)
+    by_tag: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        for slug in entities_of[article.source]:
+            by_entity[slug].append(article)
+        for tag in tags_of[article.source]:
+            by_tag[tag].append(article)
     lists: dict[str, bytes] = {}  # "e:slug" or "t:tag" → digest of its first members
 
     def list_digest(name: str, members: list[Article]) -> bytes:
@@ -283,12 +340,11 @@ def _related_articles(articles: list[Article], slugs_of: dict[str, list[str]],
         return found
 
     # One bit per entity and per tag: what two articles share is then counted with an
-    # int & and bit_count() in C, not with two set intersections per candidate.
-    bits: dict[str, int] = {}
-    entity_masks = [_mask(entities_of[a.source], "e:", bits) for a in articles]
-    tag_masks = [_mask(tags_of[a.source], "t:", bits) for a in articles]
+    # int & and bit_count() in C, not with two set intersections per candidate. Made
+    # when the first ranking is not in the memo.
+    masks: tuple[list[int], list[int]] | None = None
     positions: dict[str, list[int]] = {}  # list name → its members' positions
-    previous, memo_out = (memo.get("related", {}) if memo is not None else {}), {}
+    memo_out: dict[str, list[str]] = {}
     related: dict[str, list[str]] = {}
     for index, article in enumerate(articles):
         own_entities, own_tags = entities_of[article.source], tags_of[article.source]
@@ -297,14 +353,17 @@ def _related_articles(articles: list[Article], slugs_of: dict[str, list[str]],
             rarest = sorted(keys, key=lambda k: (len(postings[k]), k))[:RARE_KEYS]
             sources += [(f"{kind}:{key}", postings[key][:POSTING_CAP]) for key in rarest]
         # A digest, so that the memo can be stored between processes (builder.state).
-        memo_key = hashlib.blake2b(repr((profile[article.source], tuple(
-            (name, list_digest(name, members)) for name, members in sources))).encode(),
-            digest_size=16).hexdigest()
+        memo_key = _digest(repr((profile[article.source], tuple(
+            (name, list_digest(name, members)) for name, members in sources))).encode())
         known = previous.get(memo_key)
         if known is not None and not (type(known) is list and all(
                 type(s) is str and s in position for s in known)):
             known = None  # stored by another process: trusted only if it names articles
         if known is None:
+            if masks is None:
+                bits: dict[str, int] = {}
+                masks = ([_mask(entities_of[a.source], "e:", bits) for a in articles],
+                         [_mask(tags_of[a.source], "t:", bits) for a in articles])
             candidates: set[int] = set()
             for name, members in sources:
                 found = positions.get(name)
@@ -312,12 +371,11 @@ def _related_articles(articles: list[Article], slugs_of: dict[str, list[str]],
                     found = positions[name] = [position[m.source] for m in members]
                 candidates.update(found)
             candidates.discard(index)
+            entity_masks, tag_masks = masks
             known = _best(entity_masks[index], tag_masks[index], candidates,
                           entity_masks, tag_masks, articles)
         memo_out[memo_key] = related[article.source] = known
-    if memo is not None:
-        memo["related"] = memo_out
-    return related
+    return related, memo_out
 
 
 def _mask(keys: set[str], prefix: str, bits: dict[str, int]) -> int:

@@ -35,12 +35,18 @@ TEMPLATES = {
     "annotations": "annotations.html", "categories": "categories.html",
     "category": "category.html", "search": "search.html",
 }
-# An attribute value that is a placeholder: the parser writes only these forms.
-_PLACEHOLDER = re.compile(r'(?<=")(postil-ref|postil-wiki|postil-asset|postil-tag):(\d*)')
+# An attribute value that is a placeholder: the parser writes only these forms. The
+# quote is matched (and written back), not looked behind for: the regex engine then finds
+# the literal prefix '"postil-' by a fast scan, 10-20 times faster than trying the
+# lookbehind at every character of a body.
+_PLACEHOLDER = re.compile(r'"postil-(ref|wiki|asset|tag):(\d*)')
 # Characters left as they are in a file's URL path (RFC 3986 pchar and "/")
 _URL_SAFE = "/~!$&'()*+,;=:@"
 # Any attribute value still starting with one (in escaped text quotes are &quot;).
 _ANY_PLACEHOLDER = re.compile(r"""["']\s*postil-(?:ref|wiki|asset|tag):""", re.IGNORECASE)
+# What every match of _ANY_PLACEHOLDER contains ("-" and ":" have no other case): a search
+# that scans for the literal "-", far faster than _ANY_PLACEHOLDER's, which tries each quote.
+_PLACEHOLDER_TAIL = re.compile(r"-(?i:ref|wiki|asset|tag):")
 _ANY_EMBED = re.compile(r"""["']\s*postil-embed:""", re.IGNORECASE)
 # A wikilink left as text (``wikilinks: {unresolved: text}``): the label is one text token.
 _WIKI_LINK = re.compile(r'<a class="wikilink" href="postil-wiki:(\d+)">(.*?)</a>')
@@ -239,11 +245,12 @@ def _substitute(body: str, by_index: dict[tuple[str, int], str], source: str,
 
     def url(match: re.Match) -> str:
         number = match[2]
-        path = by_index.get((match[1], int(number))) if number else None
-        return match[0] if path is None else html.escape(encode(path), quote=True)
+        path = by_index.get(("postil-" + match[1], int(number))) if number else None
+        return match[0] if path is None else '"' + html.escape(encode(path), quote=True)
 
     body = _PLACEHOLDER.sub(url, body)
-    if _ANY_PLACEHOLDER.search(body) and len(problems) == start:
+    if len(problems) == start and _PLACEHOLDER_TAIL.search(body) and \
+            _ANY_PLACEHOLDER.search(body):
         problems.append(Problem(source, 1, "a link Postil could not resolve (a placeholder "
                                 f"such as {REF_PREFIX}N or {WIKI_PREFIX}N written in the "
                                 "text or raw HTML?)"))

@@ -24,7 +24,9 @@ _WORD = re.compile(r"\w+")
 @lru_cache(maxsize=1 << 16)  # every build keys every title and name again
 def name_key(text: str) -> str:
     """``Lashkar‐e‐Taiba`` and ``lashkar e taiba`` give the same key."""
-    return " ".join(_WORD.findall(fold(text)))
+    # fold() of ASCII text is its lower case (NFKD and its special letters change no ASCII
+    # character), made without fold's call per character: a new process keys every title.
+    return " ".join(_WORD.findall(text.lower() if text.isascii() else fold(text)))
 
 
 @dataclass(repr=False, eq=False)

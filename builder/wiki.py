@@ -41,7 +41,8 @@ class WikiResolver:
         # permalinks with {path}): lists, so that none is picked silently.
         self.by_article_slug: dict[str, list[ArticleRecord]] = {}
         self.by_title: dict[str, list[ArticleRecord]] = {}
-        for record in sorted(articles, key=lambda r: r.source):
+        ordered = sorted(articles, key=lambda r: r.source)
+        for record in ordered:
             self.by_article_slug.setdefault(record.slug, []).append(record)
             self.by_title.setdefault(name_key(record.title), []).append(record)
         self.by_alias: dict[str, ArticleRecord] = {}
@@ -52,7 +53,7 @@ class WikiResolver:
         # says so, rather than that it does not exist. Set by builder.index.
         self.failed: set[str] = set()
         self.by_path: dict[str, list[ArticleRecord]] = {}
-        for record in sorted(articles, key=lambda r: r.source):
+        for record in ordered:
             for alias in record.aliases:
                 self.by_alias.setdefault(name_key(alias), record)
             for key in _path_keys(record.source):

@@ -264,7 +264,7 @@ def test_stored_related_rankings_are_reused_only_when_they_name_articles(
         (value,) = db.execute("SELECT value FROM memos WHERE name = 'related-articles'"
                               ).fetchone()
         fingerprint, rankings = json.loads(value)
-        assert len(rankings) == 200
+        assert len(rankings) == 200 + 1  # and "*": every article's key (entity_index)
         rankings = {key: ["content/no-such-article.md"] for key in rankings}
         db.execute("UPDATE memos SET value = ? WHERE name = 'related-articles'",
                    (json.dumps([fingerprint, rankings]),))
