@@ -306,6 +306,7 @@ def unchanged(site_dir: Path, key: str, now: datetime | None = None) -> Stamp | 
     no-change build, and two cores do them in about half the time.
     """
     global _taken
+    _taken = None  # (an older check's snapshot is for no build)
     stamp = _load(Path(site_dir), key)
     if stamp is None:
         return None
