@@ -31,6 +31,7 @@ import hashlib
 import json
 import marshal
 import os
+import signal
 import sqlite3
 import stat
 import sys
@@ -38,13 +39,12 @@ import threading
 import time
 from array import array
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib.util import find_spec
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from builder.manifest import MANIFEST, Record
@@ -65,7 +65,7 @@ _LIBRARIES = ("markdown_it", "mdit_py_plugins", "yaml", "jinja2", "markupsafe", 
               "trafilatura")  # (the text of an HTML snapshot: builder.snapshots)
 _PACKAGE = Path(__file__).resolve().parent
 SNAPSHOT_REUSE = 5.0  # seconds: see snapshot()
-_CHILD_SHARE = 0.25  # of the output files, looked at by the child that takes the snapshot
+_CHILD_SHARE = 0.65  # of the output files, looked at by a child (this process: the inputs)
 # The snapshot unchanged() last took, finding a change: (roots, when taken (ns), digest,
 # racy), for the build that follows in the same process (see snapshot()).
 _taken: tuple[list[str], int, str, list[str]] | None = None
@@ -81,8 +81,7 @@ def condition(site_dir: Path, output: Path | None, base_url: str | None, drafts:
                            digest_size=16).hexdigest()
 
 
-@dataclass(frozen=True)
-class Stamp:
+class Stamp(NamedTuple):
     """What one successful build read and wrote.
 
     ``inputs``: the :func:`snapshot` digest of ``roots`` (absolute paths of files and
@@ -91,7 +90,7 @@ class Stamp:
     manifest's last); one digest, not a row per file, so that a stamp of 30,000 files
     loads in milliseconds. ``valid_until``: an ISO date on which the build's result
     changes by itself (a future-dated article appears, with ``future: false``), in
-    ``timezone``.
+    ``timezone``. (A named tuple: the no-change check does not import dataclasses.)
     ``articles``: articles built; ``warnings``: the lines the build printed;
     ``skipped``: the summary's lines on files left out.
     """
@@ -102,11 +101,11 @@ class Stamp:
     files: list[str]
     written: str
     articles: int
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = []  # (never changed in place)
     valid_until: str | None = None
     timezone: str = "UTC"
-    skipped: list[str] = field(default_factory=list)  # the summary's lines on files left out
-    racy: dict[str, str] = field(default_factory=dict)  # path → digest of its bytes
+    skipped: list[str] = []  # the summary's lines on files left out
+    racy: dict[str, str] = {}  # path → digest of its bytes
 
 
 def snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, list[str]]:
@@ -301,9 +300,10 @@ def unchanged(site_dir: Path, key: str, now: datetime | None = None) -> Stamp | 
     """The stamp of the last build of this condition if nothing it read or wrote has
     changed since (and its date has not run out), else None. Writes nothing.
 
-    The inputs and a part of the output files are looked at in a forked process while
-    this one looks at the rest (see :func:`_forked`): the ``stat`` calls are most of a
-    no-change build, and two cores do them in about half the time.
+    Most of the output files are looked at in a forked process while this one takes
+    the snapshot of the inputs and looks at the rest (see :class:`_Child`): the ``stat``
+    calls are most of a no-change build, and two cores do them in about half the time.
+    When an input changed, the child is stopped at once and no output file looked at.
     """
     global _taken
     _taken = None  # (an older check's snapshot is for no build)
@@ -316,12 +316,16 @@ def unchanged(site_dir: Path, key: str, now: datetime | None = None) -> Stamp | 
             return None
     base, names = f"{stamp.output}/", [*stamp.files, MANIFEST]
     cut = int(len(names) * _CHILD_SHARE) if _may_fork() else 0
-    child = _forked(lambda: (snapshot(stamp.roots), _packed(base, names[:cut])))
-    own = _packed(base, names[cut:])
-    (found, racy), theirs = child()
-    if found != stamp.inputs:  # for the build that follows: see snapshot()
-        _taken = (list(stamp.roots), time.time_ns(), found, list(racy))
-        return None
+    child = _Child(lambda: _packed(base, names[:cut]))
+    try:
+        found, racy = snapshot(stamp.roots)
+        if found != stamp.inputs:  # for the build that follows: see snapshot()
+            _taken = (list(stamp.roots), time.time_ns(), found, list(racy))
+            return None
+        own = _packed(base, names[cut:])
+        theirs = child.result()
+    finally:
+        child.cancel()
     if own is None or theirs is None or _stats_digest(theirs + own) != stamp.written:
         return None
     if any(_content_digest(path) != digest for path, digest in stamp.racy.items()):
@@ -339,46 +343,60 @@ def _may_fork() -> bool:
     return (len(cores) if cores is not None else os.cpu_count() or 1) > 1
 
 
-def _forked(work: Callable[[], T]) -> Callable[[], T]:
-    """Start ``work`` (whose result ``marshal`` can carry: strings, bytes, lists, tuples)
-    in a forked child; return a function that waits for and returns its result.
+class _Child(Generic[T]):
+    """``work`` (whose result ``marshal`` can carry: strings, bytes, lists, tuples, None)
+    started in a forked child, if :func:`_may_fork`.
 
-    Where forking is not possible or failed, or the child did not hand back a result,
-    that function runs ``work`` here: the answer is the same, only later.
+    :meth:`result` waits for the child's result; where forking was not possible or
+    failed, or the child handed back no result, it runs ``work`` here: the answer is
+    the same, only later. :meth:`cancel` ends a child still running (call it always).
     """
-    if not _may_fork():
-        return work
-    try:
-        read_end, write_end = os.pipe()
-    except OSError:
-        return work
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
-        return work
-    if pid == 0:  # the child: never returns, runs no exit handler, flushes no parent buffer
-        code = 1
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self.work, self.pid, self.pipe = work, 0, -1
+        if not _may_fork():
+            return
         try:
+            read_end, write_end = os.pipe()
+        except OSError:
+            return
+        try:
+            pid = os.fork()
+        except OSError:
             os.close(read_end)
-            with open(write_end, "wb") as pipe:
-                pipe.write(marshal.dumps(work()))
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
+            os.close(write_end)
+            return
+        if pid == 0:  # the child: never returns, runs no exit handler, flushes no buffer
+            code = 1
+            try:
+                os.close(read_end)
+                with open(write_end, "wb") as pipe:
+                    pipe.write(marshal.dumps(work()))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        self.pid, self.pipe = pid, read_end
 
-    def result() -> T:
-        with open(read_end, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) == 0:
-            with contextlib.suppress(EOFError, ValueError, TypeError):
-                return marshal.loads(data)
-        return work()
+    def result(self) -> T:
+        if self.pid:
+            pid, self.pid = self.pid, 0
+            with open(self.pipe, "rb") as pipe:
+                data = pipe.read()
+            _, status = os.waitpid(pid, 0)
+            if os.waitstatus_to_exitcode(status) == 0:
+                with contextlib.suppress(EOFError, ValueError, TypeError):
+                    return marshal.loads(data)
+        return self.work()
 
-    return result
+    def cancel(self) -> None:
+        if self.pid:
+            pid, self.pid = self.pid, 0
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            os.close(self.pipe)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
 
 def _today(timezone: str) -> date | None:
@@ -403,7 +421,7 @@ def record(site_dir: Path, key: str, stamp: Stamp | None, sources: dict[str, str
         db.executemany("INSERT OR REPLACE INTO memos VALUES (?, ?)",
                        [(name, json.dumps(value)) for name, value in (memos or {}).items()])
         db.execute("INSERT OR REPLACE INTO builds VALUES (?, ?, ?, ?)",
-                   (key, json.dumps(vars(stamp) if stamp else None), json.dumps(sources),
+                   (key, json.dumps(stamp._asdict() if stamp else None), json.dumps(sources),
                     time.time_ns()))
         db.execute("DELETE FROM builds WHERE condition NOT IN (SELECT condition FROM "
                    "builds ORDER BY updated DESC LIMIT ?)", (_KEEP_ROWS,))

@@ -107,8 +107,8 @@ def cores() -> int:
 
 @pytest.mark.parametrize("change", ["none", "first", "last", "manifest", "gone", "input"])
 def test_the_check_shared_with_a_forked_child_sees_every_change(tmp_path, change):
-    # The child takes the snapshot and the first quarter of the output files; this
-    # process the rest and the manifest. A change in any part must be seen.
+    # A child looks at the first part of the output files; this process takes the
+    # snapshot, then looks at the rest and the manifest. A change in any part is seen.
     site = tmp_path / "site"
     stamp = make_state(site)
     out, names = Path(stamp.output), stamp.files
@@ -128,20 +128,27 @@ def test_the_check_shared_with_a_forked_child_sees_every_change(tmp_path, change
     assert found["forks"] == (1 if cores() > 1 else 0)
 
 
-def test_a_forked_childs_result_and_the_fallback_when_it_fails():
+def test_a_forked_childs_result_the_fallback_when_it_fails_and_its_end():
     script = """
-import os
+import os, time
 from builder import state
 parent = os.getpid()
-print(state._forked(lambda: os.getpid())() != parent)
-print(state._forked(lambda: "here" if os.getpid() == parent else 1 / 0)())
-print(state._forked(lambda: "here" if os.getpid() == parent else os._exit(3))())
+print(state._Child(lambda: os.getpid()).result() != parent)
+print(state._Child(lambda: "here" if os.getpid() == parent else 1 / 0).result())
+print(state._Child(lambda: "here" if os.getpid() == parent else os._exit(3)).result())
+child = state._Child(lambda: time.sleep(60))
+pid = child.pid
+child.cancel()
+try:
+    print(os.waitpid(pid, os.WNOHANG) and "running" if pid else "serial")
+except ChildProcessError:
+    print("ended")
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=30)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     forked = cores() > 1
-    assert done.stdout.split() == [str(forked), "here", "here"]
+    assert done.stdout.split() == [str(forked), "here", "here", "ended" if forked else "serial"]
 
 
 def test_the_snapshot_of_a_check_that_found_a_change_is_used_once_by_the_build(tmp_path,
