@@ -250,8 +250,9 @@ class OutputFolder:
         the recorded one, under this lock, is not looked at again; any other is.
         """
         old, tree, plan, verified = self.records(), Tree(self._base), Plan(), self._verified
+        names = sorted(files)
         parents: set[str] = set()
-        for folder in {name.rpartition("/")[0] for name in files}:
+        for folder in {name.rpartition("/")[0] for name in names}:
             while folder and folder not in parents:
                 parents.add(folder)
                 folder = folder.rpartition("/")[0]
@@ -259,7 +260,7 @@ class OutputFolder:
         kept = getattr(files, "kept", None)  # builder.outputs.Files: unchanged files
         # … and files already staged, if into this folder's staging folder, still there
         spooled = getattr(files, "spooled", None) if self._spool_of(files) else None
-        for name in sorted(files):
+        for name in names:
             if safe_relative(name).partition("/")[0] in _RESERVED or name.startswith(STAGING):
                 raise UnsafePath(f"refusing to write {shown(name)}: the name is Postil's own")
             if name in parents:
