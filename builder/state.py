@@ -20,8 +20,8 @@ So the build right after an edit leaves a stamp like any other. The
 database is safe to delete and is never published; anything wrong with it
 (missing, damaged, locked) only means the build does its full work.
 
-This module imports nothing but the standard library and :mod:`builder.manifest`,
-so a no-change ``postil build`` never imports Jinja2 or markdown-it-py.
+This module imports nothing but the standard library, :mod:`builder.manifest` and
+:mod:`builder.stats`, so a no-change ``postil build`` never imports Jinja2 or markdown-it-py.
 """
 
 from __future__ import annotations
@@ -29,27 +29,22 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import marshal
 import os
-import signal
 import sqlite3
 import stat
 import sys
-import threading
 import time
-from array import array
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from importlib.util import find_spec
-from itertools import chain
 from operator import attrgetter
 from pathlib import Path
-from typing import Generic, NamedTuple, TypeVar
+from typing import NamedTuple
 from urllib.parse import quote
 
-from builder.manifest import MANIFEST, Record
-
-T = TypeVar("T")
+from builder.manifest import MANIFEST
+from builder.stats import Child, may_fork, packed, stats_digest
+from builder.stats import output_stats as output_stats  # (the pipeline's, from here)
 
 CACHE_DIR = ".postil-cache"
 DATABASE = "build.sqlite3"
@@ -230,79 +225,14 @@ def _walk(root: str) -> Iterator[tuple[str, os.stat_result | None]]:
             yield entry.path[cut:], info
 
 
-_WORD = (1 << 64) - 1  # a stat field as an unsigned 64-bit word (mtimes before 1970 too)
-_STAT = attrgetter("st_size", "st_mtime_ns", "st_ino")
-_RECORD_STAT = attrgetter("size", "mtime_ns", "inode")
-
-
-def output_stats(output: Path | str, names: list[str],
-                 records: Mapping[str, Record] | None = None) -> str | None:
-    """A digest of the size, mtime_ns and inode of each of ``names`` in the output folder,
-    then of its manifest (a 32-character hex digest); None if any is missing.
-
-    ``records`` (name → :class:`~builder.manifest.Record`, the output folder's after a
-    sync) give the stat a file had when Postil wrote or verified it, in place of an
-    ``lstat`` now: the same numbers while the file is as Postil left it, and otherwise
-    a digest no later check matches, so the next build does its full work.
-    """
-    base = f"{output}/"
-    if records is None:
-        packed = _packed(base, [*names, MANIFEST])
-    else:
-        found = list(map(records.get, names))
-        try:  # the loops in C; a record without its stat (None) ends them
-            values = array("Q", chain.from_iterable(map(_RECORD_STAT, found)))
-        except (AttributeError, TypeError, OverflowError):
-            values = array("Q")
-            lstat = os.lstat
-            try:
-                for name, record in zip(names, found, strict=True):
-                    if record is not None and record.inode is not None:
-                        values.extend((record.size & _WORD, record.mtime_ns & _WORD,
-                                       record.inode & _WORD))
-                    else:  # not written or verified by the sync: as it is now
-                        info = lstat(base + name)
-                        values.extend((info.st_size, info.st_mtime_ns & _WORD,
-                                       info.st_ino & _WORD))
-            except OSError:
-                return None
-        rest = _packed(base, [MANIFEST])
-        packed = values.tobytes() + rest if rest is not None else None
-    return _stats_digest(packed) if packed is not None else None
-
-
-def _packed(base: str, names: list[str]) -> bytes | None:
-    """The size, mtime_ns and inode of each of ``names`` under ``base`` (a folder path
-    ending in "/"), as unsigned 64-bit words; None if one is missing.
-
-    This is the floor of a no-change build, one ``lstat`` per output file: the loops
-    run in C (``map``), with a Python loop only for a number out of range (an mtime
-    before 1970).
-    """
-    try:
-        infos = list(map(os.lstat, map(base.__add__, names)))
-    except OSError:
-        return None
-    try:
-        return array("Q", chain.from_iterable(map(_STAT, infos))).tobytes()
-    except OverflowError:
-        values = array("Q")
-        for info in infos:
-            values.extend((info.st_size, info.st_mtime_ns & _WORD, info.st_ino & _WORD))
-        return values.tobytes()
-
-
-def _stats_digest(packed: bytes) -> str:
-    return hashlib.blake2b(packed, digest_size=16).hexdigest()
-
-
 def unchanged(site_dir: Path, key: str, now: datetime | None = None) -> Stamp | None:
     """The stamp of the last build of this condition if nothing it read or wrote has
     changed since (and its date has not run out), else None. Writes nothing.
 
     Most of the output files are looked at in a forked process while this one takes
-    the snapshot of the inputs and looks at the rest (see :class:`_Child`): the ``stat``
-    calls are most of a no-change build, and two cores do them in about half the time.
+    the snapshot of the inputs and looks at the rest (see :class:`builder.stats.Child`):
+    the ``stat`` calls are most of a no-change build, and two cores do them in about
+    half the time.
     When an input changed, the child is stopped at once and no output file looked at.
     """
     global _taken
@@ -315,88 +245,22 @@ def unchanged(site_dir: Path, key: str, now: datetime | None = None) -> Stamp | 
         if today is None or today >= date.fromisoformat(stamp.valid_until):
             return None
     base, names = f"{stamp.output}/", [*stamp.files, MANIFEST]
-    cut = int(len(names) * _CHILD_SHARE) if _may_fork() else 0
-    child = _Child(lambda: _packed(base, names[:cut]))
+    cut = int(len(names) * _CHILD_SHARE) if may_fork() else 0
+    child = Child(lambda: packed(base, names[:cut]))
     try:
         found, racy = snapshot(stamp.roots)
         if found != stamp.inputs:  # for the build that follows: see snapshot()
             _taken = (list(stamp.roots), time.time_ns(), found, list(racy))
             return None
-        own = _packed(base, names[cut:])
+        own = packed(base, names[cut:])
         theirs = child.result()
     finally:
         child.cancel()
-    if own is None or theirs is None or _stats_digest(theirs + own) != stamp.written:
+    if own is None or theirs is None or stats_digest(theirs + own) != stamp.written:
         return None
     if any(_content_digest(path) != digest for path, digest in stamp.racy.items()):
         return None  # changed again within the file system's timestamp granularity
     return stamp
-
-
-def _may_fork() -> bool:
-    """True if a child may be forked to share the work: the platform forks, this process
-    runs no other thread (``postil serve`` does: a fork copies no thread, and a lock one
-    holds would stay held in the child) and there is a second core."""
-    if not hasattr(os, "fork") or threading.active_count() != 1:
-        return False
-    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    return (len(cores) if cores is not None else os.cpu_count() or 1) > 1
-
-
-class _Child(Generic[T]):
-    """``work`` (whose result ``marshal`` can carry: strings, bytes, lists, tuples, None)
-    started in a forked child, if :func:`_may_fork`.
-
-    :meth:`result` waits for the child's result; where forking was not possible or
-    failed, or the child handed back no result, it runs ``work`` here: the answer is
-    the same, only later. :meth:`cancel` ends a child still running (call it always).
-    """
-
-    def __init__(self, work: Callable[[], T]) -> None:
-        self.work, self.pid, self.pipe = work, 0, -1
-        if not _may_fork():
-            return
-        try:
-            read_end, write_end = os.pipe()
-        except OSError:
-            return
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read_end)
-            os.close(write_end)
-            return
-        if pid == 0:  # the child: never returns, runs no exit handler, flushes no buffer
-            code = 1
-            try:
-                os.close(read_end)
-                with open(write_end, "wb") as pipe:
-                    pipe.write(marshal.dumps(work()))
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        self.pid, self.pipe = pid, read_end
-
-    def result(self) -> T:
-        if self.pid:
-            pid, self.pid = self.pid, 0
-            with open(self.pipe, "rb") as pipe:
-                data = pipe.read()
-            _, status = os.waitpid(pid, 0)
-            if os.waitstatus_to_exitcode(status) == 0:
-                with contextlib.suppress(EOFError, ValueError, TypeError):
-                    return marshal.loads(data)
-        return self.work()
-
-    def cancel(self) -> None:
-        if self.pid:
-            pid, self.pid = self.pid, 0
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-            os.close(self.pipe)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
 
 
 def _today(timezone: str) -> date | None:

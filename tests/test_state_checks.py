@@ -131,12 +131,12 @@ def test_the_check_shared_with_a_forked_child_sees_every_change(tmp_path, change
 def test_a_forked_childs_result_the_fallback_when_it_fails_and_its_end():
     script = """
 import os, time
-from builder import state
+from builder import stats
 parent = os.getpid()
-print(state._Child(lambda: os.getpid()).result() != parent)
-print(state._Child(lambda: "here" if os.getpid() == parent else 1 / 0).result())
-print(state._Child(lambda: "here" if os.getpid() == parent else os._exit(3)).result())
-child = state._Child(lambda: time.sleep(60))
+print(stats.Child(lambda: os.getpid()).result() != parent)
+print(stats.Child(lambda: "here" if os.getpid() == parent else 1 / 0).result())
+print(stats.Child(lambda: "here" if os.getpid() == parent else os._exit(3)).result())
+child = stats.Child(lambda: time.sleep(60))
 pid = child.pid
 child.cancel()
 try:
