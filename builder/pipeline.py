@@ -259,7 +259,8 @@ class SiteBuilder:
         trusted (``racy`` is None: see :func:`builder.state.content_digests`)."""
         key = self._condition()
         names = sorted(result.files)
-        written = output_stats(output, names) if racy is not None else None
+        records = result.report.records if result.report else None  # stats as written
+        written = output_stats(output, names, records) if racy is not None else None
         stamp = None
         if written is not None:
             stamp = Stamp(inputs=inputs, roots=roots, output=str(output), files=names,

@@ -68,12 +68,15 @@ _BUSY = "output folder {} is in use by another postil build; try again when it h
 @dataclass
 class WriteReport:
     """What a sync did: files written (sorted names; ``added``: those that did not exist),
-    how many were already right, and the stale files removed (sorted names)."""
+    how many were already right, the stale files removed (sorted names), and the records
+    of the files Postil owns there now."""
 
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
+    #: the manifest's records after the sync (name → record): what the folder holds
+    records: dict[str, Record] = field(default_factory=dict)
 
 
 def removed_pages(report: WriteReport, base_path: str = "/") -> list[str]:
@@ -120,6 +123,8 @@ class OutputFolder:
         self._info: os.stat_result | None = None
         self._records: dict[str, Record] | None = None
         self._version = 0
+        # name → the record whose stat unchanged() found the file to have, in this lock
+        self._verified: dict[str, Record] = {}
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[OutputFolder]:
@@ -137,7 +142,7 @@ class OutputFolder:
             made.append(folder)
             folder = folder.parent
         fd = self._lock()
-        self._lock_fd, self._records = fd, None
+        self._lock_fd, self._records, self._verified = fd, None, {}
         try:
             yield self
         finally:
@@ -220,7 +225,7 @@ class OutputFolder:
         """The recorded digest of ``name`` if the manifest recorded ``signature`` for it and
         its ``lstat`` (size, mtime_ns, inode) is the recorded one; None otherwise. Reads
         nothing but the manifest; take the lock first."""
-        record = self.records().get(name)
+        record = (self._records if self._records is not None else self.records()).get(name)
         if record is None or record.digest is None or record.inode is None or \
                 record.signature != signature:
             return None
@@ -228,7 +233,10 @@ class OutputFolder:
             info = os.lstat(self._base + safe_relative(name))
         except (OSError, UnsafePath):
             return None
-        return record.digest if record.matches(info) else None
+        if not record.matches(info):
+            return None
+        self._verified[name] = record  # plan() need not lstat it again
+        return record.digest
 
     def plan(self, files: Mapping[str, bytes]) -> Plan:
         """What :meth:`sync` would do with ``files`` (name → bytes), touching nothing.
@@ -237,20 +245,23 @@ class OutputFolder:
         reserved (the manifest, the lock, staging folders) or leads through a symbolic
         link, and :class:`WriteFailed` for anything else that would stop a file being
         written: a file where a folder should be, a folder in the way, a name too long.
+
+        A file kept as unchanged (``files.kept``) whose stat :meth:`unchanged` found to be
+        the recorded one, under this lock, is not looked at again; any other is.
         """
-        old, tree, plan = self.records(), Tree(self._base), Plan()
+        old, tree, plan, verified = self.records(), Tree(self._base), Plan(), self._verified
+        names = sorted(files)
         parents: set[str] = set()
-        for name in files:
-            cut = name.rfind("/")
-            while cut > 0:
-                parents.add(name[:cut])
-                cut = name.rfind("/", 0, cut)
+        for folder in {name.rpartition("/")[0] for name in names}:
+            while folder and folder not in parents:
+                parents.add(folder)
+                folder = folder.rpartition("/")[0]
         folders: dict[str, None] = {}
         kept = getattr(files, "kept", None)  # builder.outputs.Files: unchanged files
         # … and files already staged, if into this folder's staging folder, still there
         spooled = getattr(files, "spooled", None) if self._spool_of(files) else None
-        for name in sorted(files):
-            if safe_relative(name).split("/")[0] in _RESERVED or name.startswith(STAGING):
+        for name in names:
+            if safe_relative(name).partition("/")[0] in _RESERVED or name.startswith(STAGING):
                 raise UnsafePath(f"refusing to write {shown(name)}: the name is Postil's own")
             if name in parents:
                 raise WriteFailed(f"cannot write {shown(name)}: the site also has files in it")
@@ -258,6 +269,10 @@ class OutputFolder:
             found = kept(name) if kept is not None else None
             if found is not None and record is not None and record.inode is not None \
                     and record.digest == found:  # not read back: its stat says it is as made
+                if verified.get(name) is record:  # (is: the very record, read under this lock)
+                    plan.keep[name] = record
+                    plan.digests[name] = found
+                    continue
                 info = tree.peek(name)
                 if info is not None and record.matches(info):
                     plan.keep[name] = record
@@ -292,7 +307,7 @@ class OutputFolder:
         # Postil's to touch any more: it is dropped from the manifest.
         for name in sorted(set(old) - set(files)):
             with contextlib.suppress(WriteFailed):
-                if safe_relative(name).split("/")[0] in _RESERVED:
+                if safe_relative(name).partition("/")[0] in _RESERVED:
                     continue
                 kind = tree.folder(name.rpartition("/")[0])[0]
                 info = tree.existing(name) if kind == "dir" else None
@@ -339,26 +354,31 @@ class OutputFolder:
             if spool is None:
                 remove_staging_leftovers(self._base)
             old, plan = self.records(), self.plan(files)
-            legacy = self._version != manifest.VERSION
+            upgrade = self._version != manifest.VERSION  # its format is rewritten
+            legacy = self._version < 2  # by a writer that left temporary files (or none)
             report = WriteReport(written=list(plan.write), unchanged=len(plan.keep),
-                                 added=plan.added)
+                                 added=plan.added, records=old)
             signatures = signatures or {}
             keep = {name: record if record.signature == signatures.get(name)
                     else record._replace(signature=signatures.get(name))
                     for name, record in plan.keep.items()}
-            if not (plan.write or plan.stale or plan.gone or legacy) and keep == old:
+            if not (plan.write or plan.stale or plan.gone or upgrade) and keep == old:
                 return report
             with contextlib.nullcontext(spool.staging) if spool is not None \
                     else Staging(self._base) as staging:
                 written = self._write(plan, old, staging, signatures)
                 report.removed, kept = self._remove_stale(plan, old)
                 now = staging.mtime_ns()
-                records = {name: settled(record, now)
-                           for name, record in {**kept, **keep, **written}.items()}
+                records = {**kept, **keep, **written}
+                for name in [name for name, record in records.items()
+                             if record.mtime_ns is not None and record.mtime_ns >= now]:
+                    records[name] = settled(records[name], now)
                 raw = manifest.dump(records)
                 if raw != self._raw:
                     staging.install(raw)
                 self._raw, self._info, self._records = raw, None, records
+                self._verified = {}
+                report.records = records
                 self._version = manifest.VERSION
             # Older writers' temporary files, beside the files written (beside all of them
             # the first time this writer runs in the folder).
@@ -431,8 +451,10 @@ class OutputFolder:
 
 def safe_relative(name: str) -> str:
     """``name`` if it is a plain relative POSIX path; raises :class:`UnsafePath` if not."""
-    if name.startswith("/") or any(part in ("..", ".", "") for part in name.split("/")) \
-            or "\\" in name or "\0" in name:
+    # Between slashes, a part "" (a leading, trailing or double slash), "." or "..":
+    # three substring searches in C, for the 100,000 names of a build.
+    framed = f"/{name}/"
+    if "//" in framed or "/./" in framed or "/../" in framed or "\\" in name or "\0" in name:
         raise UnsafePath(f"refusing to write {shown(name)}: not a plain path inside the output")
     return name
 
