@@ -20,15 +20,14 @@ signature}}``, as records without stat.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import json
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
+
+from builder.gc_pause import collector_paused
 
 MANIFEST = ".postil-manifest.json"
 VERSION = 3
@@ -103,7 +102,7 @@ def parse(raw: bytes | None) -> tuple[dict[str, Record], int]:
     if raw is None:
         return {}, 0
     try:
-        with _collector_paused():
+        with collector_paused():
             data = json.loads(raw)
         files = data["files"]
         values = list(files.values())
@@ -124,26 +123,12 @@ def parse(raw: bytes | None) -> tuple[dict[str, Record], int]:
 def dump(records: dict[str, Record]) -> bytes:
     """The manifest's bytes for ``records``, sorted by name: equal records, equal bytes."""
     # A record is a tuple, which the encoder writes as an array.
-    with _collector_paused():
+    with collector_paused():
         text = json.dumps({"generator": "postil", "version": VERSION,
                            "files": {name: records[name] for name in sorted(records)}})
     # One file a line. Inside a JSON string a quote is always escaped, so '], "' only
     # ever ends a record.
     return (text.replace('], "', '],\n"') + "\n").encode("utf-8")
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused: encoding or decoding a manifest makes a
-    tuple or list per file, none in a cycle, and each few hundred of them would start a
-    collection, which in a build's process walks millions of objects."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def read(root: Path) -> tuple[bytes | None, os.stat_result | None]:

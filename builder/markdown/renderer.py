@@ -13,6 +13,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from builder import sanitize
+from builder.gc_pause import gc_paused
 from builder.markdown.anchors import anchors_plugin
 from builder.markdown.annotations import annotations_plugin
 from builder.markdown.autolink import autolink_plugin
@@ -20,7 +21,6 @@ from builder.markdown.block_ids import block_ids_plugin
 from builder.markdown.callouts import callouts_plugin
 from builder.markdown.critic import critic_plugin
 from builder.markdown.embeds import embeds_plugin
-from builder.markdown.gc_pause import gc_paused
 from builder.markdown.hashtags import hashtags_plugin
 from builder.markdown.internal_links import internal_links_plugin
 from builder.markdown.liquid import liquid_plugin
@@ -162,7 +162,7 @@ def _table_close(self, tokens, idx, options, env) -> str:  # noqa: ANN001
     return self.renderToken(tokens, idx, options, env) + "</div>\n"
 
 
-@gc_paused  # parsing a large body: see gc_pause.py
+@gc_paused  # parsing a large body: see builder/gc_pause.py
 def render(text: str, *, source_dir: str = "", base_path: str = "/", first_line: int = 1,
            html: bool | str = True, lexicon: Any = None, assets: bool = False,
            article: bool = True) -> Rendered:
