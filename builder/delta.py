@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 from builder.assets import AssetTable
 from builder.entity_index import WikiResolver
@@ -108,14 +109,6 @@ class LastBuild:
     _cards: dict[str, Article] | None = None
     _site_readers: list[str] | None = None
 
-    def site_readers(self) -> list[str]:
-        """The output files whose templates read the global ``site`` (their signature
-        says so). Made once: a delta build goes on only if none of them must render."""
-        if self._site_readers is None:
-            self._site_readers = [name for name, signature in self.signatures.items()
-                                  if SITE_MARK in signature]
-        return self._site_readers
-
     @classmethod
     def of(cls, site: Site, records: list[ArticleRecord],
            entities: list[tuple[EntityRecord, str, list[tuple[int, str]]]],
@@ -141,6 +134,69 @@ class LastBuild:
                    sources=dict(sources),
                    dependents=Dependents.of(site.pages, feeds, site.config.feed_limit or None))
 
+    @property
+    def config(self) -> Any:
+        return self.site.config
+
+    @property
+    def pages_version(self) -> bytes:
+        return self.signer.pages_version
+
+    @property
+    def settings(self) -> bytes:
+        return self.signer.settings
+
+    @property
+    def tag_names(self) -> dict[str, dict[str, tuple[str, str]]]:
+        return tag_names(self.site)
+
+    def record(self, source: str) -> ArticleRecord:
+        return self.records[source]
+
+    def site_readers(self) -> list[str]:
+        """The output files whose templates read the global ``site`` (their signature
+        says so). Made once: a delta build goes on only if none of them must render."""
+        if self._site_readers is None:
+            self._site_readers = [name for name, signature in self.signatures.items()
+                                  if SITE_MARK in signature]
+        return self._site_readers
+
+    def reads_of(self, name: str) -> frozenset[str] | None:
+        return self.reads.get(name)
+
+    def changed_records(self) -> dict[str, ArticleRecord]:
+        return self.changed
+
+    def _dependents(self) -> Dependents:
+        if self.dependents is None:
+            self.dependents = Dependents.of(self.site.pages, self.feeds,
+                                            self.site.config.feed_limit or None)
+        return self.dependents
+
+    def pages_of(self, source: str) -> list[int]:
+        return self._dependents().pages.get(source, [])
+
+    def page(self, number: int) -> Page:
+        return self.site.pages[number]
+
+    def feeds_of(self, source: str) -> list[int]:
+        return self._dependents().feeds.get(source, [])
+
+    def feed(self, number: int) -> FeedSource:
+        return self.feeds[number]
+
+    def card(self, source: str) -> Article | None:
+        return self.cards().get(source)
+
+    def signature(self, name: str) -> str | None:
+        return self.signatures.get(name)
+
+    def page_bytes(self, name: str) -> bytes | None:
+        return self.files.get(name)
+
+    def body_resolver(self, problems: list[Problem]) -> Callable[[ArticleRecord], str]:
+        return body_resolver(self, problems)
+
     def links(self) -> tuple[dict[str, str], set[str], str, AssetTable]:
         """(source → site path of each shown article, sources not shown, the prefix of
         site paths in bodies (builder.urls.SITE_LINK), the published files): what
@@ -159,6 +215,25 @@ class LastBuild:
         if self._cards is None:
             self._cards = {card.source: card for card in self.site.cards}
         return self._cards
+
+    def apply(self, delta: Delta, saved: dict[str, ArticleRecord]) -> DeltaResult:
+        """Make this describe the outputs after ``delta``; every output file, as now."""
+        files, signatures = self.files.copy(), dict(self.signatures)
+        for name, data in delta.files.items():
+            files[name] = data
+        signatures.update(delta.signatures)
+        all_pages = list(self.site.pages)
+        for number, page in delta.pages.items():
+            all_pages[number] = page
+        for number, source in delta.feeds.items():
+            self.feeds[number] = source
+        self.site = replace(self.site, pages=tuple(all_pages))
+        self.changed = delta.changed
+        self.records.update(saved)
+        self.files, self.signatures = files, signatures
+        self.reads.update(delta.reads)
+        self.sources.update((source, record.key) for source, record in saved.items())
+        return DeltaResult(files, signatures, delta.rendered, list(delta.files))
 
 
 @dataclass
@@ -251,98 +326,144 @@ def saved_sources(last: LastBuild, site_dir: Path, saved: list[str],
     return sources
 
 
-def rebuild(last: LastBuild, saved: dict[str, ArticleRecord],
-            feeds: FeedCache) -> DeltaResult | None:
-    """The outputs after ``saved`` (source → record now) replace their records, made
-    from ``last`` without indexing; None when a full build must decide (a saved
-    article's view changed, a link or template problem, a page that reads ``site``).
+class Basis(Protocol):
+    """What a delta build starts from: the last full build, held in memory by the
+    preview server (:class:`LastBuild`) or stored by ``postil build``
+    (:class:`builder.delta_store.StoredBuild`). Pages and feeds are named by number."""
 
-    ``last`` is updated to describe the new outputs only when a result is returned.
-    """
-    if any(view(record) != view(last.records[source]) for source, record in saved.items()):
+    config: Any
+    renderer: Renderer
+    pages_version: bytes  # see builder.outputs.Signer
+    settings: bytes
+    depended: set[str]
+    tag_names: dict[str, dict[str, tuple[str, str]]]
+
+    def record(self, source: str) -> ArticleRecord:
+        """The record of ``source`` as the last build read it (a known source)."""
+
+    def changed_records(self) -> dict[str, ArticleRecord]:
+        """Source → record now, of every article changed since the last full build."""
+
+    def site_readers(self) -> list[str]:
+        """The output files whose templates read the global ``site``."""
+
+    def reads_of(self, name: str) -> frozenset[str] | None:
+        """What output file ``name`` read of its articles; None: not known."""
+
+    def pages_of(self, source: str) -> list[int]:
+        """The numbers of the pages whose contexts reach ``source``."""
+
+    def page(self, number: int) -> Page:
+        """The page of that number, its context as the build that rendered it made it."""
+
+    def feeds_of(self, source: str) -> list[int]:
+        """The numbers of the feeds listing ``source``."""
+
+    def feed(self, number: int) -> FeedSource:
+        """The feed of that number."""
+
+    def card(self, source: str) -> Article | None:
+        """The card of a shown article; None for one not shown (a draft)."""
+
+    def signature(self, name: str) -> str | None:
+        """The signature output file ``name`` was made under."""
+
+    def page_bytes(self, name: str) -> bytes | None:
+        """The bytes of output file ``name`` as the last build left them."""
+
+    def body_resolver(self, problems: list[Problem]) -> Callable[[ArticleRecord], str]:
+        """See :func:`body_resolver`."""
+
+
+@dataclass
+class Delta:
+    """What a delta build made: the pages rendered again (number → page), the feeds made
+    again (number → feed), and every file made again with its bytes and signature."""
+
+    pages: dict[int, Page]
+    feeds: dict[int, FeedSource]
+    files: dict[str, bytes]
+    signatures: dict[str, str]
+    rendered: list[str]  # output files of the pages rendered
+    reads: dict[str, frozenset[str]]  # what each page rendered read of its articles
+    changed: dict[str, ArticleRecord]  # records changed since the full build, these included
+
+
+def rebuild(last: Basis, saved: dict[str, ArticleRecord],
+            feeds: FeedCache) -> Delta | None:
+    """The files ``saved`` (source → record now) change, made from ``last`` without
+    indexing; None when a full build must decide (a saved article's view changed, a
+    link or template problem, a page that reads ``site``). ``last`` is not changed."""
+    if any(view(record) != view(last.record(source)) for source, record in saved.items()):
         return None
     # An article that embeds others shows their text, made by indexing (builder.embeds);
     # one whose text or headings another body shows changes that body too. Both are
     # left to a full build, which makes every body again.
     if any(record.embeds or source in last.depended for source, record in saved.items()):
         return None
-    config, renderer = last.site.config, last.renderer
+    config, renderer = last.config, last.renderer
     # A signer of its own: a memo is keyed by object ids, and an object a delta build
-    # drops could leave its id to a new one.
-    signer = Signer(last.site, last.signer.pages_version, last.signer.settings)
+    # drops could leave its id to a new one. (It signs pages and other files: never the
+    # whole site, which a page that reads it would need; such a page ends a delta build.)
+    signer = Signer(None, last.pages_version, last.settings)  # type: ignore[arg-type]
     problems: list[Problem] = []
-    changed = {**last.changed, **saved}
-    rewriter = Rewriter(changed, body_resolver(last, problems))
-    if last.dependents is None:
-        last.dependents = Dependents.of(last.site.pages, last.feeds, config.feed_limit or None)
-    dependents = last.dependents
+    changed = {**last.changed_records(), **saved}
+    rewriter = Rewriter(changed, last.body_resolver(problems))
     # What changed for a page, in the fields it reads, is what changed between the saved
-    # articles' records in ``last.records`` and now: a page an earlier delta build did
-    # not render may hold older records, but they differ only in fields it does not read.
+    # articles' records as last read and now: a page an earlier delta build did not
+    # render may hold older records, but they differ only in fields it does not read.
     fields = {source: {name for name in field_names(ArticleRecord)
-                       if getattr(last.records[source], name) != getattr(record, name)}
+                       if getattr(last.record(source), name) != getattr(record, name)}
               for source, record in saved.items()}
     # A page that reads ``site`` reaches every article through it, not through its
-    # context (so not through ``dependents``): if it read a field that changed, a full
+    # context (so not through ``pages_of``): if it read a field that changed, a full
     # build decides, as it would if rendering the page found it reading ``site``.
     every = set().union(*fields.values())
-    if every and any(must_render(last.reads.get(name), every) for name in last.site_readers()):
+    if every and any(must_render(last.reads_of(name), every) for name in last.site_readers()):
         return None
     changes: dict[int, set[str]] = {}
     for source in saved:
         if not fields[source]:  # saved as it was: no page shows anything new
             continue
-        for number in dependents.pages.get(source, ()):
+        for number in last.pages_of(source):
             changes.setdefault(number, set()).update(fields[source])
     # A page renders again only if it read a field that changed (builder.reads), or
     # shows passages that changed; the others keep their bytes and their context. Their
     # recorded signature is then stale: the next full build renders them (a miss, no harm).
-    todo: list[tuple[int, Page]] = []
+    todo: dict[int, Page] = {}
     for number, changed_here in sorted(changes.items()):
-        page = last.site.pages[number]
-        if must_render(last.reads.get(output_file(page.url)), changed_here):
-            todo.append((number, rewriter.page(page)))
+        page = last.page(number)
+        if must_render(last.reads_of(output_file(page.url)), changed_here):
+            todo[number] = rewriter.page(page)
         elif isinstance(page.context.get("entity"), Entity):
             new = rewriter.page(page)
             if _passages_changed(page, new):
-                todo.append((number, new))
-    files, signatures = last.files.copy(), dict(last.signatures)
-    rendered = render_pages(renderer, [page for _, page in todo], jobs=1, into=files)
+                todo[number] = new
+    rendered = render_pages(renderer, list(todo.values()), jobs=1)
     if problems or rendered.problems or rendered.reads_site:
         return None
-    made = [output_file(page.url) for _, page in todo]
-    for (_, page), name in zip(todo, made, strict=True):
-        signatures[name] = signer.page(page)
-    cards = last.cards()
+    files, signatures = dict(rendered.files), {}
+    for page in todo.values():
+        signatures[output_file(page.url)] = signer.page(page)
     for source in saved:
-        if source in cards:
-            card = rewriter.value(cards[source])
+        card = last.card(source)
+        if card is not None:
+            card = rewriter.value(card)
             name = output_file(annotations_path(card.url))
-            page = output_file(card.url)  # (its selectors count over the page's text)
-            signatures[name] = annotation_signature(signer, card, signatures.get(page))
-            files[name] = annotation_file(config, card, files.get(page))
-            made.append(name)
-    writer = FeedWriter(config, tag_names(last.site), feeds, signer.of)
-    feed_numbers = sorted({n for source in saved for n in dependents.feeds.get(source, ())})
+            page_name = output_file(card.url)  # (its selectors count over the page's text)
+            signature = signatures.get(page_name) or last.signature(page_name)
+            signatures[name] = annotation_signature(signer, card, signature)
+            files[name] = annotation_file(config, card, files[page_name]
+                                          if page_name in files else last.page_bytes(page_name))
+    writer = FeedWriter(config, last.tag_names, feeds, signer.of)
     new_feeds = {}
-    for number in feed_numbers:
-        source = new_feeds[number] = rewriter.value(last.feeds[number])
+    for number in sorted({n for source in saved for n in last.feeds_of(source)}):
+        source = new_feeds[number] = rewriter.value(last.feed(number))
         name = output_file(source.feed_url)
-        if last.signatures.get(name) == STATIC:  # a static file of that name wins
+        if last.signature(name) == STATIC:  # a static file of that name wins
             continue
         signatures[name] = writer.signature(source)
         files[name] = writer.feed(source)
-        made.append(name)
-    # Done: the last build now describes these outputs.
-    all_pages = list(last.site.pages)
-    for number, page in todo:
-        all_pages[number] = page
-    for number, source in new_feeds.items():
-        last.feeds[number] = source
-    last.site = replace(last.site, pages=tuple(all_pages))
-    last.changed = changed
-    last.records.update(saved)
-    last.files, last.signatures = files, signatures
-    last.reads.update(rendered.reads)
-    last.sources.update((source, record.key) for source, record in saved.items())
-    return DeltaResult(files, signatures, [output_file(page.url) for _, page in todo], made)
+    return Delta(pages=todo, feeds=new_feeds, files=files, signatures=signatures,
+                 rendered=[output_file(page.url) for page in todo.values()],
+                 reads=rendered.reads, changed=changed)

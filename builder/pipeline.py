@@ -229,10 +229,12 @@ class SiteBuilder:
         problems += found
         if not dates.unchanged():  # changed while this build read: a full build decides
             return None
-        made = None if problems or len(records) != len(sources) else \
-            rebuild(last, {r.source: r for r in records}, self._feeds)
-        if made is None:
+        saved = {r.source: r for r in records}
+        delta = None if problems or len(records) != len(sources) else \
+            rebuild(last, saved, self._feeds)
+        if delta is None:
             return None
+        made = last.apply(delta, saved)
         if self.search_later is None and not refresh(last.site, made.files, made.signatures):
             return None  # (builder.search: the index as a full build has it, or its error)
         self._made.update(made.files, made.made, made.signatures)
