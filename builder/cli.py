@@ -222,6 +222,8 @@ def run_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if not args.no_cache and not args.explain and os.path.isfile(args.site_dir / "site.yml"):
         done = _unchanged(args, started)
+        if done is None:
+            done = _delta(args, started)
         if done is not None:
             return done
     result = _run(args, write=True)
@@ -253,6 +255,29 @@ def _unchanged(args: argparse.Namespace, started: float) -> int | None:
     if not args.quiet:
         _summary(stamp.articles, stamp.output, 0, 0, len(stamp.files), 0, len(stamp.warnings),
                  time.perf_counter() - started, stamp.skipped)
+    return EXIT_OK
+
+
+def _delta(args: argparse.Namespace, started: float) -> int | None:
+    """Exit code of a build that made only what edited articles change (see
+    :mod:`builder.delta_build`), or None if the full build must decide."""
+    from builder.delta_build import delta_build
+    from builder.writer import WriteFailed
+
+    try:
+        built = delta_build(args.site_dir, args.output, args.base_url, args.drafts, args.strict)
+    except WriteFailed as failure:  # (OutputBusy, UnsafePath too): the full build says
+        del failure
+        return None
+    if built is None:
+        return None
+    for line in built.warnings:
+        print(line, file=sys.stderr)
+    if not args.quiet:
+        report = built.report
+        _summary(built.articles, str(built.output), len(built.rendered), len(report.written),
+                 built.files - len(report.written), 0, len(built.warnings),
+                 time.perf_counter() - started, built.skipped)
     return EXIT_OK
 
 

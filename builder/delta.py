@@ -115,13 +115,14 @@ class LastBuild:
            lexicon: Lexicon | None, warnings: list[Problem], feeds: list[FeedSource],
            files: Files, signatures: dict[str, str], renderer: Renderer, signer: Signer,
            reads: dict[str, frozenset[str]], valid_until: str | None,
-           sources: dict[str, str]) -> LastBuild:
+           sources: dict[str, str], tag_slugs: dict[str, str]) -> LastBuild:
         """What a full build leaves: its parts, the resolver of wikilinks its indexing
         used, the table of what each page holds, and its templates compiled here."""
         renderer.preload()
         shown = [article.record for article in site.articles]
         resolver = WikiResolver(lexicon, [e for e, _, _ in entities], shown, records,
                                 unresolved=site.config.wikilinks_unresolved)
+        resolver.tag_slugs = tag_slugs  # (builder.index: inline #tags a tag file claims)
         return cls(site=site, records={r.source: r for r in records},
                    resolver=resolver,
                    depended=resolver.depended(shown, [(e.source, links)
@@ -175,6 +176,10 @@ class LastBuild:
 
     def pages_of(self, source: str) -> list[int]:
         return self._dependents().pages.get(source, [])
+
+    def page_info(self, number: int) -> tuple[str, bool]:
+        page = self.site.pages[number]
+        return output_file(page.url), isinstance(page.context.get("entity"), Entity)
 
     def page(self, number: int) -> Page:
         return self.site.pages[number]
@@ -353,6 +358,9 @@ class Basis(Protocol):
     def pages_of(self, source: str) -> list[int]:
         """The numbers of the pages whose contexts reach ``source``."""
 
+    def page_info(self, number: int) -> tuple[str, bool]:
+        """The output file of the page of that number, and whether it is an entity's."""
+
     def page(self, number: int) -> Page:
         """The page of that number, its context as the build that rendered it made it."""
 
@@ -386,6 +394,7 @@ class Delta:
     signatures: dict[str, str]
     rendered: list[str]  # output files of the pages rendered
     reads: dict[str, frozenset[str]]  # what each page rendered read of its articles
+    cards: dict[str, Article]  # the saved articles' cards, made again
     changed: dict[str, ArticleRecord]  # records changed since the full build, these included
 
 
@@ -432,10 +441,11 @@ def rebuild(last: Basis, saved: dict[str, ArticleRecord],
     # recorded signature is then stale: the next full build renders them (a miss, no harm).
     todo: dict[int, Page] = {}
     for number, changed_here in sorted(changes.items()):
-        page = last.page(number)
-        if must_render(last.reads_of(output_file(page.url)), changed_here):
-            todo[number] = rewriter.page(page)
-        elif isinstance(page.context.get("entity"), Entity):
+        name, entity = last.page_info(number)
+        if must_render(last.reads_of(name), changed_here):
+            todo[number] = rewriter.page(last.page(number))
+        elif entity:
+            page = last.page(number)
             new = rewriter.page(page)
             if _passages_changed(page, new):
                 todo[number] = new
@@ -445,10 +455,11 @@ def rebuild(last: Basis, saved: dict[str, ArticleRecord],
     files, signatures = dict(rendered.files), {}
     for page in todo.values():
         signatures[output_file(page.url)] = signer.page(page)
+    cards = {}
     for source in saved:
         card = last.card(source)
         if card is not None:
-            card = rewriter.value(card)
+            card = cards[source] = rewriter.value(card)
             name = output_file(annotations_path(card.url))
             page_name = output_file(card.url)  # (its selectors count over the page's text)
             signature = signatures.get(page_name) or last.signature(page_name)
@@ -466,4 +477,4 @@ def rebuild(last: Basis, saved: dict[str, ArticleRecord],
         files[name] = writer.feed(source)
     return Delta(pages=todo, feeds=new_feeds, files=files, signatures=signatures,
                  rendered=[output_file(page.url) for page in todo.values()],
-                 reads=rendered.reads, changed=changed)
+                 reads=rendered.reads, cards=cards, changed=changed)

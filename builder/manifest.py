@@ -31,6 +31,7 @@ from builder.gc_pause import collector_paused
 
 MANIFEST = ".postil-manifest.json"
 VERSION = 3
+_UPDATE = b'\n{"update": '  # starts each line append() adds
 _NONE = type(None)
 
 
@@ -101,6 +102,7 @@ def parse(raw: bytes | None) -> tuple[dict[str, Record], int]:
     or ({}, 0) for a missing or damaged manifest."""
     if raw is None:
         return {}, 0
+    raw, journal = _split(raw)
     try:
         with collector_paused():
             data = json.loads(raw)
@@ -115,9 +117,47 @@ def parse(raw: bytes | None) -> tuple[dict[str, Record], int]:
             if name in records and isinstance(signature, str):
                 records[name] = records[name]._replace(signature=signature)
         version = data.get("version")
+        for line in journal:
+            records.update(_update(line))
         return records, version if version in (2, VERSION) else 1
     except (ValueError, TypeError, KeyError, AttributeError):
         return {}, 0
+
+
+def _split(raw: bytes) -> tuple[bytes, list[bytes]]:
+    """The manifest's bytes: (its JSON object, the update lines :func:`append` added).
+    Raw newlines end lines only: inside a JSON string a newline is escaped."""
+    start = raw.find(_UPDATE)
+    if start < 0:
+        return raw, []
+    return raw[:start + 1], raw[start + 1:].split(b"\n")
+
+
+def _update(line: bytes) -> dict[str, Record]:
+    """The records of one update line; none from a line cut short (a crash while it was
+    appended: the files it names then fail their stat check and are verified again)."""
+    try:
+        with collector_paused():
+            files = json.loads(line)["update"]
+        return {name: Record._make(value) for name, value in files.items()
+                if type(name) is str and _well_formed([value])}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return {}
+
+
+def append(root: Path, records: dict[str, Record]) -> None:
+    """Add ``records`` to the manifest in ``root`` as one update line, in place: what a
+    delta build (builder.delta_build) wrote, without writing 50,000 records again. The
+    next full write folds the lines in. Raises OSError (the manifest is left as it was,
+    or with a line cut short, which :func:`parse` skips)."""
+    line = json.dumps({"update": {name: records[name] for name in sorted(records)}})
+    fd = os.open(root / MANIFEST, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{MANIFEST} is not a regular file")
+        os.write(fd, (line + "\n").encode("utf-8"))
+    finally:
+        os.close(fd)
 
 
 def dump(records: dict[str, Record]) -> bytes:

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from builder import slugs, state
+from builder import delta_store, slugs, state
 from builder.assets import add_assets, left_out, usable_files
 from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
 from builder.citations import citation_files
 from builder.config import CONFIG_NAME, SiteConfig, author_problems, load_config
 from builder.delta import LastBuild, rebuild, saved_sources
+from builder.delta_build import Kept, save_build
 from builder.entities import EntityReader
 from builder.entity_store import EntityStore
 from builder.explain import SETTINGS_KEY, TEMPLATES_KEY, explain, find_page
@@ -59,8 +60,9 @@ from builder.sitemap import ROBOTS, robots_txt
 from builder.snapshots import SOURCES_DIR, Snapshots
 from builder.snapshots import publish as publish_snapshots
 from builder.sources import Reader, explore, read_settings, skipped_lines
-from builder.state import Stamp, condition, content_digests, output_stats, snapshot
-from builder.terms import exceptions, read_term_files
+from builder.state import Stamp, condition, content_digests, snapshot
+from builder.stats import output_packed, stats_digest
+from builder.terms import claimed_slugs, exceptions, read_term_files
 from builder.theme import find_theme, static_files, template_dirs
 from builder.unpublished import unpublished_lines
 from builder.urls import output_file
@@ -136,6 +138,7 @@ class SiteBuilder:
         self._page_reads: dict[str, frozenset[str]] = {}  # the same, of the build under way
         self._parsed_before: list[str] = []  # parsed by a delta build that gave up
         self._pending: LastBuild | None = None
+        self._kept: Kept | None = None  # what _store stores of a writing build
         self._dates: FileDates | None = None  # dates of files dated by git or mtime
         self._snapshots = Snapshots()  # articles' sources, their quotations checked
         self.search_later: Callable | None = None  # postil serve: index away from the build
@@ -197,8 +200,11 @@ class SiteBuilder:
             if folder is not None:
                 result.report = folder.sync(result.files, result.signatures)
                 clock("write")
+                packed = None
                 if inputs is not None:
-                    self._record_state(config, output, roots, inputs[0], racy, result)
+                    packed = self._record_state(config, output, roots, inputs[0], racy,
+                                                result)
+                self._store(roots, inputs, packed, result)
                 if self._entity_store is not None:
                     self._entity_store.save()
         if self._reader and self._reader.cache:
@@ -254,15 +260,32 @@ class SiteBuilder:
         return condition(self.site_dir, options.output, options.base_url, options.drafts,
                          options.strict)
 
+    def _store(self, roots: list[str],
+               inputs: tuple[str, list[str], dict[str, str]] | None, packed: bytes | None,
+               result: BuildResult) -> None:
+        """Store this build for the next process's delta build (builder.delta_build), or
+        forget the stored one when this build leaves no stamp to start from."""
+        kept, self._kept = self._kept, None
+        path = delta_store.database(self.site_dir)
+        if kept is None or inputs is None or packed is None:
+            delta_store.remove(path)
+            return
+        try:
+            save_build(path, self._condition(), kept, roots, inputs[2], packed,
+                       sorted(result.files))
+        except Exception:  # noqa: BLE001 - only a head start for the next build: none then
+            delta_store.remove(path)
+
     def _record_state(self, config: SiteConfig, output: Path, roots: list[str], inputs: str,
-                      racy: dict[str, str] | None, result: BuildResult) -> None:
+                      racy: dict[str, str] | None, result: BuildResult) -> bytes | None:
         """Remember what this build read and wrote, for a no-change build to stop early;
         forget it if too many inputs changed too close to the build's start to be
         trusted (``racy`` is None: see :func:`builder.state.content_digests`)."""
         key = self._condition()
         names = sorted(result.files)
         records = result.report.records if result.report else None  # stats as written
-        written = output_stats(output, names, records) if racy is not None else None
+        packed = output_packed(output, names, records) if racy is not None else None
+        written = stats_digest(packed) if packed is not None else None
         stamp = None
         if written is not None:
             stamp = Stamp(inputs=inputs, roots=roots, output=str(output), files=names,
@@ -272,6 +295,7 @@ class SiteBuilder:
         related = self._index_memo.get("related")
         state.record(self.site_dir, key, stamp, result.sources,
                      {RELATED_MEMO: [code_fingerprint(), related]} if related else None)
+        return packed if stamp is not None else None
 
     def _load_memo(self) -> None:
         """A new builder starts from the related-article rankings the last build stored
@@ -372,10 +396,16 @@ class SiteBuilder:
         # With future: false, the day the next future-dated article is due changes the site.
         due = [] if config.future else [r.date for r in records if r.date > today]
         valid_until = min(due).isoformat() if due else None
+        tag_slugs = claimed_slugs("tags", term_files)
         if options.delta and not options.write:  # what a delta build starts from
             self._pending = LastBuild.of(site, records, entities, lexicon, problems, feeds,
                                          files, signatures, renderer, signer,
-                                         self._page_reads, valid_until, sources)
+                                         self._page_reads, valid_until, sources, tag_slugs)
+        elif options.write and options.cache and not options.read_only:  # (see _store)
+            self._kept = Kept(site, records, entities, lexicon, problems, feeds, signatures,
+                              signer, self._page_reads, valid_until, sources, tag_slugs,
+                              failed, set(reader.cache.used) if reader.cache else set(),
+                              renderer)
         return BuildResult(config=config, site=site, files=files, warnings=problems,
                            output=output, timings=clock.timings, rendered=rendered,
                            parsed=list(dict.fromkeys(self._parsed_before + reader.parsed)),

@@ -62,8 +62,8 @@ _PACKAGE = Path(__file__).resolve().parent
 SNAPSHOT_REUSE = 5.0  # seconds: see snapshot()
 _CHILD_SHARE = 0.65  # of the output files, looked at by a child (this process: the inputs)
 # The snapshot unchanged() last took, finding a change: (roots, when taken (ns), digest,
-# racy), for the build that follows in the same process (see snapshot()).
-_taken: tuple[list[str], int, str, list[str]] | None = None
+# racy, texts), for the build that follows in the same process (see snapshot()).
+_taken: tuple[list[str], int, str, list[str], dict[str, str]] | None = None
 
 
 def condition(site_dir: Path, output: Path | None, base_url: str | None, drafts: bool,
@@ -103,11 +103,14 @@ class Stamp(NamedTuple):
     racy: dict[str, str] = {}  # path → digest of its bytes
 
 
-def snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, list[str]]:
-    """(digest, racy): a digest of the path and ``stat`` (size, mtime, ctime, inode) of
-    every file under ``roots``, plus Postil's code and its libraries; and the paths of
-    those that changed after ``since_ns`` (nanoseconds since the epoch) minus
-    ``RACY_SECONDS`` (see :func:`content_digests`).
+def snapshot(roots: list[str], since_ns: int | None = None
+             ) -> tuple[str, list[str], dict[str, str]]:
+    """(digest, racy, texts): a digest of the path and ``stat`` (size, mtime, ctime,
+    inode) of every file under ``roots``, plus Postil's code and its libraries; the paths
+    of those that changed after ``since_ns`` (nanoseconds since the epoch) minus
+    ``RACY_SECONDS`` (see :func:`content_digests`); and the text the digest is taken of,
+    per root (a line per file: its path under the root, size, mtime_ns, ctime_ns and
+    inode, NUL-separated), for :func:`changed_files`.
 
     Hidden files and folders (a leading ``.``) are left out: no reader of Postil's reads
     them. A root that does not exist is recorded as missing, so its appearance counts.
@@ -123,8 +126,34 @@ def snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, list[s
     taken, _taken = _taken, None
     if taken is not None and since_ns is not None and taken[0] == roots and \
             0 <= since_ns - taken[1] <= SNAPSHOT_REUSE * 1e9:
-        return taken[2], list(taken[3])
+        return taken[2], list(taken[3]), taken[4]
     return _snapshot(roots, since_ns)
+
+
+def changed_files(before: dict[str, str], after: dict[str, str]) -> list[str] | None:
+    """The paths of the files whose ``stat`` differs between two snapshots' texts (see
+    :func:`snapshot`); None if a file or root appeared or went away."""
+    if type(before) is not dict or before.keys() != after.keys():
+        return None
+    changed = []
+    for root, text in after.items():
+        if before[root] == text:
+            continue
+        old, new = _lines(before[root]), _lines(text)
+        if old.keys() != new.keys():
+            return None
+        changed += [os.path.join(root, name) if name else root
+                    for name, value in new.items() if old[name] != value]
+    return changed
+
+
+def _lines(text: str) -> dict[str, str]:
+    """A snapshot text of one root: path → the rest of its line."""
+    found = {}
+    for line in text.splitlines()[1:]:  # (the first names the root)
+        name, _, rest = line.partition("\0")
+        found[name] = rest
+    return found
 
 
 def _snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, list[str]]:
@@ -132,6 +161,7 @@ def _snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, list[
     digest.update(f"{sys.version}\0{FORMAT}\n".encode())
     limit = (since_ns if since_ns is not None else time.time_ns()) - int(RACY_SECONDS * 1e9)
     racy: list[str] = []
+    texts: dict[str, str] = {}
     for root in [*roots, str(_PACKAGE), *_library_files()]:
         lines = [f"root\0{root}\n"]
         for name, info in _walk(root):
@@ -143,8 +173,9 @@ def _snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, list[
             if (info.st_mtime_ns >= limit or info.st_ctime_ns >= limit) and \
                     stat.S_ISREG(info.st_mode):  # a FIFO or device is never read
                 racy.append(os.path.join(root, name) if name else root)
-        digest.update("".join(lines).encode(errors="surrogateescape"))  # any file name
-    return digest.hexdigest(), racy
+        text = texts[root] = "".join(lines)
+        digest.update(text.encode(errors="surrogateescape"))  # any file name
+    return digest.hexdigest(), racy, texts
 
 
 def content_digests(paths: list[str]) -> dict[str, str] | None:
@@ -248,9 +279,9 @@ def unchanged(site_dir: Path, key: str, now: datetime | None = None) -> Stamp | 
     cut = int(len(names) * _CHILD_SHARE) if may_fork() else 0
     child = Child(lambda: packed(base, names[:cut]))
     try:
-        found, racy = snapshot(stamp.roots)
+        found, racy, texts = snapshot(stamp.roots)
         if found != stamp.inputs:  # for the build that follows: see snapshot()
-            _taken = (list(stamp.roots), time.time_ns(), found, list(racy))
+            _taken = (list(stamp.roots), time.time_ns(), found, list(racy), texts)
             return None
         own = packed(base, names[cut:])
         theirs = child.result()
@@ -345,6 +376,11 @@ def memo(site_dir: Path, name: str) -> object:
         return json.loads(found[0][0]) if found else None
     except (ValueError, TypeError):
         return None
+
+
+def load(site_dir: Path, key: str) -> Stamp | None:
+    """The stamp of the last recorded build of this condition; None if there is none."""
+    return _load(Path(site_dir), key)
 
 
 def _load(site_dir: Path, key: str) -> Stamp | None:

@@ -33,7 +33,16 @@ _RECORD_STAT = attrgetter("size", "mtime_ns", "inode")
 def output_stats(output: Path | str, names: list[str],
                  records: Mapping[str, Record] | None = None) -> str | None:
     """A digest of the size, mtime_ns and inode of each of ``names`` in the output folder,
-    then of its manifest (a 32-character hex digest); None if any is missing.
+    then of its manifest (a 32-character hex digest); None if any is missing. See
+    :func:`output_packed`."""
+    data = output_packed(output, names, records)
+    return stats_digest(data) if data is not None else None
+
+
+def output_packed(output: Path | str, names: list[str],
+                  records: Mapping[str, Record] | None = None) -> bytes | None:
+    """The size, mtime_ns and inode of each of ``names`` in the output folder, then of
+    its manifest, as unsigned 64-bit words (see :func:`packed`); None if any is missing.
 
     ``records`` (name → :class:`~builder.manifest.Record`, the output folder's after a
     sync) give the stat a file had when Postil wrote or verified it, in place of an
@@ -63,7 +72,7 @@ def output_stats(output: Path | str, names: list[str],
                 return None
         rest = packed(base, [MANIFEST])
         data = values.tobytes() + rest if rest is not None else None
-    return stats_digest(data) if data is not None else None
+    return data
 
 
 def packed(base: str, names: list[str]) -> bytes | None:

@@ -1,0 +1,409 @@
+"""``postil build`` after editing articles: render only the pages that show them.
+
+A full writing build stores what a delta build starts from
+(:func:`save_build`, into :mod:`builder.delta_store`). The next ``postil build``
+process, finding that only the stat of some article files changed since
+(:func:`builder.state.changed_files`), reads those articles alone and, when each
+indexes exactly as before (:func:`builder.delta.view`), makes again only the
+pages, feeds and annotations that show them (:func:`builder.delta.rebuild`),
+from the stored page contexts, without reading or indexing the rest of the
+site. It writes the files whose bytes changed (:meth:`OutputFolder.update`),
+and updates the build state, so that the next build may stop early, and the
+stored build, so that the next edit starts from it.
+
+Anything it is not sure of makes it give way to the full build, which then
+decides, reports and writes as always: a file added, removed or renamed, a
+change to anything but an article (entity, template, static file, ``site.yml``,
+Postil itself), a saved article whose view changed or that has a problem,
+wikilinks, embeds, quotations checked against a snapshot, a date taken from the
+file system or git, search, published snapshots, a page that reads ``site``,
+a stored build missing or unreadable. The tests compare its output with a
+cold build's, byte for byte (``tests/test_delta_build.py``).
+
+Hand-written: this is Postil's own rebuild logic.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from builder import delta_store, slugs, state
+from builder.assets import AssetTable
+from builder.cache import CACHE_DIR, ArticleCache
+from builder.config import SiteConfig, author_problems, load_config
+from builder.delta import Delta, rebuild
+from builder.delta_store import StoredTables, Unsure
+from builder.entities import EntityReader
+from builder.entity_store import EntityStore
+from builder.feeds import FeedCache, FeedSource
+from builder.index import resolve_links
+from builder.lexicon import Lexicon
+from builder.model import Article, ArticleRecord, EntityRecord, Page, Site
+from builder.outputs import SITE_MARK, Signer, settings_version
+from builder.problems import Problem
+from builder.render import Renderer
+from builder.site_files import STATIC
+from builder.sources import Reader, read_settings
+from builder.stats import packed, stats_digest
+from builder.theme import find_theme, template_dirs
+from builder.urls import SITE_LINK, output_file
+from builder.wiki import WikiResolver
+from builder.writer import OutputFolder, WriteReport
+
+_WORDS = 3  # per output file in the packed stats: size, mtime_ns, inode
+
+
+@dataclass
+class Kept:
+    """What a full writing build keeps for :func:`save_build`, once it has written."""
+
+    site: Site
+    records: list[ArticleRecord]
+    entities: list[tuple[EntityRecord, str, list[tuple[int, str]]]]
+    lexicon: Lexicon | None
+    warnings: list[Problem]
+    feeds: list[FeedSource]
+    signatures: dict[str, str]
+    signer: Signer
+    reads: dict[str, frozenset[str]]
+    valid_until: str | None
+    sources: dict[str, str]
+    tag_slugs: dict[str, str]
+    failed: set[str]
+    cached: set[str]  # keys of the records the parsed-article cache holds
+    renderer: Renderer
+
+
+def save_build(path: Path, condition: str, kept: Kept, roots: list[str],
+               inputs: dict[str, str], outputs: bytes, names: list[str]) -> None:
+    """Store the full build ``kept`` for the next process (see the module's docstring).
+    ``inputs``: the texts of its input snapshot (:func:`builder.state.snapshot`);
+    ``outputs``: the packed stats of its output files ``names`` (sorted) and then of
+    the manifest, as the build state recorded them (:func:`builder.stats.output_packed`).
+    Raises OSError, sqlite3.Error or a pickling error."""
+    site = kept.site
+    shown = [article.record for article in site.articles]
+    resolver = WikiResolver(kept.lexicon, [e for e, _, _ in kept.entities], shown,
+                            kept.records, unresolved=site.config.wikilinks_unresolved)
+    urls = {article.source: article.url for article in site.articles}
+    signatures = kept.signatures
+    base = {
+        "depended": resolver.depended(shown, [(e.source, links) for e, _, links in kept.entities]),
+        "tag_names": site.term_names, "urls": urls,
+        "hidden": {r.source for r in kept.records} - urls.keys(),
+        "assets": AssetTable.of(site.assets), "tag_slugs": kept.tag_slugs,
+        "failed": kept.failed, "unresolved": site.config.wikilinks_unresolved,
+        "valid_until": kept.valid_until, "warnings": kept.warnings,
+        "static": {name for name, signature in signatures.items() if signature == STATIC},
+        "site_readers": {name: kept.reads.get(name) for name, signature in signatures.items()
+                         if SITE_MARK in signature},
+        "sources": kept.sources, "articles": sorted(r.source for r in kept.records),
+        "changed": {}, "shown": len(site.articles),
+    }
+    # The templates as compiled (Jinja's bytecode, checked against each template's
+    # source before use): a delta build renders a few pages, and compiling the default
+    # theme's templates would take longer than rendering them.
+    compiled = getattr(kept.renderer.env.bytecode_cache, "codes", {})
+    meta = {"condition": condition, "roots": roots, "inputs": inputs,
+            "templates": dict(compiled),
+            "versions": (kept.signer.pages_version, kept.signer.settings),
+            "outputs": (names, outputs), "base": base}
+    pages = ((page, signatures[output_file(page.url)], kept.reads.get(output_file(page.url)))
+             for page in site.pages)
+    delta_store.save(path, meta, pages, site.cards, kept.feeds,
+                     site.config.feed_limit or None, site.config, kept.cached)
+
+
+class _Resolver:
+    """What resolving a body's links needs of a :class:`WikiResolver`, with no wikilink
+    to resolve: a delta build that would resolve one gives way to the full build."""
+
+    def __init__(self, tag_slugs: dict[str, str], failed: set[str], unresolved: str) -> None:
+        self.tag_slugs, self.failed, self.unresolved = tag_slugs, failed, unresolved
+
+    def targets(self, wikilinks: list, *_: Any) -> list:
+        if wikilinks:
+            raise Unsure("wikilinks")
+        return []
+
+
+class StoredBuild:
+    """A :class:`builder.delta.Basis` read from the stored build, as asked."""
+
+    def __init__(self, tables: StoredTables, base: dict[str, Any], versions: tuple[bytes, bytes],
+                 renderer: Renderer, output: Path) -> None:
+        self.tables, self.base, self.output = tables, base, output
+        self.config = tables.config
+        self.renderer = renderer
+        self.pages_version, self.settings = versions
+        self.depended: set[str] = base["depended"]
+        self.tag_names = base["tag_names"]
+        self._reads: dict[str, frozenset[str] | None] = dict(base["site_readers"])
+        self._signatures: dict[str, str | None] = {}
+
+    def record(self, source: str) -> ArticleRecord:
+        return self.tables.record(self.base["sources"][source])
+
+    def changed_records(self) -> dict[str, ArticleRecord]:
+        return {source: self.tables.record(key) for source, key in self.base["changed"].items()}
+
+    def site_readers(self) -> list[str]:
+        return list(self.base["site_readers"])
+
+    def reads_of(self, name: str) -> frozenset[str] | None:
+        return self._reads.get(name)
+
+    def _reach(self, source: str) -> tuple[list[int], list[int]]:
+        row = self.tables.one("SELECT pages, feeds FROM reach WHERE source = ?", (source,))
+        if row is None:
+            return [], []
+        pages, feeds = self.tables.load(row[0]), self.tables.load(row[1])
+        if type(pages) is not list or type(feeds) is not list:
+            raise Unsure("not a list of pages")
+        return pages, feeds
+
+    def pages_of(self, source: str) -> list[int]:
+        return self._reach(source)[0]
+
+    def feeds_of(self, source: str) -> list[int]:
+        return self._reach(source)[1]
+
+    def page_info(self, number: int) -> tuple[str, bool]:
+        row = self.tables.one("SELECT name, signature, reads, entity FROM pages "
+                              "WHERE number = ?", (number,))
+        if row is None:
+            raise Unsure(f"no page {number}")
+        name, signature, reads, entity = row
+        self._reads[name] = self.tables.load(reads)
+        self._signatures[name] = signature
+        return name, bool(entity)
+
+    def page(self, number: int) -> Page:
+        row = self.tables.one("SELECT name, page FROM pages WHERE number = ?", (number,))
+        if row is None:
+            raise Unsure(f"no page {number}")
+        page = self.tables.load(row[1])
+        if type(page) is not Page or output_file(page.url) != row[0]:
+            raise Unsure("not a page")
+        return page
+
+    def feed(self, number: int) -> FeedSource:
+        row = self.tables.one("SELECT feed FROM feeds WHERE number = ?", (number,))
+        found = self.tables.load(row[0]) if row is not None else None
+        if type(found) is not FeedSource:
+            raise Unsure(f"no feed {number}")
+        return found
+
+    def card(self, source: str) -> Article | None:
+        return self.tables.card(source)
+
+    def signature(self, name: str) -> str | None:
+        if name in self.base["static"]:
+            return STATIC
+        if name not in self._signatures:
+            row = self.tables.one("SELECT signature FROM pages WHERE name = ?", (name,))
+            self._signatures[name] = row[0] if row is not None else None
+        return self._signatures[name]
+
+    def page_bytes(self, name: str) -> bytes | None:
+        from builder.staging import read_regular
+
+        return read_regular(f"{self.output}/{name}")
+
+    def body_resolver(self, problems: list[Problem]) -> Callable[[ArticleRecord], str]:
+        base = self.base
+        resolver = _Resolver(base["tag_slugs"], base["failed"], base["unresolved"])
+
+        def body(record: ArticleRecord) -> str:
+            return resolve_links(record, base["urls"], base["hidden"], resolver,  # type: ignore[arg-type]
+                                 SITE_LINK, problems, base["assets"])[0]
+
+        return body
+
+
+@dataclass
+class DeltaBuilt:
+    """What :func:`delta_build` did, for the command's summary."""
+
+    output: Path
+    articles: int
+    rendered: list[str]
+    report: WriteReport
+    files: int
+    warnings: list[str]
+    skipped: list[str]
+    seconds: float
+
+
+def delta_build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bool,
+                strict: bool) -> DeltaBuilt | None:
+    """Build ``site_dir`` after edits to articles alone, from the stored build; None when
+    the full build must decide (then nothing was written). Raises what the writer raises
+    (:class:`builder.writer.OutputBusy`, ``WriteFailed``, ``UnsafePath``)."""
+    started = time.perf_counter()
+    site_dir = Path(site_dir).resolve()
+    path = delta_store.database(site_dir)
+    if not path.is_file():
+        return None
+    config, problems = load_config(site_dir, keep_going=True)
+    if problems:
+        return None
+    if base_url:
+        config = replace(config, base_url=base_url.rstrip("/") + "/")
+    slugs.use(config.slugs)
+    theme = find_theme(config)
+    if theme is None or config.search or config.snapshots_publish:
+        return None
+    out = (output or config.site_dir / config.output_dir).resolve()
+    key = state.condition(site_dir, output, base_url, drafts, strict)
+    tables = StoredTables(path, _cached_records(site_dir), config)
+    try:
+        return _build(site_dir, config, theme, out, key, tables, started)
+    except Unsure:
+        return None
+    finally:
+        tables.close()
+
+
+def _cached_records(site_dir: Path) -> Callable[[str], Any]:
+    cache = ArticleCache(site_dir / CACHE_DIR, None, read_only=True)
+    return cache.get
+
+
+def _build(site_dir: Path, config: SiteConfig, theme: Path, output: Path, key: str,
+           tables: StoredTables, started: float) -> DeltaBuilt | None:
+    from builder.pipeline import input_roots  # (it imports this module)
+
+    if tables.meta("format") != delta_store.FORMAT or tables.meta("condition") != key:
+        return None
+    versions = tables.meta("versions")
+    if versions[1] != settings_version(config):
+        return None
+    roots = input_roots(config, theme)
+    if tables.meta("roots") != roots:
+        return None
+    stamp = state.load(site_dir, key)
+    base = tables.meta("base")
+    names, stats = tables.meta("outputs")
+    if stamp is None or stamp.files != names or stamp.output != str(output):
+        return None
+    digest, racy, texts = state.snapshot(roots, time.time_ns())
+    changed = state.changed_files(tables.meta("inputs"), texts)
+    if not changed:
+        return None
+    sources = []
+    warned = {p.path for p in base["warnings"]}
+    known = set(base["articles"])
+    for file in changed:
+        try:
+            rel = Path(file).relative_to(site_dir).as_posix()
+        except ValueError:
+            return None
+        if rel not in known or rel in warned:
+            return None
+        sources.append((rel, site_dir / rel))
+    if base["valid_until"] is not None and \
+            datetime.now(config.tz).date().isoformat() >= base["valid_until"]:
+        return None
+    racy_digests = state.content_digests(racy)  # before reading, as a full build takes them
+    if racy_digests is None:
+        return None
+    saved = _read(site_dir, config, sources)
+    if saved is None:
+        return None
+    found: list[Problem] = []
+    renderer = Renderer(Site(config=config, articles=(), tags=(), authors=(), years=(),
+                             term_names=base["tag_names"]),
+                        template_dirs(config, theme, found))
+    if found:
+        return None
+    compiled = getattr(renderer.env.bytecode_cache, "codes", None)
+    stored = tables.meta("templates")
+    if compiled is not None and type(stored) is dict:
+        compiled.update((key, code) for key, code in stored.items()
+                        if type(key) is str and type(code) is bytes)
+    basis = StoredBuild(tables, base, versions, renderer, output)
+    made = rebuild(basis, saved, FeedCache())
+    if made is None:
+        return None
+    with OutputFolder(output).locked() as folder:
+        report = folder.update(made.files, made.signatures)
+        written = _patched(output, names, stats, report)
+        if written is not None:
+            state.record(site_dir, key, stamp._replace(inputs=digest, written=stats_digest(written),
+                                                       racy=racy_digests),
+                         {**base["sources"], **{s: r.key for s, r in saved.items()}})
+        else:
+            state.record(site_dir, key, None, base["sources"])
+        _store(tables, base, made, saved, texts, names, written)
+    return DeltaBuilt(output=output, articles=base["shown"], rendered=made.rendered,
+                      report=report, files=len(names), warnings=list(stamp.warnings),
+                      skipped=list(stamp.skipped), seconds=time.perf_counter() - started)
+
+
+def _read(site_dir: Path, config: SiteConfig, sources: list[tuple[str, Path]]
+          ) -> dict[str, ArticleRecord] | None:
+    """The records of the edited articles, parsed (and put in the parsed-article cache);
+    None if one has a problem or needs what this build does not do."""
+    entities, lexicon, problems = EntityReader().read(
+        config.content_path, config.base_path, config.autolink, config.markdown_html,
+        EntityStore(site_dir), site_dir)
+    if problems:
+        return None
+    cache = ArticleCache(site_dir / CACHE_DIR, read_settings(config, lexicon))
+    reader = Reader(cache.settings, cache)
+    records, problems = reader.read(sources, jobs=1, within=site_dir)
+    problems += author_problems(config, [(r.source, r.line("source")) for r in records
+                                         if r.source_url])
+    if problems or len(records) != len(sources) or any(
+            r.dated_by == "file" or r.quotations or r.wikilinks or r.embeds for r in records):
+        return None
+    cache.flush()  # (kept, not pruned: the stored pages hold the records they held)
+    cache.close()
+    return {record.source: record for record in records}
+
+
+def _patched(output: Path, names: list[str], stats: bytes, report: WriteReport
+             ) -> bytes | None:
+    """The packed stats of the output files (see :func:`builder.stats.output_packed`),
+    those of the files this build recorded and of the manifest as they are now."""
+    values = array("Q", stats)
+    if len(values) != _WORDS * (len(names) + 1):
+        return None
+    where = {name: number for number, name in enumerate(names)}
+    base = f"{output}/"
+    for name in report.records:
+        number = where.get(name)
+        now = packed(base, [name])
+        if number is None or now is None:
+            return None
+        values[_WORDS * number:_WORDS * (number + 1)] = array("Q", now)
+    manifest = packed(base, [".postil-manifest.json"])
+    if manifest is None:
+        return None
+    values[-_WORDS:] = array("Q", manifest)
+    return values.tobytes()
+
+
+def _store(tables: StoredTables, base: dict[str, Any], made: Delta,
+           saved: dict[str, ArticleRecord], texts: dict[str, str], names: list[str],
+           written: bytes | None) -> None:
+    """Make the stored build describe the output after ``made``; forget it if that
+    cannot be done (the next build is then a full one)."""
+    if written is None:
+        delta_store.remove(tables.path)
+        return
+    base = {**base, "changed": {**base["changed"], **{s: r.key for s, r in saved.items()}},
+            "sources": {**base["sources"], **{s: r.key for s, r in saved.items()}}}
+    try:
+        delta_store.update(tables, {"base": base, "inputs": texts, "outputs": (names, written)},
+                           made)
+    except Exception:  # noqa: BLE001 - the next build does its full work instead
+        tables.close()
+        delta_store.remove(tables.path)
