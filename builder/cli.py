@@ -269,7 +269,7 @@ def _delta(args: argparse.Namespace, started: float) -> int | None:
     except WriteFailed as failure:  # (OutputBusy, UnsafePath too): the full build says
         del failure
         return None
-    if built is None:
+    if isinstance(built, str):  # why not: the full build decides
         return None
     for line in built.warnings:
         print(line, file=sys.stderr)

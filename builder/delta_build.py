@@ -15,7 +15,7 @@ Anything it is not sure of makes it give way to the full build, which then
 decides, reports and writes as always: a file added, removed or renamed, a
 change to anything but an article (entity, template, static file, ``site.yml``,
 Postil itself), a saved article whose view changed or that has a problem,
-wikilinks, embeds, quotations checked against a snapshot, a date taken from the
+embeds, quotations checked against a snapshot, a date taken from the
 file system or git, search, published snapshots, a page that reads ``site``,
 a stored build missing or unreadable. The tests compare its output with a
 cold build's, byte for byte (``tests/test_delta_build.py``).
@@ -93,13 +93,15 @@ def save_build(path: Path, condition: str, kept: Kept, roots: list[str],
                             kept.records, unresolved=site.config.wikilinks_unresolved)
     urls = {article.source: article.url for article in site.articles}
     signatures = kept.signatures
+    stored = resolver.stored()
+    stored.tag_slugs, stored.failed = kept.tag_slugs, kept.failed
     base = {
         "depended": resolver.depended(shown, [(e.source, links) for e, _, links in kept.entities]),
+        "resolver": stored,
         "tag_names": site.term_names, "urls": urls,
         "hidden": {r.source for r in kept.records} - urls.keys(),
-        "assets": AssetTable.of(site.assets), "tag_slugs": kept.tag_slugs,
-        "failed": kept.failed, "unresolved": site.config.wikilinks_unresolved,
-        "valid_until": kept.valid_until, "warnings": kept.warnings,
+        "assets": AssetTable.of(site.assets), "valid_until": kept.valid_until,
+        "warnings": kept.warnings,
         "static": {name for name, signature in signatures.items() if signature == STATIC},
         "site_readers": {name: kept.reads.get(name) for name, signature in signatures.items()
                          if SITE_MARK in signature},
@@ -118,19 +120,6 @@ def save_build(path: Path, condition: str, kept: Kept, roots: list[str],
              for page in site.pages)
     delta_store.save(path, meta, pages, site.cards, kept.feeds,
                      site.config.feed_limit or None, site.config, kept.cached)
-
-
-class _Resolver:
-    """What resolving a body's links needs of a :class:`WikiResolver`, with no wikilink
-    to resolve: a delta build that would resolve one gives way to the full build."""
-
-    def __init__(self, tag_slugs: dict[str, str], failed: set[str], unresolved: str) -> None:
-        self.tag_slugs, self.failed, self.unresolved = tag_slugs, failed, unresolved
-
-    def targets(self, wikilinks: list, *_: Any) -> list:
-        if wikilinks:
-            raise Unsure("wikilinks")
-        return []
 
 
 class StoredBuild:
@@ -185,13 +174,14 @@ class StoredBuild:
         return name, bool(entity)
 
     def page(self, number: int) -> Page:
-        row = self.tables.one("SELECT name, page FROM pages WHERE number = ?", (number,))
+        row = self.tables.one("SELECT name, page, shows FROM pages WHERE number = ?",
+                              (number,))
         if row is None:
             raise Unsure(f"no page {number}")
-        page = self.tables.load(row[1])
-        if type(page) is not Page or output_file(page.url) != row[0]:
+        page, shows = self.tables.load(row[1]), self.tables.load(row[2])
+        if type(page) is not Page or output_file(page.url) != row[0] or type(shows) is not tuple:
             raise Unsure("not a page")
-        return page
+        return replace(page, shows=shows)
 
     def feed(self, number: int) -> FeedSource:
         row = self.tables.one("SELECT feed FROM feeds WHERE number = ?", (number,))
@@ -218,10 +208,11 @@ class StoredBuild:
 
     def body_resolver(self, problems: list[Problem]) -> Callable[[ArticleRecord], str]:
         base = self.base
-        resolver = _Resolver(base["tag_slugs"], base["failed"], base["unresolved"])
+        if type(base["resolver"]) is not WikiResolver:
+            raise Unsure("not a resolver")
 
         def body(record: ArticleRecord) -> str:
-            return resolve_links(record, base["urls"], base["hidden"], resolver,  # type: ignore[arg-type]
+            return resolve_links(record, base["urls"], base["hidden"], base["resolver"],
                                  SITE_LINK, problems, base["assets"])[0]
 
         return body
@@ -242,31 +233,31 @@ class DeltaBuilt:
 
 
 def delta_build(site_dir: Path, output: Path | None, base_url: str | None, drafts: bool,
-                strict: bool) -> DeltaBuilt | None:
-    """Build ``site_dir`` after edits to articles alone, from the stored build; None when
+                strict: bool) -> DeltaBuilt | str:
+    """Build ``site_dir`` after edits to articles alone, from the stored build; or why
     the full build must decide (then nothing was written). Raises what the writer raises
     (:class:`builder.writer.OutputBusy`, ``WriteFailed``, ``UnsafePath``)."""
     started = time.perf_counter()
     site_dir = Path(site_dir).resolve()
     path = delta_store.database(site_dir)
     if not path.is_file():
-        return None
+        return "no stored build"
     config, problems = load_config(site_dir, keep_going=True)
     if problems:
-        return None
+        return "site.yml has problems"
     if base_url:
         config = replace(config, base_url=base_url.rstrip("/") + "/")
     slugs.use(config.slugs)
     theme = find_theme(config)
     if theme is None or config.search or config.snapshots_publish:
-        return None
+        return "the theme is missing, or search or published snapshots are on"
     out = (output or config.site_dir / config.output_dir).resolve()
     key = state.condition(site_dir, output, base_url, drafts, strict)
     tables = StoredTables(path, _cached_records(site_dir), config)
     try:
         return _build(site_dir, config, theme, out, key, tables, started)
-    except Unsure:
-        return None
+    except Unsure as why:
+        return str(why)
     finally:
         tables.close()
 
@@ -277,26 +268,31 @@ def _cached_records(site_dir: Path) -> Callable[[str], Any]:
 
 
 def _build(site_dir: Path, config: SiteConfig, theme: Path, output: Path, key: str,
-           tables: StoredTables, started: float) -> DeltaBuilt | None:
+           tables: StoredTables, started: float) -> DeltaBuilt:
     from builder.pipeline import input_roots  # (it imports this module)
 
     if tables.meta("format") != delta_store.FORMAT or tables.meta("condition") != key:
-        return None
+        raise Unsure("the stored build is of another format or options")
     versions = tables.meta("versions")
     if versions[1] != settings_version(config):
-        return None
+        raise Unsure("site.yml or Postil changed")
     roots = input_roots(config, theme)
     if tables.meta("roots") != roots:
-        return None
+        raise Unsure("the folders read changed")
     stamp = state.load(site_dir, key)
     base = tables.meta("base")
     names, stats = tables.meta("outputs")
     if stamp is None or stamp.files != names or stamp.output != str(output):
-        return None
+        raise Unsure("the build state is not the stored build's")
     digest, racy, texts = state.snapshot(roots, time.time_ns())
     changed = state.changed_files(tables.meta("inputs"), texts)
     if not changed:
-        return None
+        raise Unsure("a file was added or removed" if changed is None else "no file changed")
+    # A file changed again within the file system's timestamp granularity keeps its stat:
+    # its bytes say (see builder.state). Such a change is left to the full build.
+    if any(path not in changed and state.content_digest(path) != digest_of
+           for path, digest_of in stamp.racy.items()):
+        raise Unsure("a file changed within the file system's timestamp granularity")
     sources = []
     warned = {p.path for p in base["warnings"]}
     known = set(base["articles"])
@@ -304,25 +300,24 @@ def _build(site_dir: Path, config: SiteConfig, theme: Path, output: Path, key: s
         try:
             rel = Path(file).relative_to(site_dir).as_posix()
         except ValueError:
-            return None
+            raise Unsure(f"{file} changed") from None
         if rel not in known or rel in warned:
-            return None
+            raise Unsure(f"{rel} changed: not an article, or one with warnings")
         sources.append((rel, site_dir / rel))
     if base["valid_until"] is not None and \
             datetime.now(config.tz).date().isoformat() >= base["valid_until"]:
-        return None
+        raise Unsure("a future-dated article fell due")
     racy_digests = state.content_digests(racy)  # before reading, as a full build takes them
     if racy_digests is None:
-        return None
-    saved = _read(site_dir, config, sources)
-    if saved is None:
-        return None
+        raise Unsure("too many files just changed")
+    store = EntityStore(site_dir)
+    saved = _read(site_dir, config, sources, store)
     found: list[Problem] = []
     renderer = Renderer(Site(config=config, articles=(), tags=(), authors=(), years=(),
                              term_names=base["tag_names"]),
                         template_dirs(config, theme, found))
     if found:
-        return None
+        raise Unsure("the template folders have problems")
     compiled = getattr(renderer.env.bytecode_cache, "codes", None)
     stored = tables.meta("templates")
     if compiled is not None and type(stored) is dict:
@@ -331,7 +326,8 @@ def _build(site_dir: Path, config: SiteConfig, theme: Path, output: Path, key: s
     basis = StoredBuild(tables, base, versions, renderer, output)
     made = rebuild(basis, saved, FeedCache())
     if made is None:
-        return None
+        raise Unsure("an edit changes how the site is indexed, or a page reads the site, "
+                     "or a problem")
     with OutputFolder(output).locked() as folder:
         report = folder.update(made.files, made.signatures)
         written = _patched(output, names, stats, report)
@@ -342,28 +338,32 @@ def _build(site_dir: Path, config: SiteConfig, theme: Path, output: Path, key: s
         else:
             state.record(site_dir, key, None, base["sources"])
         _store(tables, base, made, saved, texts, names, written)
+        store.save()
     return DeltaBuilt(output=output, articles=base["shown"], rendered=made.rendered,
                       report=report, files=len(names), warnings=list(stamp.warnings),
                       skipped=list(stamp.skipped), seconds=time.perf_counter() - started)
 
 
-def _read(site_dir: Path, config: SiteConfig, sources: list[tuple[str, Path]]
-          ) -> dict[str, ArticleRecord] | None:
+def _read(site_dir: Path, config: SiteConfig, sources: list[tuple[str, Path]],
+          store: EntityStore) -> dict[str, ArticleRecord]:
     """The records of the edited articles, parsed (and put in the parsed-article cache);
-    None if one has a problem or needs what this build does not do."""
+    raises :class:`Unsure` if one has a problem or needs what this build does not do.
+    The entities are read for their names (``store``: as the last build stored them; save
+    it once this build has written)."""
     entities, lexicon, problems = EntityReader().read(
         config.content_path, config.base_path, config.autolink, config.markdown_html,
-        EntityStore(site_dir), site_dir)
+        store, site_dir)
     if problems:
-        return None
+        raise Unsure("an entity file has problems")
     cache = ArticleCache(site_dir / CACHE_DIR, read_settings(config, lexicon))
     reader = Reader(cache.settings, cache)
     records, problems = reader.read(sources, jobs=1, within=site_dir)
     problems += author_problems(config, [(r.source, r.line("source")) for r in records
                                          if r.source_url])
-    if problems or len(records) != len(sources) or any(
-            r.dated_by == "file" or r.quotations or r.wikilinks or r.embeds for r in records):
-        return None
+    if problems or len(records) != len(sources):
+        raise Unsure("an edited article has problems")
+    if any(r.dated_by == "file" or r.quotations or r.embeds for r in records):
+        raise Unsure("an edited article is dated by its file, quotes a snapshot or embeds")
     cache.flush()  # (kept, not pruned: the stored pages hold the records they held)
     cache.close()
     return {record.source: record for record in records}

@@ -37,6 +37,7 @@ import os
 import pickle
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -48,7 +49,8 @@ FORMAT = 1
 _SCHEMA = (
     "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
     "CREATE TABLE pages (number INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-    "signature TEXT NOT NULL, reads BLOB NOT NULL, entity INTEGER NOT NULL, page BLOB NOT NULL)",
+    "signature TEXT NOT NULL, reads BLOB NOT NULL, entity INTEGER NOT NULL, page BLOB NOT NULL, "
+    "shows BLOB NOT NULL)",
     "CREATE TABLE reach (source TEXT PRIMARY KEY, pages BLOB NOT NULL, feeds BLOB NOT NULL)",
     "CREATE TABLE cards (source TEXT PRIMARY KEY, card BLOB NOT NULL)",
     "CREATE TABLE feeds (number INTEGER PRIMARY KEY, feed BLOB NOT NULL)",
@@ -65,6 +67,7 @@ _ALLOWED = {
     ("markupsafe", "Markup"),
     ("builder.dates", "PartialDate"), ("builder.problems", "Problem"),
     ("builder.feeds", "FeedSource"), ("builder.assets", "AssetTable"),
+    ("builder.wiki", "WikiResolver"), ("builder.wiki", "WikiTarget"),
 }
 _MODEL = "builder.model"
 
@@ -167,11 +170,14 @@ def save(path: Path, meta: dict[str, Any], pages: Iterable[tuple[Page, str, Any]
     reach: dict[str, tuple[list[int], list[int]]] = {}
     page_rows = []
     for number, (page, signature, reads) in enumerate(pages):
-        data, reached = refs.dump(page)
+        # What a page reaches is in its context (see builder.delta.Dependents): its
+        # ``shows`` (which its context holds too) is stored apart.
+        data, reached = refs.dump(replace(page, shows=()))
         if not reached:
             continue  # a page reaching no article never renders in a delta build
         page_rows.append((number, _name_of(page), signature, pickle.dumps(reads),
-                          isinstance(page.context.get("entity"), Entity), data))
+                          isinstance(page.context.get("entity"), Entity), data,
+                          refs.dump(page.shows)[0]))
         for source in reached:
             reach.setdefault(source, ([], []))[0].append(number)
     feed_rows = []
@@ -199,7 +205,7 @@ def save(path: Path, meta: dict[str, Any], pages: Iterable[tuple[Page, str, Any]
         db.executemany("INSERT INTO meta VALUES (?, ?)",
                        [(name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
                         for name, value in {**meta, "format": FORMAT}.items()])
-        db.executemany("INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?)", page_rows)
+        db.executemany("INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?)", page_rows)
         db.executemany("INSERT INTO reach VALUES (?, ?, ?)",
                        [(source, pickle.dumps(p), pickle.dumps(f))
                         for source, (p, f) in reach.items()])
@@ -223,8 +229,8 @@ def update(tables: StoredTables, meta: dict[str, Any], made: Any) -> None:
     pages = []
     for number, page in made.pages.items():
         name = output_file(page.url)
-        pages.append((refs.dump(page)[0], made.signatures[name],
-                      pickle.dumps(made.reads.get(name)), number))
+        pages.append((refs.dump(replace(page, shows=()))[0], refs.dump(page.shows)[0],
+                      made.signatures[name], pickle.dumps(made.reads.get(name)), number))
     cards = [(refs.dump(card, top=card)[0], source) for source, card in made.cards.items()]
     limit = tables.config.feed_limit or None
     feeds = [(refs.dump(type(feed)(feed.title, feed.page_url, list(feed.articles[:limit]),
@@ -236,8 +242,8 @@ def update(tables: StoredTables, meta: dict[str, Any], made: Any) -> None:
         db.executemany("UPDATE meta SET value = ? WHERE name = ?",
                        [(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), name)
                         for name, value in meta.items()])
-        db.executemany("UPDATE pages SET page = ?, signature = ?, reads = ? WHERE number = ?",
-                       pages)
+        db.executemany("UPDATE pages SET page = ?, shows = ?, signature = ?, reads = ? "
+                       "WHERE number = ?", pages)
         db.executemany("UPDATE cards SET card = ? WHERE source = ?", cards)
         db.executemany("UPDATE feeds SET feed = ? WHERE number = ?", feeds)
 

@@ -194,6 +194,11 @@ def content_digests(paths: list[str]) -> dict[str, str] | None:
     return found
 
 
+def content_digest(path: str) -> str | None:
+    """See :func:`_content_digest`."""
+    return _content_digest(path)
+
+
 def _content_digest(path: str) -> str | None:
     """A digest of a regular file's bytes; None for anything else, which is never
     opened for reading (a FIFO would block: opened without waiting, then refused)."""

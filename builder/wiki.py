@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from builder.lexicon import Lexicon, name_key
 from builder.markdown.wikilinks import split_target
@@ -61,6 +61,28 @@ class WikiResolver:
         self.hidden = {a.slug for a in every} | {name_key(a.title) for a in every} | \
             {name_key(alias) for a in every for alias in a.aliases}
         self.names = [e.name for e in entities] + [a.title for a in articles]
+
+    def stored(self) -> WikiResolver:
+        """A copy for a stored build (:mod:`builder.delta_store`): each article named by
+        a :class:`WikiTarget`, all a link to it reads, and no lexicon or names (they only
+        word a problem, and a delta build with a problem gives way to a full build)."""
+        targets: dict[str, WikiTarget] = {}
+
+        def target(record: ArticleRecord) -> WikiTarget:
+            found = targets.get(record.source)
+            if found is None:
+                found = targets[record.source] = WikiTarget(record.source, record.blocks,
+                                                            record.headings)
+            return found
+
+        copy = object.__new__(WikiResolver)
+        copy.__dict__.update(self.__dict__)
+        copy.lexicon, copy.names, copy.entity_names = None, [], {}
+        for name in ("by_article_slug", "by_title", "by_path"):
+            setattr(copy, name, {key: [target(r) for r in records]
+                                 for key, records in getattr(self, name).items()})
+        copy.by_alias = {key: target(record) for key, record in self.by_alias.items()}
+        return copy
 
     def check_aliases(self, problems: list[Problem]) -> None:
         """An alias that is another article's title or alias is an error naming both."""
@@ -206,6 +228,16 @@ class WikiResolver:
                 if article is not None:
                     found.add(article.source)
         return found
+
+
+@dataclass(frozen=True)
+class WikiTarget:
+    """What resolving a wikilink reads of the article it names: its source, block ids
+    and headings (see :meth:`WikiResolver.stored`)."""
+
+    source: str
+    blocks: list[str]
+    headings: list[dict]
 
 
 def _one(fits: list[ArticleRecord], target: str, source: str, line: int,

@@ -160,7 +160,7 @@ def test_a_racy_file_whose_bytes_change_under_the_same_stat_means_a_full_build(
     original = article.read_bytes()
     # Within one tick of the file system's clock an edit need not change the stat: the
     # snapshot is made to see the same stat, and only the bytes tell.
-    monkeypatch.setattr(state, "snapshot", lambda roots, since_ns=None: (stamp.inputs, []))
+    monkeypatch.setattr(state, "snapshot", lambda roots, since_ns=None: (stamp.inputs, [], {}))
     article.write_bytes(original.replace(b"e", b"E", 1))
     assert state.unchanged(site, key) is None
     article.write_bytes(original)
