@@ -113,7 +113,7 @@ def save_build(path: Path, condition: str, kept: Kept, roots: list[str],
     # theme's templates would take longer than rendering them.
     compiled = getattr(kept.renderer.env.bytecode_cache, "codes", {})
     meta = {"condition": condition, "roots": roots, "inputs": inputs,
-            "templates": dict(compiled),
+            "templates": (kept.renderer.track_reads, dict(compiled)),
             "versions": (kept.signer.pages_version, kept.signer.settings),
             "outputs": (names, outputs), "base": base}
     pages = ((page, signatures[output_file(page.url)], kept.reads.get(output_file(page.url)))
@@ -313,14 +313,16 @@ def _build(site_dir: Path, config: SiteConfig, theme: Path, output: Path, key: s
     store = EntityStore(site_dir)
     saved = _read(site_dir, config, sources, store)
     found: list[Problem] = []
+    # What each page rendered reads is noted, for the next delta build; the global
+    # ``site`` is a stand-in: a page that reads it ends this build (builder.delta).
     renderer = Renderer(Site(config=config, articles=(), tags=(), authors=(), years=(),
                              term_names=base["tag_names"]),
-                        template_dirs(config, theme, found))
+                        template_dirs(config, theme, found), track_reads=True)
     if found:
         raise Unsure("the template folders have problems")
     compiled = getattr(renderer.env.bytecode_cache, "codes", None)
-    stored = tables.meta("templates")
-    if compiled is not None and type(stored) is dict:
+    tracking, stored = tables.meta("templates")
+    if compiled is not None and tracking is True and type(stored) is dict:
         compiled.update((key, code) for key, code in stored.items()
                         if type(key) is str and type(code) is bytes)
     basis = StoredBuild(tables, base, versions, renderer, output)

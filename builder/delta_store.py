@@ -32,6 +32,7 @@ library's.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import pickle
@@ -42,6 +43,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from builder import model
+from builder.feeds import FeedSource
 from builder.model import Article, ArticleRecord, Entity, Highlight, Mention, Page
 
 DATABASE = "delta.sqlite3"
@@ -80,23 +83,61 @@ def _allowed(module: str, name: str) -> bool:
     return (module, name) in _ALLOWED or (module == _MODEL and name[:1].isupper())
 
 
+_HERE = __name__
+
+
+def _make(kind: type, *values: Any) -> Any:
+    """An object of the dataclass ``kind`` with these field values, as stored."""
+    made = object.__new__(kind)
+    made.__dict__.update(zip(_fields(kind), values, strict=True))
+    return made
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    return names
+
+
+class _BodyRef:
+    """Stands for the body of the card of ``source`` while a full article is stored."""
+
+    __slots__ = ("source",)
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+
 class _Unpickler(pickle.Unpickler):
     def __init__(self, data: bytes, store: StoredTables) -> None:
         super().__init__(io.BytesIO(data))
         self.store = store
 
     def find_class(self, module: str, name: str) -> Any:
+        if module == _HERE and name == "_ref":
+            return self.store.resolve
+        if module == _HERE and name == "_make":
+            return _make  # (of a class this method allowed)
         if not _allowed(module, name):
             raise Unsure(f"a stored value of class {module}.{name}")
         return super().find_class(module, name)
 
-    def persistent_load(self, pid: Any) -> Any:
-        return self.store.resolve(pid)
+
+def _ref(*pid: Any) -> Any:  # pragma: no cover - named in pickles; loading binds it
+    raise Unsure("a reference loaded without its store")
 
 
 class _Pickler(pickle.Pickler):
     """Pickles page contexts, cards and feeds with what stands for what (see the module's
-    docstring); notes the source of every article reached (``reached``)."""
+    docstring); notes the source of every article reached (``reached``).
+
+    Through ``reducer_override``, which pickle calls for objects other than plain values
+    (strings, numbers, lists, tuples, dicts) and only once per object: a dataclass is
+    stored as its class and field values, without the names of its fields."""
 
     def __init__(self, file: io.BytesIO, refs: Refs) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
@@ -104,29 +145,37 @@ class _Pickler(pickle.Pickler):
         self.reached: set[str] = set()
         self.top: object = None  # a card pickled whole (the cards table)
 
-    def persistent_id(self, obj: Any) -> Any:
+    def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)
-        if kind is str:
-            if len(obj) > 64:
-                source = self.refs.bodies.get(id(obj))
-                if source is not None and self.top is None:
-                    return ("b", source)
-            return None
         if kind is ArticleRecord:
             self.reached.add(obj.source)
             self.refs.records[obj.key] = obj
-            return ("r", obj.key)
+            return _ref, ("r", obj.key)
         if kind is Article:
             source = self.refs.cards.get(id(obj))
             if source is not None and obj is not self.top:
                 self.reached.add(source)
-                return ("a", source)
-            return None
+                return _ref, ("a", source)
+            body = obj.body_html
+            if obj is not self.top and id(body) in self.refs.bodies:
+                body = _BodyRef(self.refs.bodies[id(body)])
+            return _make, (Article, obj.record, obj.url, obj.authors, body, obj.link_targets,
+                           obj.related, obj.entity_groups)
+        if kind is _BodyRef:
+            return _ref, ("b", obj.source)
         if (kind is Mention or kind is Highlight) and obj.owner:
-            return ("m" if kind is Mention else "h", obj.owner, obj.id)
+            return _ref, ("m" if kind is Mention else "h", obj.owner, obj.id)
         if obj is self.refs.config:
-            return ("c",)
-        return None
+            return _ref, ("c",)
+        if kind in _PLAIN_DATACLASSES:
+            return _make, (kind, *[getattr(obj, name) for name in _fields(kind)])
+        return NotImplemented
+
+
+#: dataclasses stored as their field values (a field may hold anything stored)
+_PLAIN_DATACLASSES = frozenset(
+    value for value in vars(model).values() if isinstance(value, type)
+    and dataclasses.is_dataclass(value) and value.__module__ == model.__name__) | {FeedSource}
 
 
 class Refs:
@@ -360,9 +409,9 @@ class StoredTables:
             raise Unsure(f"no {ident} in record {key}")
         return found
 
-    def resolve(self, pid: Any) -> Any:
-        """What a persistent id of :class:`_Pickler` stands for."""
-        if type(pid) is not tuple or not pid or type(pid[0]) is not str:
+    def resolve(self, *pid: Any) -> Any:
+        """What a reference of :class:`_Pickler` stands for."""
+        if not pid or type(pid[0]) is not str:
             raise Unsure("a foreign reference")
         kind = pid[0]
         if kind == "r" and len(pid) == 2:

@@ -354,7 +354,9 @@ class SiteBuilder:
         gc.freeze()
         gc.enable()
         renderer = Renderer(site, template_dirs(config, theme, problems),
-                            track_reads=options.delta and not options.write)
+                            # what each page reads: delta builds render only the pages
+                            # that read what an edit changed (builder.reads)
+                            track_reads=options.delta or _stores(options))
         if _fails(problems, options.strict):  # with the templates' problems: all in one run
             raise BuildFailed(problems + renderer.check(site.pages))
 
@@ -401,7 +403,7 @@ class SiteBuilder:
             self._pending = LastBuild.of(site, records, entities, lexicon, problems, feeds,
                                          files, signatures, renderer, signer,
                                          self._page_reads, valid_until, sources, tag_slugs)
-        elif options.write and options.cache and not options.read_only:  # (see _store)
+        elif _stores(options):  # (see _store)
             self._kept = Kept(site, records, entities, lexicon, problems, feeds, signatures,
                               signer, self._page_reads, valid_until, sources, tag_slugs,
                               failed, set(reader.cache.used) if reader.cache else set(),
@@ -503,6 +505,12 @@ def input_roots(config: SiteConfig, theme: Path) -> list[str]:
                              site / "static", site / "themes" / config.theme, theme,
                              site / SOURCES_DIR)] + \
         date_inputs(config.content_path.parent)  # commits date undated files
+
+
+def _stores(options: BuildOptions) -> bool:
+    """Whether a build with ``options`` stores itself for the next process's delta build
+    (builder.delta_build): a writing build with the cache on."""
+    return options.write and options.cache and not options.read_only
 
 
 def _fails(problems: list[Problem], strict: bool) -> bool:
