@@ -39,17 +39,18 @@ from builder.cache import CACHE_DIR, ArticleCache
 from builder.config import SiteConfig, author_problems, load_config
 from builder.delta import Delta, rebuild
 from builder.delta_store import StoredTables, Unsure
-from builder.entities import EntityReader
-from builder.entity_store import EntityStore
 from builder.feeds import FeedCache, FeedSource
 from builder.index import resolve_links
+from builder.inputs import input_roots
 from builder.lexicon import Lexicon
+from builder.manifest import MANIFEST
 from builder.model import Article, ArticleRecord, EntityRecord, Page, Site
 from builder.outputs import SITE_MARK, Signer, settings_version
 from builder.problems import Problem
 from builder.render import Renderer
 from builder.site_files import STATIC
 from builder.sources import Reader, read_settings
+from builder.staging import read_regular
 from builder.stats import packed, stats_digest
 from builder.theme import find_theme, template_dirs
 from builder.urls import SITE_LINK, output_file
@@ -95,27 +96,33 @@ def save_build(path: Path, condition: str, kept: Kept, roots: list[str],
     signatures = kept.signatures
     stored = resolver.stored()
     stored.tag_slugs, stored.failed = kept.tag_slugs, kept.failed
-    base = {
-        "depended": resolver.depended(shown, [(e.source, links) for e, _, links in kept.entities]),
-        "resolver": stored,
-        "tag_names": site.term_names, "urls": urls,
-        "hidden": {r.source for r in kept.records} - urls.keys(),
-        "assets": AssetTable.of(site.assets), "valid_until": kept.valid_until,
-        "warnings": kept.warnings,
-        "static": {name for name, signature in signatures.items() if signature == STATIC},
-        "site_readers": {name: kept.reads.get(name) for name, signature in signatures.items()
-                         if SITE_MARK in signature},
-        "sources": kept.sources, "articles": sorted(r.source for r in kept.records),
-        "changed": {}, "shown": len(site.articles),
-    }
     # The templates as compiled (Jinja's bytecode, checked against each template's
     # source before use): a delta build renders a few pages, and compiling the default
     # theme's templates would take longer than rendering them.
     compiled = getattr(kept.renderer.env.bytecode_cache, "codes", {})
-    meta = {"condition": condition, "roots": roots, "inputs": inputs,
-            "templates": (kept.renderer.track_reads, dict(compiled)),
-            "versions": (kept.signer.pages_version, kept.signer.settings),
-            "outputs": (names, outputs), "base": base}
+    # Each value its own row, read when needed and written again only when changed.
+    meta = {
+        "condition": condition, "roots": roots, "inputs": inputs,
+        "templates": (kept.renderer.track_reads, dict(compiled)),
+        "versions": (kept.signer.pages_version, kept.signer.settings),
+        # (a new copy: without the matcher its first use builds, which is no stored value)
+        "names": names, "packed": outputs,
+        "lexicon": replace(kept.lexicon) if kept.lexicon is not None else None,
+        "settings": {
+            "depended": resolver.depended(shown, [(e.source, links)
+                                                  for e, _, links in kept.entities]),
+            "tag_names": site.term_names, "valid_until": kept.valid_until,
+            "warnings": kept.warnings, "shown": len(site.articles),
+            "tag_slugs": kept.tag_slugs, "failed": kept.failed,
+            "unresolved": site.config.wikilinks_unresolved,
+            "static": {name for name, signature in signatures.items() if signature == STATIC},
+            "site_readers": {name: kept.reads.get(name) for name, signature
+                             in signatures.items() if SITE_MARK in signature}},
+        "links": (urls, {r.source for r in kept.records} - urls.keys(),
+                  AssetTable.of(site.assets)),
+        "resolver": stored, "sources": kept.sources,
+        "articles": {r.source for r in kept.records}, "changed": {},
+    }
     pages = ((page, signatures[output_file(page.url)], kept.reads.get(output_file(page.url)))
              for page in site.pages)
     delta_store.save(path, meta, pages, site.cards, kept.feeds,
@@ -125,25 +132,28 @@ def save_build(path: Path, condition: str, kept: Kept, roots: list[str],
 class StoredBuild:
     """A :class:`builder.delta.Basis` read from the stored build, as asked."""
 
-    def __init__(self, tables: StoredTables, base: dict[str, Any], versions: tuple[bytes, bytes],
-                 renderer: Renderer, output: Path) -> None:
-        self.tables, self.base, self.output = tables, base, output
+    def __init__(self, tables: StoredTables, renderer: Renderer, output: Path) -> None:
+        self.tables, self.output = tables, output
         self.config = tables.config
         self.renderer = renderer
-        self.pages_version, self.settings = versions
-        self.depended: set[str] = base["depended"]
-        self.tag_names = base["tag_names"]
-        self._reads: dict[str, frozenset[str] | None] = dict(base["site_readers"])
+        self.pages_version, self.settings = tables.meta("versions")
+        settings = tables.meta("settings")
+        self.depended: set[str] = settings["depended"]
+        self.tag_names = settings["tag_names"]
+        self._static: set[str] = settings["static"]
+        self._site_readers: dict[str, frozenset[str] | None] = settings["site_readers"]
+        self._reads: dict[str, frozenset[str] | None] = dict(self._site_readers)
         self._signatures: dict[str, str | None] = {}
 
     def record(self, source: str) -> ArticleRecord:
-        return self.tables.record(self.base["sources"][source])
+        return self.tables.record(self.tables.meta("sources")[source])
 
     def changed_records(self) -> dict[str, ArticleRecord]:
-        return {source: self.tables.record(key) for source, key in self.base["changed"].items()}
+        return {source: self.tables.record(key)
+                for source, key in self.tables.meta("changed").items()}
 
     def site_readers(self) -> list[str]:
-        return list(self.base["site_readers"])
+        return list(self._site_readers)
 
     def reads_of(self, name: str) -> frozenset[str] | None:
         return self._reads.get(name)
@@ -194,7 +204,7 @@ class StoredBuild:
         return self.tables.card(source)
 
     def signature(self, name: str) -> str | None:
-        if name in self.base["static"]:
+        if name in self._static:
             return STATIC
         if name not in self._signatures:
             row = self.tables.one("SELECT signature FROM pages WHERE name = ?", (name,))
@@ -202,20 +212,30 @@ class StoredBuild:
         return self._signatures[name]
 
     def page_bytes(self, name: str) -> bytes | None:
-        from builder.staging import read_regular
-
         return read_regular(f"{self.output}/{name}")
 
     def body_resolver(self, problems: list[Problem]) -> Callable[[ArticleRecord], str]:
-        base = self.base
-        if type(base["resolver"]) is not WikiResolver:
-            raise Unsure("not a resolver")
+        urls, hidden, assets = self.tables.meta("links")
+        resolver: WikiResolver | None = None
 
         def body(record: ArticleRecord) -> str:
-            return resolve_links(record, base["urls"], base["hidden"], base["resolver"],
-                                 SITE_LINK, problems, base["assets"])[0]
+            nonlocal resolver
+            if resolver is None:  # (stored a copy without records: see WikiResolver.stored)
+                resolver = self.tables.meta("resolver") if record.wikilinks else \
+                    _no_wikilinks(self.tables.meta("settings"))
+                if type(resolver) is not WikiResolver:
+                    raise Unsure("not a resolver")
+            return resolve_links(record, urls, hidden, resolver, SITE_LINK, problems,
+                                 assets)[0]
 
         return body
+
+
+def _no_wikilinks(settings: dict[str, Any]) -> WikiResolver:
+    """A resolver for a body with no wikilinks: what it needs of the stored one."""
+    resolver = WikiResolver(None, [], [], [], unresolved=settings["unresolved"])
+    resolver.tag_slugs, resolver.failed = settings["tag_slugs"], settings["failed"]
+    return resolver
 
 
 @dataclass
@@ -253,7 +273,8 @@ def delta_build(site_dir: Path, output: Path | None, base_url: str | None, draft
         return "the theme is missing, or search or published snapshots are on"
     out = (output or config.site_dir / config.output_dir).resolve()
     key = state.condition(site_dir, output, base_url, drafts, strict)
-    tables = StoredTables(path, _cached_records(site_dir), config)
+    tables = StoredTables(path, ArticleCache(site_dir / CACHE_DIR, None, read_only=True).get,
+                          config)
     try:
         return _build(site_dir, config, theme, out, key, tables, started)
     except Unsure as why:
@@ -262,61 +283,34 @@ def delta_build(site_dir: Path, output: Path | None, base_url: str | None, draft
         tables.close()
 
 
-def _cached_records(site_dir: Path) -> Callable[[str], Any]:
-    cache = ArticleCache(site_dir / CACHE_DIR, None, read_only=True)
-    return cache.get
-
-
 def _build(site_dir: Path, config: SiteConfig, theme: Path, output: Path, key: str,
            tables: StoredTables, started: float) -> DeltaBuilt:
-    from builder.pipeline import input_roots  # (it imports this module)
-
     if tables.meta("format") != delta_store.FORMAT or tables.meta("condition") != key:
         raise Unsure("the stored build is of another format or options")
-    versions = tables.meta("versions")
-    if versions[1] != settings_version(config):
+    if tables.meta("versions")[1] != settings_version(config):
         raise Unsure("site.yml or Postil changed")
     roots = input_roots(config, theme)
     if tables.meta("roots") != roots:
         raise Unsure("the folders read changed")
     stamp = state.load(site_dir, key)
-    base = tables.meta("base")
-    names, stats = tables.meta("outputs")
+    names = tables.meta("names")
     if stamp is None or stamp.files != names or stamp.output != str(output):
         raise Unsure("the build state is not the stored build's")
     digest, racy, texts = state.snapshot(roots, time.time_ns())
-    changed = state.changed_files(tables.meta("inputs"), texts)
-    if not changed:
-        raise Unsure("a file was added or removed" if changed is None else "no file changed")
-    # A file changed again within the file system's timestamp granularity keeps its stat:
-    # its bytes say (see builder.state). Such a change is left to the full build.
-    if any(path not in changed and state.content_digest(path) != digest_of
-           for path, digest_of in stamp.racy.items()):
-        raise Unsure("a file changed within the file system's timestamp granularity")
-    sources = []
-    warned = {p.path for p in base["warnings"]}
-    known = set(base["articles"])
-    for file in changed:
-        try:
-            rel = Path(file).relative_to(site_dir).as_posix()
-        except ValueError:
-            raise Unsure(f"{file} changed") from None
-        if rel not in known or rel in warned:
-            raise Unsure(f"{rel} changed: not an article, or one with warnings")
-        sources.append((rel, site_dir / rel))
-    if base["valid_until"] is not None and \
-            datetime.now(config.tz).date().isoformat() >= base["valid_until"]:
+    sources = _edited(site_dir, tables, stamp, state.changed_files(tables.meta("inputs"), texts))
+    settings = tables.meta("settings")
+    if settings["valid_until"] is not None and \
+            datetime.now(config.tz).date().isoformat() >= settings["valid_until"]:
         raise Unsure("a future-dated article fell due")
     racy_digests = state.content_digests(racy)  # before reading, as a full build takes them
     if racy_digests is None:
         raise Unsure("too many files just changed")
-    store = EntityStore(site_dir)
-    saved = _read(site_dir, config, sources, store)
-    found: list[Problem] = []
+    saved = _read(site_dir, config, sources, tables.meta("lexicon"))
     # What each page rendered reads is noted, for the next delta build; the global
     # ``site`` is a stand-in: a page that reads it ends this build (builder.delta).
+    found: list[Problem] = []
     renderer = Renderer(Site(config=config, articles=(), tags=(), authors=(), years=(),
-                             term_names=base["tag_names"]),
+                             term_names=settings["tag_names"]),
                         template_dirs(config, theme, found), track_reads=True)
     if found:
         raise Unsure("the template folders have problems")
@@ -325,38 +319,57 @@ def _build(site_dir: Path, config: SiteConfig, theme: Path, output: Path, key: s
     if compiled is not None and tracking is True and type(stored) is dict:
         compiled.update((key, code) for key, code in stored.items()
                         if type(key) is str and type(code) is bytes)
-    basis = StoredBuild(tables, base, versions, renderer, output)
-    made = rebuild(basis, saved, FeedCache())
+    made = rebuild(StoredBuild(tables, renderer, output), saved, FeedCache())
     if made is None:
         raise Unsure("an edit changes how the site is indexed, or a page reads the site, "
                      "or a problem")
     with OutputFolder(output).locked() as folder:
+        if state.load(site_dir, key) != stamp:  # another build wrote since: it decides
+            raise Unsure("another build wrote the output meanwhile")
         report = folder.update(made.files, made.signatures)
-        written = _patched(output, names, stats, report)
-        if written is not None:
-            state.record(site_dir, key, stamp._replace(inputs=digest, written=stats_digest(written),
-                                                       racy=racy_digests),
-                         {**base["sources"], **{s: r.key for s, r in saved.items()}})
-        else:
-            state.record(site_dir, key, None, base["sources"])
-        _store(tables, base, made, saved, texts, names, written)
-        store.save()
-    return DeltaBuilt(output=output, articles=base["shown"], rendered=made.rendered,
+        packed_now = _patched(output, names, tables.meta("packed"), report)
+        sources_now = {**tables.meta("sources"), **{s: r.key for s, r in saved.items()}}
+        new_stamp = None if packed_now is None else stamp._replace(
+            inputs=digest, written=stats_digest(packed_now), racy=racy_digests)
+        state.record(site_dir, key, new_stamp, sources_now)
+        _store(tables, made, saved, texts, sources_now, packed_now)
+    return DeltaBuilt(output=output, articles=settings["shown"], rendered=made.rendered,
                       report=report, files=len(names), warnings=list(stamp.warnings),
                       skipped=list(stamp.skipped), seconds=time.perf_counter() - started)
 
 
+def _edited(site_dir: Path, tables: StoredTables, stamp: state.Stamp,
+            changed: list[str] | None) -> list[tuple[str, Path]]:
+    """(site-relative path, file) of each article changed since the stored build; raises
+    :class:`Unsure` unless every changed file is an article of it without warnings."""
+    if not changed:
+        raise Unsure("a file was added or removed" if changed is None else "no file changed")
+    # A file changed again within the file system's timestamp granularity keeps its stat:
+    # its bytes say (see builder.state). Such a change is left to the full build.
+    if any(path not in changed and state.content_digest(path) != digest
+           for path, digest in stamp.racy.items()):
+        raise Unsure("a file changed within the file system's timestamp granularity")
+    warned = {p.path for p in tables.meta("settings")["warnings"]}
+    known = tables.meta("articles")
+    sources = []
+    for file in changed:
+        try:
+            rel = Path(file).relative_to(site_dir).as_posix()
+        except ValueError:
+            raise Unsure(f"{file} changed") from None
+        if rel not in known or rel in warned:
+            raise Unsure(f"{rel} changed: not an article, or one with warnings")
+        sources.append((rel, site_dir / rel))
+    return sources
+
+
 def _read(site_dir: Path, config: SiteConfig, sources: list[tuple[str, Path]],
-          store: EntityStore) -> dict[str, ArticleRecord]:
-    """The records of the edited articles, parsed (and put in the parsed-article cache);
-    raises :class:`Unsure` if one has a problem or needs what this build does not do.
-    The entities are read for their names (``store``: as the last build stored them; save
-    it once this build has written)."""
-    entities, lexicon, problems = EntityReader().read(
-        config.content_path, config.base_path, config.autolink, config.markdown_html,
-        store, site_dir)
-    if problems:
-        raise Unsure("an entity file has problems")
+          lexicon: Lexicon | None) -> dict[str, ArticleRecord]:
+    """The records of the edited articles, parsed (and put in the parsed-article cache)
+    with the stored build's ``lexicon`` (no entity file changed since); raises
+    :class:`Unsure` if one has a problem or needs what this build does not do."""
+    if lexicon is not None and type(lexicon) is not Lexicon:
+        raise Unsure("not a lexicon")
     cache = ArticleCache(site_dir / CACHE_DIR, read_settings(config, lexicon))
     reader = Reader(cache.settings, cache)
     records, problems = reader.read(sources, jobs=1, within=site_dir)
@@ -386,26 +399,25 @@ def _patched(output: Path, names: list[str], stats: bytes, report: WriteReport
         if number is None or now is None:
             return None
         values[_WORDS * number:_WORDS * (number + 1)] = array("Q", now)
-    manifest = packed(base, [".postil-manifest.json"])
+    manifest = packed(base, [MANIFEST])
     if manifest is None:
         return None
     values[-_WORDS:] = array("Q", manifest)
     return values.tobytes()
 
 
-def _store(tables: StoredTables, base: dict[str, Any], made: Delta,
-           saved: dict[str, ArticleRecord], texts: dict[str, str], names: list[str],
-           written: bytes | None) -> None:
+def _store(tables: StoredTables, made: Delta, saved: dict[str, ArticleRecord],
+           texts: dict[str, str], sources: dict[str, str], packed_now: bytes | None) -> None:
     """Make the stored build describe the output after ``made``; forget it if that
     cannot be done (the next build is then a full one)."""
-    if written is None:
+    if packed_now is None:
+        tables.close()
         delta_store.remove(tables.path)
         return
-    base = {**base, "changed": {**base["changed"], **{s: r.key for s, r in saved.items()}},
-            "sources": {**base["sources"], **{s: r.key for s, r in saved.items()}}}
+    changed = {**tables.meta("changed"), **{s: r.key for s, r in saved.items()}}
     try:
-        delta_store.update(tables, {"base": base, "inputs": texts, "outputs": (names, written)},
-                           made)
+        delta_store.update(tables, {"changed": changed, "sources": sources, "inputs": texts,
+                                    "packed": packed_now}, made)
     except Exception:  # noqa: BLE001 - the next build does its full work instead
         tables.close()
         delta_store.remove(tables.path)

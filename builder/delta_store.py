@@ -71,6 +71,7 @@ _ALLOWED = {
     ("builder.dates", "PartialDate"), ("builder.problems", "Problem"),
     ("builder.feeds", "FeedSource"), ("builder.assets", "AssetTable"),
     ("builder.wiki", "WikiResolver"), ("builder.wiki", "WikiTarget"),
+    ("builder.lexicon", "Lexicon"),
 }
 _MODEL = "builder.model"
 
@@ -321,6 +322,7 @@ class StoredTables:
         self._records: dict[str, ArticleRecord] = {}
         self._cards: dict[str, Article] = {}
         self._parts: dict[tuple[str, str], dict[str, Any]] = {}
+        self._meta: dict[str, Any] = {}
 
     def connect(self) -> sqlite3.Connection:
         if self._db is None:
@@ -363,10 +365,13 @@ class StoredTables:
             raise Unsure(f"a stored value that cannot be read: {exc}") from exc
 
     def meta(self, name: str) -> Any:
-        row = self.one("SELECT value FROM meta WHERE name = ?", (name,))
-        if row is None:
-            raise Unsure(f"no {name} stored")
-        return self.load(row[0])
+        """The stored value ``name`` of the build's own (see builder.delta_build), read once."""
+        if name not in self._meta:
+            row = self.one("SELECT value FROM meta WHERE name = ?", (name,))
+            if row is None:
+                raise Unsure(f"no {name} stored")
+            self._meta[name] = self.load(row[0])
+        return self._meta[name]
 
     def record(self, key: str) -> ArticleRecord:
         found = self._records.get(key)

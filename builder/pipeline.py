@@ -29,9 +29,10 @@ from builder.entities import EntityReader
 from builder.entity_store import EntityStore
 from builder.explain import SETTINGS_KEY, TEMPLATES_KEY, explain, find_page
 from builder.feeds import FeedCache, FeedSource
-from builder.filedates import FileDates, date_inputs
+from builder.filedates import FileDates
 from builder.fingerprint import fingerprint
 from builder.index import index_site
+from builder.inputs import input_roots
 from builder.lexicon import Lexicon
 from builder.model import Site
 from builder.output_check import foreign_folder, source_overlap
@@ -495,16 +496,6 @@ class _Clock:
         now = time.perf_counter()
         self.timings[stage] = now - self.last
         self.last = now
-
-
-def input_roots(config: SiteConfig, theme: Path) -> list[str]:
-    """Every file or folder a build of this site reads (absolute paths), besides
-    Postil's own code: see :func:`builder.state.snapshot`."""
-    site = config.site_dir
-    return [str(p) for p in (site / CONFIG_NAME, config.content_path, site / "templates",
-                             site / "static", site / "themes" / config.theme, theme,
-                             site / SOURCES_DIR)] + \
-        date_inputs(config.content_path.parent)  # commits date undated files
 
 
 def _stores(options: BuildOptions) -> bool:

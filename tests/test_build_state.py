@@ -286,6 +286,7 @@ def test_entity_files_are_parsed_and_their_notes_rendered_once_across_processes(
     import sqlite3
 
     import builder.entities as entities
+    from builder import delta_store
 
     out = tmp_path / "out"
     assert main(["build", str(site), "-o", str(out), "-q"]) == 0
@@ -303,6 +304,8 @@ def test_entity_files_are_parsed_and_their_notes_rendered_once_across_processes(
     def rebuild() -> None:  # an edit, so that the build does not stop early
         path = next((site / "content").glob("*.md"))
         path.write_text(path.read_text(encoding="utf-8") + " ", encoding="utf-8")
+        # and a full build: a delta build reads no entity file (builder.delta_build)
+        delta_store.remove(delta_store.database(site))
         assert main(["build", str(site), "-o", str(out), "-q"]) == 0
 
     rebuild()

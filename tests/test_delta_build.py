@@ -180,7 +180,8 @@ def test_a_stored_value_of_a_foreign_class_is_never_loaded(example, tmp_path):
             return (Path.touch, (marker,))
 
     with sqlite3.connect(database(example)) as db:
-        db.execute("UPDATE meta SET value = ? WHERE name = 'base'", (pickle.dumps(Planted()),))
+        db.execute("UPDATE meta SET value = ? WHERE name = 'settings'",
+                   (pickle.dumps(Planted()),))
     _append(example / ARTICLE)
     result = build(example)
     assert isinstance(result, str) and "class" in result
