@@ -42,6 +42,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from builder import model
 from builder.feeds import FeedSource
@@ -61,12 +62,9 @@ _SCHEMA = (
 )
 # Every class a stored value may hold: the model's, and the standard library's values.
 _ALLOWED = {
-    ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "getattr"),
-    ("copyreg", "_reconstructor"), ("copyreg", "__newobj__"),
-    ("builtins", "object"), ("builtins", "tuple"), ("builtins", "list"), ("builtins", "dict"),
+    ("builtins", "set"), ("builtins", "frozenset"),
     ("datetime", "date"), ("datetime", "datetime"), ("datetime", "time"),
-    ("datetime", "timedelta"), ("datetime", "timezone"),
-    ("zoneinfo", "ZoneInfo"), ("zoneinfo._zoneinfo", "ZoneInfo"),
+    ("datetime", "timedelta"), ("datetime", "timezone"), ("zoneinfo", "ZoneInfo"),
     ("markupsafe", "Markup"),
     ("builder.dates", "PartialDate"), ("builder.problems", "Problem"),
     ("builder.feeds", "FeedSource"), ("builder.assets", "AssetTable"),
@@ -89,6 +87,8 @@ _HERE = __name__
 
 def _make(kind: type, *values: Any) -> Any:
     """An object of the dataclass ``kind`` with these field values, as stored."""
+    if kind not in _PLAIN_DATACLASSES:
+        raise Unsure(f"a stored value of class {kind!r}")
     made = object.__new__(kind)
     made.__dict__.update(zip(_fields(kind), values, strict=True))
     return made
@@ -168,6 +168,8 @@ class _Pickler(pickle.Pickler):
             return _ref, ("m" if kind is Mention else "h", obj.owner, obj.id)
         if obj is self.refs.config:
             return _ref, ("c",)
+        if kind is ZoneInfo and obj.key is not None:  # (not pickle's getattr of a method)
+            return ZoneInfo, (obj.key,)
         if kind in _PLAIN_DATACLASSES:
             return _make, (kind, *[getattr(obj, name) for name in _fields(kind)])
         return NotImplemented
