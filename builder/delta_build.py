@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 from builder import delta_store, slugs, state
-from builder.assets import AssetTable
 from builder.cache import CACHE_DIR, ArticleCache
 from builder.config import SiteConfig, author_problems, load_config
 from builder.delta import Delta, rebuild
@@ -44,8 +43,8 @@ from builder.index import resolve_links
 from builder.inputs import input_roots
 from builder.lexicon import Lexicon
 from builder.manifest import MANIFEST
-from builder.model import Article, ArticleRecord, EntityRecord, Page, Site
-from builder.outputs import SITE_MARK, Signer, settings_version
+from builder.model import Article, ArticleRecord, Page, Site
+from builder.outputs import settings_version
 from builder.problems import Problem
 from builder.render import Renderer
 from builder.site_files import STATIC
@@ -58,75 +57,6 @@ from builder.wiki import WikiResolver
 from builder.writer import OutputFolder, WriteReport
 
 _WORDS = 3  # per output file in the packed stats: size, mtime_ns, inode
-
-
-@dataclass
-class Kept:
-    """What a full writing build keeps for :func:`save_build`, once it has written."""
-
-    site: Site
-    records: list[ArticleRecord]
-    entities: list[tuple[EntityRecord, str, list[tuple[int, str]]]]
-    lexicon: Lexicon | None
-    warnings: list[Problem]
-    feeds: list[FeedSource]
-    signatures: dict[str, str]
-    signer: Signer
-    reads: dict[str, frozenset[str]]
-    valid_until: str | None
-    sources: dict[str, str]
-    tag_slugs: dict[str, str]
-    failed: set[str]
-    cached: set[str]  # keys of the records the parsed-article cache holds
-    renderer: Renderer
-
-
-def save_build(path: Path, condition: str, kept: Kept, roots: list[str],
-               inputs: dict[str, str], outputs: bytes, names: list[str]) -> None:
-    """Store the full build ``kept`` for the next process (see the module's docstring).
-    ``inputs``: the texts of its input snapshot (:func:`builder.state.snapshot`);
-    ``outputs``: the packed stats of its output files ``names`` (sorted) and then of
-    the manifest, as the build state recorded them (:func:`builder.stats.output_packed`).
-    Raises OSError, sqlite3.Error or a pickling error."""
-    site = kept.site
-    shown = [article.record for article in site.articles]
-    resolver = WikiResolver(kept.lexicon, [e for e, _, _ in kept.entities], shown,
-                            kept.records, unresolved=site.config.wikilinks_unresolved)
-    urls = {article.source: article.url for article in site.articles}
-    signatures = kept.signatures
-    stored = resolver.stored()
-    stored.tag_slugs, stored.failed = kept.tag_slugs, kept.failed
-    # The templates as compiled (Jinja's bytecode, checked against each template's
-    # source before use): a delta build renders a few pages, and compiling the default
-    # theme's templates would take longer than rendering them.
-    compiled = getattr(kept.renderer.env.bytecode_cache, "codes", {})
-    # Each value its own row, read when needed and written again only when changed.
-    meta = {
-        "condition": condition, "roots": roots, "inputs": inputs,
-        "templates": (kept.renderer.track_reads, dict(compiled)),
-        "versions": (kept.signer.pages_version, kept.signer.settings),
-        # (a new copy: without the matcher its first use builds, which is no stored value)
-        "names": names, "packed": outputs,
-        "lexicon": replace(kept.lexicon) if kept.lexicon is not None else None,
-        "settings": {
-            "depended": resolver.depended(shown, [(e.source, links)
-                                                  for e, _, links in kept.entities]),
-            "tag_names": site.term_names, "valid_until": kept.valid_until,
-            "warnings": kept.warnings, "shown": len(site.articles),
-            "tag_slugs": kept.tag_slugs, "failed": kept.failed,
-            "unresolved": site.config.wikilinks_unresolved,
-            "static": {name for name, signature in signatures.items() if signature == STATIC},
-            "site_readers": {name: kept.reads.get(name) for name, signature
-                             in signatures.items() if SITE_MARK in signature}},
-        "links": (urls, {r.source for r in kept.records} - urls.keys(),
-                  AssetTable.of(site.assets)),
-        "resolver": stored, "sources": kept.sources,
-        "articles": {r.source for r in kept.records}, "changed": {},
-    }
-    pages = ((page, signatures[output_file(page.url)], kept.reads.get(output_file(page.url)))
-             for page in site.pages)
-    delta_store.save(path, meta, pages, site.cards, kept.feeds,
-                     site.config.feed_limit or None, site.config, kept.cached)
 
 
 class StoredBuild:

@@ -209,7 +209,7 @@ def database(site_dir: Path) -> Path:
 def save(path: Path, meta: dict[str, Any], pages: Iterable[tuple[Page, str, Any]],
          cards: Iterable[Article], feeds: list[Any], feed_limit: int | None, config: Any,
          cached: set[str]) -> None:
-    """Store a full build in a new database at ``path`` (renamed into place when done).
+    """Store a full build in a new database file ``path`` (then :func:`finish` it).
 
     ``pages``: (page, signature, reads or None) of every page, in the site's order;
     ``cards``: every shown article's card; ``feeds``: every feed, in order (only their
@@ -242,11 +242,10 @@ def save(path: Path, meta: dict[str, Any], pages: Iterable[tuple[Page, str, Any]
     card_rows = [(card.record.source, refs.dump(card, top=card)[0]) for card in cards]
     record_rows = [(key, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
                    for key, record in refs.records.items() if key not in cached]
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     with contextlib.suppress(FileNotFoundError):
-        temporary.unlink()
+        path.unlink()
     path.parent.mkdir(exist_ok=True)
-    db = sqlite3.connect(temporary, isolation_level=None)
+    db = sqlite3.connect(path, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode = OFF")  # a new file: a crash leaves only it
         db.execute("PRAGMA synchronous = OFF")
@@ -265,6 +264,19 @@ def save(path: Path, meta: dict[str, Any], pages: Iterable[tuple[Page, str, Any]
         db.executemany("INSERT INTO feeds VALUES (?, ?)", feed_rows)
         db.executemany("INSERT INTO records VALUES (?, ?)", record_rows)
         db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+def finish(temporary: Path, path: Path, meta: dict[str, Any]) -> None:
+    """Add ``meta`` to the build stored in ``temporary`` (by :func:`save`) and make it the
+    stored build at ``path``. Raises OSError or sqlite3.Error."""
+    db = sqlite3.connect(temporary, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode = OFF")
+        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                       [(name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+                        for name, value in meta.items()])
     finally:
         db.close()
     os.replace(temporary, path)
@@ -334,6 +346,9 @@ class StoredTables:
                 self._db = sqlite3.connect(f"file:{quote(os.fsencode(self.path))}?mode=rw",
                                            uri=True, timeout=2.0, isolation_level=None)
                 self._db.execute("PRAGMA trusted_schema = OFF")
+                # As the build state's (builder.state): what a crash of the whole system
+                # can damage is this local state, not the output.
+                self._db.execute("PRAGMA synchronous = OFF")
             except sqlite3.Error as exc:
                 raise Unsure(str(exc)) from exc
         return self._db

@@ -24,7 +24,7 @@ from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
 from builder.citations import citation_files
 from builder.config import CONFIG_NAME, SiteConfig, author_problems, load_config
 from builder.delta import LastBuild, rebuild, saved_sources
-from builder.delta_build import Kept, save_build
+from builder.delta_save import Kept, StoreJob
 from builder.entities import EntityReader
 from builder.entity_store import EntityStore
 from builder.explain import SETTINGS_KEY, TEMPLATES_KEY, explain, find_page
@@ -199,13 +199,24 @@ class SiteBuilder:
             result = self._build_site(config, theme, output, disk, problems, clock, progress,
                                       Files(spool))
             if folder is not None:
-                result.report = folder.sync(result.files, result.signatures)
-                clock("write")
-                packed = None
-                if inputs is not None:
-                    packed = self._record_state(config, output, roots, inputs[0], racy,
-                                                result)
-                self._store(roots, inputs, packed, result)
+                kept, self._kept = self._kept, None
+                # (no job: the build stored before no longer describes the output)
+                job = StoreJob(self.site_dir, self._condition(), kept, roots, inputs[2],
+                               sorted(result.files)) if kept and inputs else None
+                if job is None:
+                    delta_store.remove(delta_store.database(self.site_dir))
+                try:
+                    result.report = folder.sync(result.files, result.signatures)
+                    clock("write")
+                    packed = None
+                    if inputs is not None:
+                        packed = self._record_state(config, output, roots, inputs[0], racy,
+                                                    result)
+                    if job is not None:
+                        job.finish(packed)
+                finally:
+                    if job is not None:
+                        job.cancel()
                 if self._entity_store is not None:
                     self._entity_store.save()
         if self._reader and self._reader.cache:
@@ -260,22 +271,6 @@ class SiteBuilder:
         options = self.options
         return condition(self.site_dir, options.output, options.base_url, options.drafts,
                          options.strict)
-
-    def _store(self, roots: list[str],
-               inputs: tuple[str, list[str], dict[str, str]] | None, packed: bytes | None,
-               result: BuildResult) -> None:
-        """Store this build for the next process's delta build (builder.delta_build), or
-        forget the stored one when this build leaves no stamp to start from."""
-        kept, self._kept = self._kept, None
-        path = delta_store.database(self.site_dir)
-        if kept is None or inputs is None or packed is None:
-            delta_store.remove(path)
-            return
-        try:
-            save_build(path, self._condition(), kept, roots, inputs[2], packed,
-                       sorted(result.files))
-        except Exception:  # noqa: BLE001 - only a head start for the next build: none then
-            delta_store.remove(path)
 
     def _record_state(self, config: SiteConfig, output: Path, roots: list[str], inputs: str,
                       racy: dict[str, str] | None, result: BuildResult) -> bytes | None:

@@ -388,10 +388,24 @@ def load(site_dir: Path, key: str) -> Stamp | None:
     return _load(Path(site_dir), key)
 
 
+# The last stamp loaded, by the text of its row: a postil build that finds a change loads
+# it again (builder.delta_build), and a stamp of 50,000 files takes a while to check.
+_loaded: tuple[str, Stamp] | None = None
+
+
 def _load(site_dir: Path, key: str) -> Stamp | None:
+    global _loaded
     row = _row(site_dir, key, "stamp")
     if row is None:
         return None
+    if _loaded is not None and _loaded[0] == row:
+        return _loaded[1]
+    stamp = _parse(row)
+    _loaded = (row, stamp) if stamp is not None else None
+    return stamp
+
+
+def _parse(row: str) -> Stamp | None:
     try:
         value = json.loads(row)
         stamp = Stamp(**value) if isinstance(value, dict) else None
