@@ -1,7 +1,7 @@
 """``postil build`` after editing articles: render only the pages that show them.
 
 A full writing build stores what a delta build starts from
-(:func:`save_build`, into :mod:`builder.delta_store`). The next ``postil build``
+(:func:`builder.delta_save.store_build`, into :mod:`builder.delta_store`). The next ``postil build``
 process, finding that only the stat of some article files changed since
 (:func:`builder.state.changed_files`), reads those articles alone and, when each
 indexes exactly as before (:func:`builder.delta.view`), makes again only the

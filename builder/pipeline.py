@@ -24,7 +24,7 @@ from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
 from builder.citations import citation_files
 from builder.config import CONFIG_NAME, SiteConfig, author_problems, load_config
 from builder.delta import LastBuild, rebuild, saved_sources
-from builder.delta_save import Kept, StoreJob
+from builder.delta_save import Kept, store_build
 from builder.entities import EntityReader
 from builder.entity_store import EntityStore
 from builder.explain import SETTINGS_KEY, TEMPLATES_KEY, explain, find_page
@@ -200,23 +200,17 @@ class SiteBuilder:
                                       Files(spool))
             if folder is not None:
                 kept, self._kept = self._kept, None
-                # (no job: the build stored before no longer describes the output)
-                job = StoreJob(self.site_dir, self._condition(), kept, roots, inputs[2],
-                               sorted(result.files)) if kept and inputs else None
-                if job is None:
-                    delta_store.remove(delta_store.database(self.site_dir))
-                try:
-                    result.report = folder.sync(result.files, result.signatures)
-                    clock("write")
-                    packed = None
-                    if inputs is not None:
-                        packed = self._record_state(config, output, roots, inputs[0], racy,
-                                                    result)
-                    if job is not None:
-                        job.finish(packed)
-                finally:
-                    if job is not None:
-                        job.cancel()
+                # (the build stored before describes the output no more)
+                delta_store.remove(delta_store.database(self.site_dir))
+                result.report = folder.sync(result.files, result.signatures)
+                clock("write")
+                packed = None
+                if inputs is not None:
+                    packed = self._record_state(config, output, roots, inputs[0], racy,
+                                                result)
+                store_build(self.site_dir, self._condition(), kept, roots,
+                            inputs[2] if inputs else None, sorted(result.files), packed)
+                clock("store")
                 if self._entity_store is not None:
                     self._entity_store.save()
         if self._reader and self._reader.cache:
