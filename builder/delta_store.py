@@ -37,7 +37,7 @@ import io
 import os
 import pickle
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -220,28 +220,30 @@ def save(path: Path, meta: dict[str, Any], pages: Iterable[tuple[Page, str, Any]
     cards = list(cards)
     refs = Refs(cards, config)
     reach: dict[str, tuple[list[int], list[int]]] = {}
-    page_rows = []
-    for number, (page, signature, reads) in enumerate(pages):
-        # What a page reaches is in its context (see builder.delta.Dependents): its
-        # ``shows`` (which its context holds too) is stored apart.
-        data, reached = refs.dump(replace(page, shows=()))
-        if not reached:
-            continue  # a page reaching no article never renders in a delta build
-        page_rows.append((number, _name_of(page), signature, pickle.dumps(reads),
-                          isinstance(page.context.get("entity"), Entity), data,
-                          refs.dump(page.shows)[0]))
-        for source in reached:
-            reach.setdefault(source, ([], []))[0].append(number)
-    feed_rows = []
-    for number, feed in enumerate(feeds):
-        shown = feed.articles[:feed_limit]
-        data, _ = refs.dump(type(feed)(feed.title, feed.page_url, list(shown), feed.subtitle))
-        feed_rows.append((number, data))
-        for card in shown:
-            reach.setdefault(card.record.source, ([], []))[1].append(number)
-    card_rows = [(card.record.source, refs.dump(card, top=card)[0]) for card in cards]
-    record_rows = [(key, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
-                   for key, record in refs.records.items() if key not in cached]
+
+    # Rows made as they are written (a generator each): the pickles of 10,000 articles'
+    # pages are a hundred megabytes or more, never all in memory.
+    def page_rows() -> Iterator[tuple]:
+        for number, (page, signature, reads) in enumerate(pages):
+            # What a page reaches is in its context (see builder.delta.Dependents): its
+            # ``shows`` (which its context holds too) is stored apart.
+            data, reached = refs.dump(replace(page, shows=()))
+            if not reached:
+                continue  # a page reaching no article never renders in a delta build
+            for source in reached:
+                reach.setdefault(source, ([], []))[0].append(number)
+            yield (number, _name_of(page), signature, pickle.dumps(reads),
+                   isinstance(page.context.get("entity"), Entity), data,
+                   refs.dump(page.shows)[0])
+
+    def feed_rows() -> Iterator[tuple]:
+        for number, feed in enumerate(feeds):
+            shown = feed.articles[:feed_limit]
+            for card in shown:
+                reach.setdefault(card.record.source, ([], []))[1].append(number)
+            yield number, refs.dump(type(feed)(feed.title, feed.page_url, list(shown),
+                                               feed.subtitle))[0]
+
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     path.parent.mkdir(exist_ok=True)
@@ -253,16 +255,19 @@ def save(path: Path, meta: dict[str, Any], pages: Iterable[tuple[Page, str, Any]
         for statement in _SCHEMA:
             db.execute(statement)
         db.execute("CREATE INDEX pages_by_name ON pages (name)")
+        db.executemany("INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?)", page_rows())
+        db.executemany("INSERT INTO feeds VALUES (?, ?)", feed_rows())
+        db.executemany("INSERT INTO reach VALUES (?, ?, ?)",
+                       ((source, pickle.dumps(p), pickle.dumps(f))
+                        for source, (p, f) in reach.items()))
+        db.executemany("INSERT INTO cards VALUES (?, ?)",
+                       ((card.record.source, refs.dump(card, top=card)[0]) for card in cards))
+        db.executemany("INSERT INTO records VALUES (?, ?)",
+                       ((key, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+                        for key, record in refs.records.items() if key not in cached))
         db.executemany("INSERT INTO meta VALUES (?, ?)",
                        [(name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
                         for name, value in {**meta, "format": FORMAT}.items()])
-        db.executemany("INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?)", page_rows)
-        db.executemany("INSERT INTO reach VALUES (?, ?, ?)",
-                       [(source, pickle.dumps(p), pickle.dumps(f))
-                        for source, (p, f) in reach.items()])
-        db.executemany("INSERT INTO cards VALUES (?, ?)", card_rows)
-        db.executemany("INSERT INTO feeds VALUES (?, ?)", feed_rows)
-        db.executemany("INSERT INTO records VALUES (?, ?)", record_rows)
         db.execute("COMMIT")
     finally:
         db.close()
