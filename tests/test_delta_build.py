@@ -209,3 +209,25 @@ def test_manifest_update_lines_are_read_and_one_cut_short_is_skipped(tmp_path):
                                    manifest.VERSION)
     cut = raw + b'{"update": {"b\\nc.html": ["x", '
     assert manifest.parse(cut) == manifest.parse(raw)
+
+
+def test_an_output_file_removed_since_is_made_again_by_the_full_build(example):
+    (example / "public" / PAGE).unlink()
+    _append(example / ARTICLE)
+    assert main(["build", str(example), "-q"]) == 0  # the delta build gave way
+    assert not any(isinstance(outcome, DeltaBuilt) for outcome in _OUTCOMES)
+    assert_cold(example)
+
+
+def test_a_delta_build_that_fails_to_record_its_files_is_repaired_next(example, monkeypatch):
+    def fail(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(manifest, "append", fail)
+        _append(example / ARTICLE)
+        assert main(["build", str(example), "-q"]) == 0  # written, then the full build
+    assert_cold(example)
+    _append(example / ARTICLE)
+    assert isinstance(build(example), DeltaBuilt)
+    assert_cold(example)
