@@ -52,16 +52,17 @@ class Kept:
 
 def store_build(site_dir: Path, condition: str, kept: Kept | None, roots: list[str],
                 inputs: dict[str, str] | None, names: list[str], packed: bytes | None) -> None:
-    """Store the full build ``kept`` of ``site_dir`` for the next process, or remove the
-    stored build if there is nothing to store (``kept``, ``inputs`` or ``packed`` None).
+    """Store the full build ``kept`` of ``site_dir`` for the next process, in place of the
+    stored build; nothing if there is nothing to store (``kept``, ``inputs`` or ``packed``
+    None: a build that keeps nothing, or leaves no stamp).
     ``inputs``: the texts of its input snapshot (:func:`builder.state.snapshot`);
     ``names``: its output files, sorted; ``packed``: their stats and the manifest's, as
     the build state recorded them (:func:`builder.stats.output_packed`). Never raises:
     a build that cannot be stored is not, and the next build is a full one."""
-    path = delta_store.database(site_dir)
-    delta_store.remove(path)
     if kept is None or inputs is None or packed is None:
         return
+    path = delta_store.database(site_dir)
+    delta_store.remove(path)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         _save(temporary, condition, kept, roots, inputs, names)

@@ -317,6 +317,26 @@ def update(tables: StoredTables, meta: dict[str, Any], made: Any) -> None:
         db.executemany("UPDATE feeds SET feed = ? WHERE number = ?", feeds)
 
 
+def forget(path: Path, condition: str) -> None:
+    """Remove the build stored at ``path`` if it is of ``condition`` (its output folder and
+    options: see builder.state.condition), or cannot be read: a build of that condition
+    is about to change the output it describes. A build of another leaves it."""
+    if not path.is_file():
+        return
+    try:
+        db = sqlite3.connect(f"file:{quote(os.fsencode(path))}?mode=ro", uri=True,
+                             timeout=2.0)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE name = 'condition'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        row = None
+    # (compared as stored: a string pickles to the same bytes every time)
+    if row is None or row[0] == pickle.dumps(condition, protocol=pickle.HIGHEST_PROTOCOL):
+        remove(path)
+
+
 def remove(path: Path) -> None:
     """Forget the stored build (one that no longer describes the output)."""
     with contextlib.suppress(OSError):

@@ -200,8 +200,8 @@ class SiteBuilder:
                                       Files(spool))
             if folder is not None:
                 kept, self._kept = self._kept, None
-                # (the build stored before describes the output no more)
-                delta_store.remove(delta_store.database(self.site_dir))
+                # (a build stored for this output describes it no more)
+                delta_store.forget(delta_store.database(self.site_dir), self._condition())
                 result.report = folder.sync(result.files, result.signatures)
                 clock("write")
                 packed = None

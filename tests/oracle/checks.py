@@ -94,6 +94,7 @@ class Oracle(FaultChecks):
         self.written: dict[str, bytes] = {}
         self.saved: set[str] = set()  # written or removed since the long-lived builder built
         self.deltas = 0  # builds of the long-lived builder made without indexing again
+        self.cli_deltas = 0  # postil build processes that made a delta build (see _incremental)
         self.delta = False  # the last one was
         self._clock = 0
         self.live = None
@@ -249,7 +250,25 @@ class Oracle(FaultChecks):
         return Run(process.returncode, stdout, stderr)
 
     def _incremental(self, fault: str | None = None) -> Run:
-        return self._finish(self._start(fault))
+        before = self._stored()
+        run = self._finish(self._start(fault))
+        self._count_delta(before)
+        return run
+
+    def _stored(self) -> tuple[int, int] | None:
+        """(inode, mtime) of the stored build: a full build stores a new file, a delta build
+        changes it in place (builder.delta_store)."""
+        try:
+            info = (self.site / ".postil-cache" / "delta.sqlite3").stat()
+        except OSError:
+            return None
+        return info.st_ino, info.st_mtime_ns
+
+    def _count_delta(self, before: tuple[int, int] | None) -> None:
+        after = self._stored()
+        if before is not None and after is not None and after[0] == before[0] and \
+                after[1] != before[1]:
+            self.cli_deltas += 1
 
     def _cold(self, n: int, kind: str = "cold") -> tuple[dict[str, bytes] | None, str, Path]:
         """A cold build into an empty folder, in this process, without the cache."""
@@ -299,9 +318,11 @@ class Oracle(FaultChecks):
             run = self._incremental()
         else:
             before, before_times = read_tree(self.out), mtimes(self.out)
+            stored = self._stored()
             process = self._start()  # meanwhile, the cold build in this process
             cold, error, folder = self._cold(n)
             run = self._finish(process)
+            self._count_delta(stored)
         if cold is None:
             return problems + [f"the cold build failed: {error}"]
         problems += [f"cold build: {p}" for p in broken_links(cold, self._base_path())[:10]]

@@ -166,7 +166,10 @@ def _site_yml(model: SiteModel) -> str:
              f"permalinks: {{article: {quoted(model.permalink)}}}"]
     if model.author:
         lines.append(f"author: {quoted(model.author)}")
-    lines += ["entities:", "  autolink: true", ""]
+    # Search off: a postil build after body edits alone is then a delta build from the
+    # stored build (builder.delta_build), which leaves search to full builds; the index
+    # under rebuilds has tests of its own (tests/test_search.py).
+    lines += ["search: false", "entities:", "  autolink: true", ""]
     return "\n".join(lines)
 
 
