@@ -24,7 +24,7 @@ from builder import __version__, snapshots, structured
 from builder.citations import source_citation_path
 from builder.model import Page, Site
 from builder.problems import Problem
-from builder.reads import Reads, TrackingEnvironment, finalize, note_call
+from builder.reads import TrackingEnvironment, WatchingContext, finalize, finish_page, start_page
 from builder.slugs import slugify
 from builder.template_checks import PostilUndefined
 from builder.urls import (
@@ -49,6 +49,12 @@ class Rendered(NamedTuple):
     problems: list[Problem]  # each template problem once
     reads_site: set[str]  # output files whose templates read the global ``site``
     reads: dict[str, frozenset[str]]  # output file → what it read of its articles
+# Postil's filters that read no field of what they are given: each raises, or gives the
+# same value, for anything but the string, number or date it expects (an article, a list
+# of them), so nothing it returns shows an article (tests/test_reads_speed.py checks it).
+# Left unwatched by builder.reads: they run on every date, tag and author of a page.
+_BLIND_FILTERS = frozenset({"date", "reading_time", "slug", "tag_url", "author_url",
+                            "category_url", "entity_type", "entity_type_plural"})
 ENTITY_LABELS = {"person": ("Person", "People"), "organization": ("Organisation", "Organisations"),
                  "place": ("Place", "Places"), "event": ("Event", "Events"),
                  "work": ("Work", "Works"), "other": ("Other", "Other")}
@@ -70,16 +76,8 @@ class _RecordingContext(jinja2.runtime.Context):
 
 
 
-class _TrackingContext(_RecordingContext):
+class _TrackingContext(_RecordingContext, WatchingContext):
     """A recording context that also notes what calls are handed (see builder.reads)."""
-
-    def call(__self, __obj, *args, **kwargs):  # noqa: ANN001, ANN201, N805 - Jinja's own
-        declared = getattr(__obj, "article_reads", None)  # Postil's own functions say
-        if declared is not None:
-            Reads.names.update(declared)
-        elif (args or kwargs) and type(__obj) is not jinja2.runtime.Macro:  # (its reads
-            note_call(args, kwargs)  # are its own)
-        return super().call(__obj, *args, **kwargs)
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -152,7 +150,7 @@ class Renderer:
             source_citation_path=source_citation_path,
         )
         if isinstance(self.env, TrackingEnvironment):  # before any template loads: compiled
-            self.env.watch()  # templates bind the filters
+            self.env.watch(blind=_BLIND_FILTERS)  # templates bind the filters
 
     def preload(self) -> None:
         """Compile every template now, in this process: pages rendered by forked workers
@@ -173,7 +171,7 @@ class Renderer:
 
         Raises whatever the template raises."""
         _RecordingContext.looked_up = looked_up = set()
-        read = Reads.start()
+        start_page()
         template = self.env.get_template(page.template)
         if page.url == NOT_FOUND:
             # Served at any depth, so its links start from the base path (MkDocs #1035).
@@ -194,7 +192,7 @@ class Renderer:
         PostilUndefined.scope = (context, self.env.globals)  # for "did you mean"
         # Bodies hold site paths (builder.urls.SITE_LINK): made this page's links here.
         data = resolve_site_links(template.render(context), url).encode("utf-8")
-        return data, "site" in looked_up, frozenset(read) if self.track_reads else None
+        return data, "site" in looked_up, finish_page() if self.track_reads else None
 
     def render_all(self, pages: Iterable[Page]) -> Rendered:
         """Output file → bytes for ``pages``; every template problem once; the output
