@@ -45,6 +45,8 @@ _BLIND_FILTERS = {"length", "count", "first", "last", "reverse", "batch", "slice
                   "default", "d"}
 _BLIND_TESTS = {"defined", "undefined", "none", "sameas", "true", "false", "boolean", "string",
                 "number", "mapping", "iterable", "sequence"}
+#: a local variable of the templates' code (Jinja names its own l_*, t_*)
+_PRINTED = "_postil_printed"
 #: what Jinja adds to a call's keywords for its own use
 _JINJA_KEYWORDS = ("_loop_vars", "_block_vars")
 
@@ -159,6 +161,17 @@ class _TrackingCodeGenerator(CodeGenerator):
         self._whole(node.right, frame)
         self.write(")")
 
+    # What {{ x }} prints goes through the environment's ``finalize`` (see there), but only
+    # when its type is not a plain one: the test is written into the template's code,
+    # since a call per printed value would cost more than the rest of the tracking.
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        super()._output_child_pre(node, frame, finalize._replace(src=None))
+        self.write(f"({_PRINTED} if type({_PRINTED} := ")
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        self.write(f") in environment.plain_types else {finalize.src}{_PRINTED}))")
+        super()._output_child_post(node, frame, finalize._replace(src=None))
+
 
 class TrackingEnvironment(jinja2.Environment):
     """A Jinja environment that notes (see :func:`start_page`) what templates read of articles.
@@ -167,6 +180,7 @@ class TrackingEnvironment(jinja2.Environment):
     """
 
     code_generator_class = _TrackingCodeGenerator
+    plain_types = _PLAIN_TYPES  # (for the templates' code)
 
     @staticmethod
     def whole(value: Any) -> Any:

@@ -111,9 +111,10 @@ _COMPILED, _COMPILED_TRACKING = _CompiledTemplates(), _CompiledTemplates()
 class Renderer:
     """A Jinja2 environment bound to one site; renders :class:`Page` objects."""
 
-    def __init__(self, site: Site, template_dirs: list[Path], track_reads: bool = False):
-        """``track_reads``: note what each page reads of its articles (builder.reads), at
-        some cost in speed; for delta builds."""
+    def __init__(self, site: Site, template_dirs: list[Path], track_reads: bool = True):
+        """``track_reads``: note what each page reads of its articles (builder.reads), for
+        delta builds. It costs a few per cent of rendering time and changes no byte of a
+        page; False only to measure that."""
         self.site = site
         self.config = site.config
         self.template_dirs = [d.resolve() for d in template_dirs]
