@@ -36,6 +36,7 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.utils import internalcode
 from markupsafe import Markup
 
 from builder.model import Article, ArticleRecord
@@ -227,6 +228,7 @@ class WatchingContext(jinja2.runtime.Context):
     declares the fields it reads (``article_reads``) reads those; a macro's reads are its
     own; any other call handed anything but plain values reads :data:`EVERYTHING`."""
 
+    @internalcode  # left out of template tracebacks, as Jinja's own Context.call is
     def call(__self, __obj, *args, **kwargs):  # noqa: ANN001, ANN201, N805 - Jinja's own
         if type(__obj) is FunctionType and not __obj.__dict__:
             # A plain function (url, abs_url): no pass_* marker, nothing declared, so all

@@ -49,15 +49,16 @@ class Rendered(NamedTuple):
     problems: list[Problem]  # each template problem once
     reads_site: set[str]  # output files whose templates read the global ``site``
     reads: dict[str, frozenset[str]]  # output file → what it read of its articles
-# Postil's filters that read no field of what they are given: each raises, or gives the
-# same value, for anything but the string, number or date it expects (an article, a list
-# of them), so nothing it returns shows an article (tests/test_reads_speed.py checks it).
-# Left unwatched by builder.reads: they run on every date, tag and author of a page.
-_BLIND_FILTERS = frozenset({"date", "reading_time", "slug", "tag_url", "author_url",
-                            "category_url", "entity_type", "entity_type_plural"})
 ENTITY_LABELS = {"person": ("Person", "People"), "organization": ("Organisation", "Organisations"),
                  "place": ("Place", "Places"), "event": ("Event", "Events"),
                  "work": ("Work", "Works"), "other": ("Other", "Other")}
+
+# Postil's filters that read no field of what they are given: each raises, or gives the
+# same value, for anything but the string, number or date it expects (an article, a list
+# of them), so nothing it returns shows an article (tests/test_reads_fast.py checks it).
+# Left unwatched by builder.reads: they run on every date, tag and author of a page.
+_BLIND_FILTERS = frozenset({"date", "reading_time", "slug", "tag_url", "author_url",
+                            "category_url", "entity_type", "entity_type_plural"})
 
 
 class _RecordingContext(jinja2.runtime.Context):
@@ -78,7 +79,6 @@ class _RecordingContext(jinja2.runtime.Context):
 
 class _TrackingContext(_RecordingContext, WatchingContext):
     """A recording context that also notes what calls are handed (see builder.reads)."""
-
 
 class _CompiledTemplates(jinja2.BytecodeCache):
     """Compiled templates kept in memory for the life of the process.
