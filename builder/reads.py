@@ -17,19 +17,26 @@ string by ``~`` or ``%`` (which print its every field); and a name starting
 with ``_`` (``__dict__``, ``__getattribute__``, ``__repr__``), through which
 a template reaches fields without naming them.
 
+Tracking is on in every build, so its hot paths (``a.b``, ``f(x)``, ``{{ x }}``)
+are written out for speed: they cost a few per cent of rendering time, and the
+pages' bytes are the same as without (tests/test_reads_fast.py checks both what
+each path records and the bytes).
+
 Hand-written: Jinja has no hook for this beyond the methods overridden here.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime
+from types import FunctionType
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.utils import internalcode
 from markupsafe import Markup
 
 from builder.model import Article, ArticleRecord
@@ -44,19 +51,29 @@ _BLIND_FILTERS = {"length", "count", "first", "last", "reverse", "batch", "slice
                   "default", "d"}
 _BLIND_TESTS = {"defined", "undefined", "none", "sameas", "true", "false", "boolean", "string",
                 "number", "mapping", "iterable", "sequence"}
+#: a local variable of the templates' code (Jinja names its own l_*, t_*)
+_PRINTED = "_postil_printed"
 #: what Jinja adds to a call's keywords for its own use
 _JINJA_KEYWORDS = ("_loop_vars", "_block_vars")
 
 
-class Reads:
-    """The names read by the page being rendered (one page renders at a time)."""
+# What the page being rendered read (one page renders at a time, see :func:`start_page`): the
+# names as read, made exact by :func:`finish_page`. One set for the life of the process, so
+# that the hot paths below add to it through a bound method held in a global.
+_NAMES: set[Any] = set()
+_note = _NAMES.add
 
-    names: set[str] = set()
 
-    @classmethod
-    def start(cls) -> set[str]:
-        cls.names = set()
-        return cls.names
+def start_page() -> None:
+    """Forget what the previous page read: a page starts rendering."""
+    _NAMES.clear()
+
+
+def finish_page() -> frozenset[str]:
+    """What the page rendered since :func:`start_page` read of its articles: field names, and
+    :data:`EVERYTHING` if it may have read any field (a name starting with ``_``, which
+    the hot path records as it is)."""
+    return frozenset(_name(name) for name in _NAMES)
 
 
 def _plain(value: Any) -> bool:
@@ -83,15 +100,16 @@ def _plain(value: Any) -> bool:
 
 
 def note_call(args: tuple, kwargs: dict) -> None:
-    """Record :data:`EVERYTHING` if a call hands on anything but plain values."""
+    """Record :data:`EVERYTHING` if a call hands on anything but plain values (Jinja's
+    own keywords aside)."""
     for arg in args:  # a loop, not all(): most calls pass one string (the url function)
         if type(arg) not in _PLAIN_TYPES and not _plain(arg):
-            Reads.names.add(EVERYTHING)
+            _note(EVERYTHING)
             return
     for key, value in kwargs.items():
         if type(value) not in _PLAIN_TYPES and key not in _JINJA_KEYWORDS \
                 and not _plain(value):
-            Reads.names.add(EVERYTHING)
+            _note(EVERYTHING)
             return
 
 
@@ -102,7 +120,12 @@ def _watched(function: Callable) -> Callable:
 
     @functools.wraps(function)
     def run(*args: Any, **kwargs: Any) -> Any:
-        note_call(args[skip:], kwargs)
+        for arg in args[skip:] if skip else args:  # note_call, written out: a hot path
+            if type(arg) not in _PLAIN_TYPES and not _plain(arg):
+                _note(EVERYTHING)
+                break
+        if kwargs:
+            note_call((), kwargs)
         return function(*args, **kwargs)
 
     return run
@@ -116,7 +139,16 @@ def _name(name: Any) -> str:
 class _TrackingCodeGenerator(CodeGenerator):
     """Jinja's code generator, but ``a ~ b`` and ``a % b`` hand each operand to
     ``environment.whole`` first: both make a string of it, so of every field an
-    article's ``repr`` shows. (Not folded as constants: these templates are few.)"""
+    article's ``repr`` shows. A constant operand is left as it is: it holds no article.
+    (Not folded as constants: these templates are few.)"""
+
+    def _whole(self, node: nodes.Expr, frame: Frame) -> None:
+        if isinstance(node, (nodes.Const, nodes.TemplateData)):
+            self.visit(node, frame)
+            return
+        self.write("environment.whole(")
+        self.visit(node, frame)
+        self.write(")")
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         join = "markup_join" if frame.eval_ctx.autoescape else "str_join"
@@ -124,41 +156,57 @@ class _TrackingCodeGenerator(CodeGenerator):
             join = "(markup_join if context.eval_ctx.volatile else str_join)"
         self.write(f"{join}((")
         for arg in node.nodes:
-            self.write("environment.whole(")
-            self.visit(arg, frame)
-            self.write("), ")
+            self._whole(arg, frame)
+            self.write(", ")
         self.write("))")
 
     def visit_Mod(self, node: nodes.Mod, frame: Frame) -> None:
-        self.write("(environment.whole(")
-        self.visit(node.left, frame)
-        self.write(") % environment.whole(")
-        self.visit(node.right, frame)
-        self.write("))")
+        self.write("(")
+        self._whole(node.left, frame)
+        self.write(" % ")
+        self._whole(node.right, frame)
+        self.write(")")
+
+    # What {{ x }} prints goes through the environment's ``finalize`` (see there), but only
+    # when its type is not a plain one: the test is written into the template's code,
+    # since a call per printed value would cost more than the rest of the tracking.
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        super()._output_child_pre(node, frame, finalize._replace(src=None))
+        self.write(f"({_PRINTED} if type({_PRINTED} := ")
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        self.write(f") in environment.plain_types else {finalize.src}{_PRINTED}))")
+        super()._output_child_post(node, frame, finalize._replace(src=None))
 
 
 class TrackingEnvironment(jinja2.Environment):
-    """A Jinja environment that notes, in :class:`Reads`, what templates read of articles.
+    """A Jinja environment that notes (see :func:`start_page`) what templates read of articles.
 
     Set the filters and tests before loading templates, then call :meth:`watch`.
     """
 
     code_generator_class = _TrackingCodeGenerator
+    plain_types = _PLAIN_TYPES  # (for the templates' code)
 
     @staticmethod
     def whole(value: Any) -> Any:
         """``value``, noted as read whole unless plain (see :class:`_TrackingCodeGenerator`)."""
-        return finalize(value)
+        if type(value) not in _PLAIN_TYPES and not _plain(value):
+            _note(EVERYTHING)
+        return value
 
-    def watch(self) -> None:
-        self.filters = {name: f if name in _BLIND_FILTERS else _watched(f)
+    def watch(self, blind: Collection[str] = ()) -> None:
+        """Have every filter and test note what it is handed, but those known to read no
+        field of what they are given: Jinja's that count, pick or pass it on, and the
+        filters named in ``blind``."""
+        self.filters = {name: f if name in _BLIND_FILTERS or name in blind else _watched(f)
                         for name, f in self.filters.items()}
         self.tests = {name: f if name in _BLIND_TESTS else _watched(f)
                       for name, f in self.tests.items()}
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) in _TRACKED:
-            Reads.names.add(_name(attribute))
+            _note(attribute)  # made exact (a name starting with "_") by finish_page()
         # jinja2.Environment.getattr, written out: this runs for every a.b of a template
         try:
             return getattr(obj, attribute)
@@ -171,14 +219,47 @@ class TrackingEnvironment(jinja2.Environment):
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         if type(obj) in _TRACKED:
-            Reads.names.add(_name(argument))
+            _note(_name(argument))  # (which may be unhashable: a[[1]])
         return super().getitem(obj, argument)
+
+
+class WatchingContext(jinja2.runtime.Context):
+    """A template context noting what calls (``f(x)``) are handed: a function that
+    declares the fields it reads (``article_reads``) reads those; a macro's reads are its
+    own; any other call handed anything but plain values reads :data:`EVERYTHING`."""
+
+    @internalcode  # left out of template tracebacks, as Jinja's own Context.call is
+    def call(__self, __obj, *args, **kwargs):  # noqa: ANN001, ANN201, N805 - Jinja's own
+        if type(__obj) is FunctionType and not __obj.__dict__:
+            # A plain function (url, abs_url): no pass_* marker, nothing declared, so all
+            # jinja2.runtime.Context.call would do is drop its keywords and call it. Done
+            # here in one step: most calls of a page are these.
+            for arg in args:  # note_call, written out
+                if type(arg) not in _PLAIN_TYPES and not _plain(arg):
+                    _note(EVERYTHING)
+                    break
+            if kwargs:
+                kwargs.pop("_loop_vars", None)
+                kwargs.pop("_block_vars", None)
+                if kwargs:
+                    note_call((), kwargs)
+            try:
+                return __obj(*args, **kwargs)
+            except StopIteration:
+                return __self.environment.undefined(
+                    "value was undefined because a callable raised a StopIteration exception")
+        declared = getattr(__obj, "article_reads", None)  # Postil's own functions say
+        if declared is not None:
+            _NAMES.update(declared)
+        elif (args or kwargs) and type(__obj) is not jinja2.runtime.Macro:
+            note_call(args, kwargs)
+        return super().call(__obj, *args, **kwargs)
 
 
 def finalize(value: Any) -> Any:
     """Jinja's ``finalize`` hook: a value printed whole (``{{ article }}``) is read whole."""
-    if type(value) not in _PLAIN_TYPES and not _plain(value):
-        Reads.names.add(EVERYTHING)
+    if type(value) not in _PLAIN_TYPES and not isinstance(value, _PLAIN) and not _plain(value):
+        _note(EVERYTHING)
     return value
 
 

@@ -24,7 +24,7 @@ from builder import __version__, snapshots, structured
 from builder.citations import source_citation_path
 from builder.model import Page, Site
 from builder.problems import Problem
-from builder.reads import Reads, TrackingEnvironment, finalize, note_call
+from builder.reads import TrackingEnvironment, WatchingContext, finalize, finish_page, start_page
 from builder.slugs import slugify
 from builder.template_checks import PostilUndefined
 from builder.urls import (
@@ -53,6 +53,13 @@ ENTITY_LABELS = {"person": ("Person", "People"), "organization": ("Organisation"
                  "place": ("Place", "Places"), "event": ("Event", "Events"),
                  "work": ("Work", "Works"), "other": ("Other", "Other")}
 
+# Postil's filters that read no field of what they are given: each raises, or gives the
+# same value, for anything but the string, number or date it expects (an article, a list
+# of them), so nothing it returns shows an article (tests/test_reads_fast.py checks it).
+# Left unwatched by builder.reads: they run on every date, tag and author of a page.
+_BLIND_FILTERS = frozenset({"date", "reading_time", "slug", "tag_url", "author_url",
+                            "category_url", "entity_type", "entity_type_plural"})
+
 
 class _RecordingContext(jinja2.runtime.Context):
     """A template context that notes every name a template looks up.
@@ -70,17 +77,8 @@ class _RecordingContext(jinja2.runtime.Context):
 
 
 
-class _TrackingContext(_RecordingContext):
+class _TrackingContext(_RecordingContext, WatchingContext):
     """A recording context that also notes what calls are handed (see builder.reads)."""
-
-    def call(__self, __obj, *args, **kwargs):  # noqa: ANN001, ANN201, N805 - Jinja's own
-        declared = getattr(__obj, "article_reads", None)  # Postil's own functions say
-        if declared is not None:
-            Reads.names.update(declared)
-        elif (args or kwargs) and type(__obj) is not jinja2.runtime.Macro:  # (its reads
-            note_call(args, kwargs)  # are its own)
-        return super().call(__obj, *args, **kwargs)
-
 
 class _CompiledTemplates(jinja2.BytecodeCache):
     """Compiled templates kept in memory for the life of the process.
@@ -113,9 +111,10 @@ _COMPILED, _COMPILED_TRACKING = _CompiledTemplates(), _CompiledTemplates()
 class Renderer:
     """A Jinja2 environment bound to one site; renders :class:`Page` objects."""
 
-    def __init__(self, site: Site, template_dirs: list[Path], track_reads: bool = False):
-        """``track_reads``: note what each page reads of its articles (builder.reads), at
-        some cost in speed; for delta builds."""
+    def __init__(self, site: Site, template_dirs: list[Path], track_reads: bool = True):
+        """``track_reads``: note what each page reads of its articles (builder.reads), for
+        delta builds. It costs a few per cent of rendering time and changes no byte of a
+        page; False only to measure that."""
         self.site = site
         self.config = site.config
         self.template_dirs = [d.resolve() for d in template_dirs]
@@ -152,7 +151,7 @@ class Renderer:
             source_citation_path=source_citation_path,
         )
         if isinstance(self.env, TrackingEnvironment):  # before any template loads: compiled
-            self.env.watch()  # templates bind the filters
+            self.env.watch(blind=_BLIND_FILTERS)  # templates bind the filters
 
     def preload(self) -> None:
         """Compile every template now, in this process: pages rendered by forked workers
@@ -173,7 +172,7 @@ class Renderer:
 
         Raises whatever the template raises."""
         _RecordingContext.looked_up = looked_up = set()
-        read = Reads.start()
+        start_page()
         template = self.env.get_template(page.template)
         if page.url == NOT_FOUND:
             # Served at any depth, so its links start from the base path (MkDocs #1035).
@@ -194,7 +193,7 @@ class Renderer:
         PostilUndefined.scope = (context, self.env.globals)  # for "did you mean"
         # Bodies hold site paths (builder.urls.SITE_LINK): made this page's links here.
         data = resolve_site_links(template.render(context), url).encode("utf-8")
-        return data, "site" in looked_up, frozenset(read) if self.track_reads else None
+        return data, "site" in looked_up, finish_page() if self.track_reads else None
 
     def render_all(self, pages: Iterable[Page]) -> Rendered:
         """Output file → bytes for ``pages``; every template problem once; the output
