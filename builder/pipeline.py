@@ -343,10 +343,9 @@ class SiteBuilder:
         # at little cost, and never writes to the model's pages that workers share.
         gc.freeze()
         gc.enable()
-        renderer = Renderer(site, template_dirs(config, theme, problems),
-                            # what each page reads: delta builds render only the pages
-                            # that read what an edit changed (builder.reads)
-                            track_reads=options.delta or _stores(options))
+        # (noting what each page reads: delta builds render only the pages that read
+        # what an edit changed, builder.reads)
+        renderer = Renderer(site, template_dirs(config, theme, problems))
         if _fails(problems, options.strict):  # with the templates' problems: all in one run
             raise BuildFailed(problems + renderer.check(site.pages))
 
