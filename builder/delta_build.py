@@ -37,7 +37,8 @@ from builder import delta_store, slugs, state
 from builder.cache import CACHE_DIR, ArticleCache
 from builder.config import SiteConfig, author_problems, load_config
 from builder.delta import Delta, rebuild
-from builder.delta_store import StoredTables, Unsure
+from builder.delta_pickle import Unsure
+from builder.delta_store import StoredTables
 from builder.feeds import FeedCache, FeedSource
 from builder.index import resolve_links
 from builder.inputs import input_roots
