@@ -77,7 +77,7 @@ def save(path: Path, meta: dict[str, Any], pages: Iterable[tuple[Page, str, Any]
     # pages are a hundred megabytes or more, never all in memory.
     def page_rows() -> Iterator[tuple]:
         for number, (page, signature, reads) in enumerate(pages):
-            # What a page reaches is in its context (see builder.delta.Dependents): its
+            # What a page reaches is in its context (see builder.last_build.Dependents): its
             # ``shows`` (which its context holds too) is stored apart.
             data, reached = refs.dump(replace(page, shows=()))
             if not reached:

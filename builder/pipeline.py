@@ -23,7 +23,7 @@ from builder.assets import add_assets, left_out, usable_files
 from builder.cache import CACHE_DIR, ArticleCache, code_fingerprint
 from builder.citations import citation_files
 from builder.config import CONFIG_NAME, SiteConfig, author_problems, load_config
-from builder.delta import LastBuild, rebuild, saved_sources
+from builder.delta import rebuild
 from builder.delta_save import Kept, store_build
 from builder.entities import EntityReader
 from builder.entity_store import EntityStore
@@ -33,6 +33,7 @@ from builder.filedates import FileDates
 from builder.fingerprint import fingerprint
 from builder.index import index_site
 from builder.inputs import input_roots
+from builder.last_build import LastBuild, saved_sources
 from builder.lexicon import Lexicon
 from builder.model import Site
 from builder.output_check import foreign_folder, source_overlap
