@@ -85,7 +85,7 @@ def _passages_changed(old: Page, new: Page) -> bool:
 class Basis(Protocol):
     """What a delta build starts from: the last full build, held in memory by the
     preview server (:class:`builder.last_build.LastBuild`) or stored by ``postil build``
-    (:class:`builder.delta_store.StoredBuild`). Pages and feeds are named by number."""
+    (:class:`builder.delta_build.StoredBuild`). Pages and feeds are named by number."""
 
     config: Any
     renderer: Renderer
