@@ -73,6 +73,19 @@ def view(record: ArticleRecord) -> ArticleRecord:
         highlights=[bool(record.highlights)])  # type: ignore[list-item]
 
 
+#: the fields :func:`view` leaves out: all a delta build's edit can change of a record
+#: (and of an article, whose ``body_html`` is its record's, resolved)
+BEYOND_VIEW = frozenset({"key", "body_html", "summary", "word_count", "headings", "links",
+                         "wikilinks", "embeds", "assets", "mentions", "highlights"})
+
+
+def may_render(read: frozenset[str] | None, entity: bool) -> bool:
+    """Whether a delta build may ever render a page that read ``read`` of its articles
+    (None: not known): one that read a field beyond the view, or an entity's page,
+    which shows passages (see :func:`rebuild`)."""
+    return entity or must_render(read, set(BEYOND_VIEW))
+
+
 def _passages_changed(old: Page, new: Page) -> bool:
     """Whether an entity page's passages (its paginator's items) changed."""
     before, after = old.context.get("paginator"), new.context.get("paginator")

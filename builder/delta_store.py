@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from builder.delta import may_render
 from builder.delta_pickle import Refs, Unsure, loads
 from builder.model import Article, ArticleRecord, Entity, Highlight, Mention, Page
 
@@ -79,13 +80,15 @@ def save(path: Path, meta: dict[str, Any], pages: Iterable[tuple[Page, str, Any]
         for number, (page, signature, reads) in enumerate(pages):
             # What a page reaches is in its context (see builder.last_build.Dependents): its
             # ``shows`` (which its context holds too) is stored apart.
+            entity = isinstance(page.context.get("entity"), Entity)
+            if not may_render(reads, entity):
+                continue  # (the archive, say: titles and dates only)
             data, reached = refs.dump(replace(page, shows=()))
             if not reached:
                 continue  # a page reaching no article never renders in a delta build
             for source in reached:
                 reach.setdefault(source, ([], []))[0].append(number)
-            yield (number, _name_of(page), signature, pickle.dumps(reads),
-                   isinstance(page.context.get("entity"), Entity), data,
+            yield (number, _name_of(page), signature, pickle.dumps(reads), entity, data,
                    refs.dump(page.shows)[0])
 
     def feed_rows() -> Iterator[tuple]:

@@ -231,3 +231,19 @@ def test_a_delta_build_that_fails_to_record_its_files_is_repaired_next(example, 
     _append(example / ARTICLE)
     assert isinstance(build(example), DeltaBuilt)
     assert_cold(example)
+
+
+def test_the_fields_beyond_the_view_are_all_that_differs_between_records_of_equal_views():
+    import dataclasses
+
+    from builder.delta import BEYOND_VIEW, view
+
+    site = SiteBuilder(REPO, BuildOptions(write=False, cache=False, jobs=1)).build().site
+    record = next(a.record for a in site.articles if a.record.highlights and a.record.links)
+    seen = view(record)
+    # Two records of equal views differ at most in the fields the view does not keep as
+    # they are: every one of them must be beyond the view (a page that read none of them
+    # is never rendered by a delta build, and not even stored for one).
+    replaced = {f.name for f in dataclasses.fields(record)
+                if getattr(seen, f.name) is not getattr(record, f.name)}
+    assert replaced <= BEYOND_VIEW
