@@ -144,6 +144,23 @@ def test_render_pages_shares_the_work_and_keeps_page_order(tmp_path, monkeypatch
         [data.split()[0] for data in files.values()]
 
 
+@pytest.mark.parametrize(("articles", "others"), [(250, 250), (50, 400), (400, 50)])
+def test_article_pages_and_the_rest_are_rendered_by_two_rounds_of_workers(
+        tmp_path, monkeypatch, articles, others):
+    monkeypatch.setattr(parallel, "RENDER_SLICE", 7)
+    pages = [Page(f"a{n}", "t.html", {}, source=f"content/{n}.md") for n in range(articles)] \
+        + [Page(f"p{n}", "t.html", {}) for n in range(others)]
+    files = render_pages(_Numbered(tmp_path / "m"), pages, jobs=2).files
+    assert list(files) == [page.url for page in pages]
+    made_by = {url: data.split()[1].decode() for url, data in files.items()}
+    me = str(os.getpid())
+    rounds = [{made_by[p.url] for p in pages if bool(p.source) is side} for side in (True, False)]
+    for made, count in zip(rounds, (articles, others), strict=True):
+        pooled = -(-count // 7) * 7 >= parallel.PARALLEL_THRESHOLD
+        assert me in made and len(made) == (2 if pooled else 1)
+    assert not (rounds[0] & rounds[1]) - {me}  # a fresh worker for the second round
+
+
 @pytest.mark.parametrize("enabled", [True, False])
 def test_a_build_leaves_the_collector_as_it_found_it(site, enabled):
     site({"content/a.md": article("A", "2024-01-01", tags="[x]")})
