@@ -5,7 +5,9 @@ unpickling them; only results travel back. This process takes items too, beside
 ``jobs - 1`` workers: every forked worker ends up copying much of the heap it
 inherits (see :func:`_shared_map`), so one worker fewer is one copy fewer.
 Measured with ``bench/memory.py``: at 10,000 articles with 2,000 entities a cold
-build's peak went from 831 to about 466 MiB (PSS summed over the processes).
+build's peak went from 831 to about 466 MiB (PSS summed over the processes). Rendering
+forks a fresh worker for each of a few rounds of pages (:func:`_rounds`): about 480 to
+410 MiB, with the records' repeated strings shared (builder.sources.share_strings).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from builder.render import Rendered, Renderer, problem_key
 #: below this many units of work a process pool costs more than it saves
 PARALLEL_THRESHOLD = 200
 RENDER_SLICE = 100
+ROUNDS = 4  # at most, of the article pages and of the other pages each (see _rounds)
+ROUND_PAGES = 1000  # at least, in a round of its own
 
 
 def release_free_memory() -> None:
@@ -128,10 +132,10 @@ def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
 
     The files are put into ``into`` (a new dict if None) as each slice of pages comes
     back, in page order, so that a spooling mapping (:class:`builder.outputs.Files`)
-    never holds them all.
+    never holds them all. Shared with forked workers in rounds (see :func:`_rounds`).
     """
     global _RENDERER, _PAGES
-    slices = [(i, min(i + RENDER_SLICE, len(pages))) for i in range(0, len(pages), RENDER_SLICE)]
+    rounds = _rounds(pages, jobs)
     files: MutableMapping[str, bytes] = {} if into is None else into
     problems: list[Problem] = []
     reads_site: set[str] = set()
@@ -140,7 +144,9 @@ def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
     reported: set[tuple] = set()
     _RENDERER, _PAGES = renderer, pages
     try:
-        for done, (part, found, read, names) in enumerate(_render_map(slices, jobs), start=1):
+        bounds = [bound for _, slices in rounds for bound in slices]
+        for (_, end), (part, found, read, names) in zip(bounds, _render_rounds(rounds, jobs),
+                                                        strict=True):
             files.update(part)
             reads_site |= read
             reads.update((name, shared.setdefault(seen, seen)) for name, seen in names.items())
@@ -149,18 +155,62 @@ def render_pages(renderer: Renderer, pages: list[Page], jobs: int | None = None,
                     reported.add(problem_key(problem))
                     problems.append(problem)
             if progress:
-                progress("rendering", min(done * RENDER_SLICE, len(pages)), len(pages))
+                progress("rendering", end, len(pages))
     finally:
         _RENDERER, _PAGES = None, []
     return Rendered(files, problems, reads_site, reads)
 
 
-def _render_map(slices: list[tuple[int, int]], jobs: int | None) -> Iterator[Any]:
+def _rounds(pages: list[Page], jobs: int | None) -> list[tuple[bool, list[tuple[int, int]]]]:
+    """The pages cut into rounds, each (shared with a fresh forked worker?, its slices as
+    (start, end) indexes into ``pages``), in page order.
+
+    A page of the heap that either process writes while a worker shares it is copied,
+    and nearly every object of the site model is read, so written (its reference count),
+    by one page or another: a worker that renders half of all pages ends up holding a
+    copy of most of the model (see :func:`_shared_map`). A worker that lives for one
+    round copies what that round reads, and its copies are freed before the next round's
+    worker starts from this process's heap again: the peak holds one round's copies.
+    Article pages (those with a ``source``) read each its own body and annotations, the
+    rest cards, entity passages and paginators, so those are rounds of their own, each
+    cut into up to :data:`ROUNDS` (of at least :data:`ROUND_PAGES` pages). At 10,000
+    articles with 2,000 entities, measured with ``bench/memory.py``: one round 469 MiB,
+    two 430, four 422, eight 406.
+    """
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers <= 1 or len(slices) * RENDER_SLICE < PARALLEL_THRESHOLD or \
+    if workers <= 1 or len(pages) < PARALLEL_THRESHOLD or \
             "fork" not in multiprocessing.get_all_start_methods():
-        return map(_render_slice, slices)
-    return _shared_map(_render_slice, slices, workers - 1)
+        return [(False, _slices(0, len(pages)))]
+    cut = next((i for i, page in enumerate(pages) if not page.source), len(pages))
+    groups = [(0, cut), (cut, len(pages))]
+    if min(cut, len(pages) - cut) < PARALLEL_THRESHOLD:  # too few for a pool of their own
+        groups = [(0, len(pages))]
+    rounds = []
+    for start, end in groups:
+        count = max(1, min(ROUNDS, (end - start) // ROUND_PAGES))
+        step = -(-(end - start) // count)
+        rounds += [(True, _slices(low, min(low + step, end))) for low in range(start, end, step)]
+    return rounds
+
+
+def _slices(start: int, end: int) -> list[tuple[int, int]]:
+    """``RENDER_SLICE`` pages each, the last ``2 * RENDER_SLICE`` in quarter slices: the
+    process that is done first waits for the other's last slices (up to two), less so."""
+    tail = max(start, end - 2 * RENDER_SLICE)
+    small = max(1, RENDER_SLICE // 4)
+    return [(i, min(i + RENDER_SLICE, tail)) for i in range(start, tail, RENDER_SLICE)] + \
+        [(i, min(i + small, end)) for i in range(tail, end, small)]
+
+
+def _render_rounds(rounds: list[tuple[bool, list[tuple[int, int]]]], jobs: int | None
+                   ) -> Iterator[Rendered]:
+    """:func:`_render_slice` over every round's slices, in order; a fresh pool per round."""
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    for pooled, slices in rounds:
+        if pooled:
+            yield from _shared_map(_render_slice, slices, workers - 1)
+        else:
+            yield from map(_render_slice, slices)
 
 
 def _shared_map(func: Callable, items: list, workers: int) -> Iterator[Any]:

@@ -144,6 +144,47 @@ def test_render_pages_shares_the_work_and_keeps_page_order(tmp_path, monkeypatch
         [data.split()[0] for data in files.values()]
 
 
+def test_article_pages_and_the_rest_are_rendered_by_rounds_of_fresh_workers(tmp_path,
+                                                                            monkeypatch):
+    monkeypatch.setattr(parallel, "RENDER_SLICE", 7)
+    monkeypatch.setattr(parallel, "ROUND_PAGES", 200)  # the articles in one round, the rest in two
+    pages = [Page(f"a{n}", "t.html", {}, source=f"content/{n}.md") for n in range(250)] \
+        + [Page(f"p{n}", "t.html", {}) for n in range(450)]
+    files = render_pages(_Numbered(tmp_path / "m"), pages, jobs=2).files
+    assert list(files) == [page.url for page in pages]
+    made_by = {url: data.split()[1].decode() for url, data in files.items()}
+    me = str(os.getpid())
+    rounds = [{made_by[p.url] for p in pages[low:high]} for low, high in
+              ((0, 250), (250, 475), (475, 700))]
+    assert all(me in made and len(made) == 2 for made in rounds)
+    workers = [(made - {me}).pop() for made in rounds]
+    assert len(set(workers)) == 3  # a fresh worker for every round
+
+
+@pytest.mark.parametrize(("articles", "others", "jobs", "expected"), [
+    (250, 250, 2, [250, 250]),  # a round each
+    (2500, 250, 2, [625, 625, 625, 625, 250]),  # at most ROUNDS, of ROUND_PAGES at least
+    (250, 3100, 2, [250, 775, 775, 775, 775]),
+    (250, 1500, 2, [250, 750, 750]),
+    (50, 400, 2, [450]),  # too few articles for a pool of their own: one round
+    (400, 150, 2, [550]),
+    (150, 0, 2, []),  # too few for a pool at all
+    (2500, 2500, 1, []),  # no workers
+])
+def test_the_rounds_cover_every_page_once_in_order(articles, others, jobs, expected,
+                                                   monkeypatch):
+    monkeypatch.setattr(parallel, "ROUND_PAGES", 600)
+    pages = [Page(f"a{n}", "t.html", {}, source="a.md") for n in range(articles)] \
+        + [Page(f"p{n}", "t.html", {}) for n in range(others)]
+    rounds = parallel._rounds(pages, jobs)
+    bounds = [bound for _, slices in rounds for bound in slices]
+    assert [i for start, end in bounds for i in range(start, end)] == list(range(len(pages)))
+    assert all(end - start <= parallel.RENDER_SLICE for start, end in bounds)
+    pooled = [slices[-1][1] - slices[0][0] for in_pool, slices in rounds if in_pool]
+    assert pooled == expected
+    assert all(not in_pool for in_pool, _ in rounds) is (expected == [])
+
+
 @pytest.mark.parametrize("enabled", [True, False])
 def test_a_build_leaves_the_collector_as_it_found_it(site, enabled):
     site({"content/a.md": article("A", "2024-01-01", tags="[x]")})
