@@ -25,7 +25,7 @@ from builder.delta_store import database
 from builder.pipeline import BuildOptions, SiteBuilder
 from builder.rewrite import reached_articles
 from builder.urls import output_file
-from conftest import REPO, cold_files, copy_example, replace_once
+from conftest import REPO, cold_files, copy_example, hrefs, parse_html, replace_once
 
 ARTICLE = "content/afghanistan-after-august-2021.md"
 OTHER = "content/attribution-verbs-in-allegation-reporting.md"
@@ -247,3 +247,28 @@ def test_the_fields_beyond_the_view_are_all_that_differs_between_records_of_equa
     replaced = {f.name for f in dataclasses.fields(record)
                 if getattr(seen, f.name) is not getattr(record, f.name)}
     assert replaced <= BEYOND_VIEW
+
+
+def test_an_inline_tag_a_tag_file_claims_links_to_its_page_after_a_delta_build(tmp_path,
+                                                                                  monkeypatch):
+    from conftest import is_delta, live_builder, output_files
+
+    site = tmp_path / "site"
+    (site / "content" / "tags").mkdir(parents=True)
+    (site / "site.yml").write_text("title: T\nbase_url: https://example.org/\nsearch: false\n",
+                                   encoding="utf-8")
+    (site / "content" / "tags" / "big-apple.md").write_text(
+        "---\ntitle: New York City\naliases: [nyc]\n---\nThe city.\n", encoding="utf-8")
+    note = site / "content" / "note.md"
+    note.write_text("---\ntitle: A note\ndate: 2024-05-01\n---\nAbout #nyc today.\n",
+                    encoding="utf-8")
+    live = live_builder(site)  # the preview server's delta builds
+    assert build(site) == "no stored build"  # and postil build's
+    note.write_text(note.read_text(encoding="utf-8") + "\nAnd more.\n", encoding="utf-8")
+    result = live.build(saved=[str(note)])
+    assert is_delta(result)
+    assert output_files(result) == cold_files(site)
+    assert isinstance(build(site), DeltaBuilt)
+    assert output(site) == cold_files(site)
+    page = output(site)["articles/note/index.html"]
+    assert any(href.endswith("tags/big-apple/") for href in hrefs(parse_html(page)))
