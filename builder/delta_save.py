@@ -19,6 +19,7 @@ from pathlib import Path
 from builder import delta_store
 from builder.assets import AssetTable
 from builder.feeds import FeedSource
+from builder.last_build import wiki_resolver
 from builder.lexicon import Lexicon
 from builder.model import ArticleRecord, EntityRecord, Site
 from builder.outputs import SITE_MARK, Signer
@@ -26,7 +27,6 @@ from builder.problems import Problem
 from builder.render import Renderer
 from builder.site_files import STATIC
 from builder.urls import output_file
-from builder.wiki import WikiResolver
 
 
 @dataclass
@@ -74,13 +74,12 @@ def store_build(site_dir: Path, condition: str, kept: Kept | None, roots: list[s
 def _save(path: Path, condition: str, kept: Kept, roots: list[str],
           inputs: dict[str, str], names: list[str]) -> None:
     site = kept.site
-    shown = [article.record for article in site.articles]
-    resolver = WikiResolver(kept.lexicon, [e for e, _, _ in kept.entities], shown,
-                            kept.records, unresolved=site.config.wikilinks_unresolved)
+    resolver, depended = wiki_resolver(site, kept.records, kept.entities, kept.lexicon,
+                                       kept.tag_slugs)
     urls = {article.source: article.url for article in site.articles}
     signatures = kept.signatures
     stored = resolver.stored()
-    stored.tag_slugs, stored.failed = kept.tag_slugs, kept.failed
+    stored.failed = kept.failed
     # The templates as compiled (Jinja's bytecode, checked against each template's
     # source before use): a delta build renders a few pages, and compiling the default
     # theme's templates would take longer than rendering them.
@@ -90,12 +89,11 @@ def _save(path: Path, condition: str, kept: Kept, roots: list[str],
         "condition": condition, "roots": roots, "inputs": inputs,
         "templates": (kept.renderer.track_reads, dict(compiled)),
         "versions": (kept.signer.pages_version, kept.signer.settings),
-        # (a new copy: without the matcher its first use builds, which is no stored value)
         "names": names,
+        # (a new copy: without the matcher its first use builds, which is no stored value)
         "lexicon": replace(kept.lexicon) if kept.lexicon is not None else None,
         "settings": {
-            "depended": resolver.depended(shown, [(e.source, links)
-                                                  for e, _, links in kept.entities]),
+            "depended": depended,
             "tag_names": site.term_names, "valid_until": kept.valid_until,
             "warnings": kept.warnings, "shown": len(site.articles),
             "tag_slugs": kept.tag_slugs, "failed": kept.failed,

@@ -72,14 +72,9 @@ class LastBuild:
         """What a full build leaves: its parts, the resolver of wikilinks its indexing
         used, the table of what each page holds, and its templates compiled here."""
         renderer.preload()
-        shown = [article.record for article in site.articles]
-        resolver = WikiResolver(lexicon, [e for e, _, _ in entities], shown, records,
-                                unresolved=site.config.wikilinks_unresolved)
-        resolver.tag_slugs = tag_slugs  # (builder.index: inline #tags a tag file claims)
+        resolver, depended = wiki_resolver(site, records, entities, lexicon, tag_slugs)
         return cls(site=site, records={r.source: r for r in records},
-                   resolver=resolver,
-                   depended=resolver.depended(shown, [(e.source, links)
-                                                      for e, _, links in entities]),
+                   resolver=resolver, depended=depended,
                    warnings=warnings, feeds=feeds, files=files, signatures=signatures,
                    # the signer without its memo (an entry per object of the build)
                    renderer=renderer, signer=Signer(site, signer.pages_version,
@@ -216,6 +211,21 @@ class Dependents:
             for source in reached_articles(feed.articles[:feed_limit]):
                 found.feeds.setdefault(source, []).append(number)
         return found
+
+
+def wiki_resolver(site: Site, records: list[ArticleRecord],
+                  entities: list[tuple[EntityRecord, str, list[tuple[int, str]]]],
+                  lexicon: Lexicon | None, tag_slugs: dict[str, str]
+                  ) -> tuple[WikiResolver, set[str]]:
+    """The resolver of wikilinks a build's indexing used (with the slugs tag files claim
+    for inline #tags: builder.index), and the sources of the articles whose text or
+    headings other bodies show (:meth:`WikiResolver.depended`): an edit to one of them
+    takes a full build."""
+    shown = [article.record for article in site.articles]
+    resolver = WikiResolver(lexicon, [e for e, _, _ in entities], shown, records,
+                            unresolved=site.config.wikilinks_unresolved)
+    resolver.tag_slugs = tag_slugs
+    return resolver, resolver.depended(shown, [(e.source, links) for e, _, links in entities])
 
 
 def body_resolver(last: LastBuild, problems: list[Problem]) -> Callable[[ArticleRecord], str]:
