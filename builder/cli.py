@@ -266,8 +266,7 @@ def _delta(args: argparse.Namespace, started: float) -> int | None:
 
     try:
         built = delta_build(args.site_dir, args.output, args.base_url, args.drafts, args.strict)
-    except WriteFailed as failure:  # (OutputBusy, UnsafePath too): the full build says
-        del failure
+    except WriteFailed:  # (OutputBusy, UnsafePath too): the full build says what is wrong
         return None
     if isinstance(built, str):  # why not: the full build decides
         return None

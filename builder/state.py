@@ -156,7 +156,8 @@ def _lines(text: str) -> dict[str, str]:
     return found
 
 
-def _snapshot(roots: list[str], since_ns: int | None = None) -> tuple[str, list[str]]:
+def _snapshot(roots: list[str], since_ns: int | None = None
+              ) -> tuple[str, list[str], dict[str, str]]:
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{sys.version}\0{FORMAT}\n".encode())
     limit = (since_ns if since_ns is not None else time.time_ns()) - int(RACY_SECONDS * 1e9)
@@ -187,7 +188,7 @@ def content_digests(paths: list[str]) -> dict[str, str] | None:
         return None
     found = {}
     for path in paths:
-        digest = _content_digest(path)
+        digest = content_digest(path)
         if digest is None:
             return None
         found[path] = digest
@@ -195,11 +196,6 @@ def content_digests(paths: list[str]) -> dict[str, str] | None:
 
 
 def content_digest(path: str) -> str | None:
-    """See :func:`_content_digest`."""
-    return _content_digest(path)
-
-
-def _content_digest(path: str) -> str | None:
     """A digest of a regular file's bytes; None for anything else, which is never
     opened for reading (a FIFO would block: opened without waiting, then refused)."""
     try:
@@ -294,7 +290,7 @@ def unchanged(site_dir: Path, key: str, now: datetime | None = None) -> Stamp | 
         child.cancel()
     if own is None or theirs is None or stats_digest(theirs + own) != stamp.written:
         return None
-    if any(_content_digest(path) != digest for path, digest in stamp.racy.items()):
+    if any(content_digest(path) != digest for path, digest in stamp.racy.items()):
         return None  # changed again within the file system's timestamp granularity
     return stamp
 
