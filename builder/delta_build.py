@@ -75,6 +75,7 @@ class StoredBuild:
         self._site_readers: dict[str, frozenset[str] | None] = settings["site_readers"]
         self._reads: dict[str, frozenset[str] | None] = dict(self._site_readers)
         self._signatures: dict[str, str | None] = {}
+        self._reached: dict[str, tuple[list[int], list[int]]] = {}
 
     def record(self, source: str) -> ArticleRecord:
         return self.tables.record(self.tables.meta("sources")[source])
@@ -90,13 +91,16 @@ class StoredBuild:
         return self._reads.get(name)
 
     def _reach(self, source: str) -> tuple[list[int], list[int]]:
-        row = self.tables.one("SELECT pages, feeds FROM reach WHERE source = ?", (source,))
-        if row is None:
-            return [], []
-        pages, feeds = self.tables.load(row[0]), self.tables.load(row[1])
-        if type(pages) is not list or type(feeds) is not list:
-            raise Unsure("not a list of pages")
-        return pages, feeds
+        """(pages, feeds) that reach ``source``: one row, read once for both."""
+        found = self._reached.get(source)
+        if found is None:
+            row = self.tables.one("SELECT pages, feeds FROM reach WHERE source = ?", (source,))
+            found = ([], []) if row is None else \
+                (self.tables.load(row[0]), self.tables.load(row[1]))
+            if type(found[0]) is not list or type(found[1]) is not list:
+                raise Unsure("not a list of pages")
+            self._reached[source] = found
+        return found
 
     def pages_of(self, source: str) -> list[int]:
         return self._reach(source)[0]

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from builder import model
 from builder.feeds import FeedSource
 from builder.model import Article, ArticleRecord, Highlight, Mention
+from builder.rewrite import field_names
 
 # Every class a stored value may hold: the model's, and the standard library's values.
 _ALLOWED = {
@@ -57,18 +58,8 @@ def _make(kind: type, *values: Any) -> Any:
     if kind not in _PLAIN_DATACLASSES:
         raise Unsure(f"a stored value of class {kind!r}")
     made = object.__new__(kind)
-    made.__dict__.update(zip(_fields(kind), values, strict=True))
+    made.__dict__.update(zip(field_names(kind), values, strict=True))
     return made
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _fields(kind: type) -> tuple[str, ...]:
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
-    return names
 
 
 class _BodyRef:
@@ -138,7 +129,7 @@ class _Pickler(pickle.Pickler):
         if kind is ZoneInfo and obj.key is not None:  # (not pickle's getattr of a method)
             return ZoneInfo, (obj.key,)
         if kind in _PLAIN_DATACLASSES:
-            return _make, (kind, *[getattr(obj, name) for name in _fields(kind)])
+            return _make, (kind, *[getattr(obj, name) for name in field_names(kind)])
         return NotImplemented
 
 

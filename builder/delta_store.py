@@ -244,12 +244,6 @@ class StoredTables:
         except sqlite3.Error as exc:
             raise Unsure(str(exc)) from exc
 
-    def rows(self, sql: str, args: tuple = ()) -> list[tuple]:
-        try:
-            return self.connect().execute(sql, args).fetchall()
-        except sqlite3.Error as exc:
-            raise Unsure(str(exc)) from exc
-
     def load(self, data: Any) -> Any:
         """A stored value; raises :class:`Unsure` for anything but what Postil stored."""
         if type(data) is not bytes:
