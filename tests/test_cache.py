@@ -49,15 +49,21 @@ from conftest import REPO, article, copy_example
 # The example archive, read once: (key, parse result) per article, and entity records.
 
 
-@pytest.fixture(scope="module")
-def example() -> tuple[Any, list[tuple[str, Any]], list[Any]]:
+def example_settings() -> tuple[Any, list[Any], Any]:
+    """The example archive's configuration, entity files read, and read settings (with
+    the lexicon of its entities), as a build makes them."""
     config, _ = load_config(REPO)
     entities = [read_entity(rel, path.read_bytes()) for rel, path in
                 discover_entities(config.content_path)]
     records = [record for record, _ in entities if record is not None]
     lexicon, _ = build_lexicon([registry_entry(r) for r in records if r.name], config.autolink,
                                config.base_path)
-    settings = read_settings(config, lexicon)
+    return config, entities, read_settings(config, lexicon)
+
+
+@pytest.fixture(scope="module")
+def example() -> tuple[Any, list[tuple[str, Any]], list[Any]]:
+    config, entities, settings = example_settings()
     takes_key = len(inspect.signature(read_article).parameters) > 3
     results = []
     for rel, path in discover(config.content_path):

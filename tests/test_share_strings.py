@@ -11,26 +11,16 @@ import pickle
 from typing import Any
 
 import pytest
-from test_cache import same
+from test_cache import example_settings, same
 
 from builder.cache import CACHE_DIR, ArticleCache
-from builder.config import load_config
-from builder.entities import discover_entities, read_entity, registry_entry
-from builder.lexicon import build_lexicon
 from builder.reader import read_article
-from builder.sources import Reader, discover, read_settings, share_strings
-from conftest import REPO
+from builder.sources import Reader, discover, share_strings
 
 
 @pytest.fixture(scope="module")
 def example() -> tuple[Any, list[tuple[str, Any]]]:
-    config, _ = load_config(REPO)
-    entities = [read_entity(rel, path.read_bytes()) for rel, path in
-                discover_entities(config.content_path)]
-    records = [record for record, _ in entities if record is not None]
-    lexicon, _ = build_lexicon([registry_entry(r) for r in records if r.name], config.autolink,
-                               config.base_path)
-    settings = read_settings(config, lexicon)
+    config, _, settings = example_settings()
     sources = discover(config.content_path)
     return settings, sources, fresh(settings, sources)
 
